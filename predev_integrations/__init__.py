@@ -1,0 +1,34 @@
+"""Core of predev-integrations: ask pre.dev for the prototype-credit balance and judge it.
+
+Kept import-light on purpose: the CLI imports this package on every commit, so heavy
+modules (httpx, yaml) are only loaded by the submodules that need them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:  # pragma: no cover - names for type checkers only
+    from .client import AsyncCreditsClient, CreditsClient
+    from .verdict import Verdict, evaluate
+
+__all__ = ["AsyncCreditsClient", "CreditsClient", "Verdict", "__version__", "evaluate"]
+
+_LAZY = {
+    "CreditsClient": "client",
+    "AsyncCreditsClient": "client",
+    "evaluate": "verdict",
+    "Verdict": "verdict",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve public names on first use so `import predev_integrations` stays cheap."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)

@@ -1,0 +1,270 @@
+"""`predev-credits-check`: the command every integration runs.
+
+Exit codes: 0 at/above the floor, 1 below it, 2 usage/configuration error, 3 API unreadable.
+Imports stay lazy: a cache hit loads neither httpx nor (without a config file) yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from . import __version__
+from .errors import EXIT_API, EXIT_CONFIG, EXIT_LOW, EXIT_OK, ApiError, ConfigError
+from .report import Outcome, render
+from .secret import Secret, redact
+
+PROG = "predev-credits-check"
+FORMATS = ("text", "json", "github")
+
+#: Built-in defaults, below presets, the config file and flags (in that order of precedence).
+DEFAULTS: dict[str, Any] = {
+    "min_credits": 1,
+    "warn_below": None,
+    "on_error": "fail",
+    "on_low": "fail",
+    "cache_ttl": 0,
+    "timeout": 10.0,
+    "retries": 2,
+    "deadline": 30.0,
+}
+
+#: Integration presets change defaults only; a config file and flags still win.
+PRESETS: dict[str, dict[str, Any]] = {
+    # A commit must never hang or break on an outage: short timeouts, cached, warn on error.
+    "pre-commit": {
+        "cache_ttl": 300,
+        "on_error": "warn",
+        "timeout": 3.0,
+        "retries": 1,
+        "deadline": 5.0,
+    },
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line instead of usage + message, with the documented exit code 2."""
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _number(text: str) -> float | int:
+    try:
+        value: float | int = int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
+    return float(value)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description="Fail (or warn) when the pre.dev prototype-credit balance is below a floor.",
+        epilog="Exit codes: 0 ok/warn, 1 below the floor, 2 usage or configuration error, "
+        "3 the API could not be read. The key is read from $PREDEV_API_KEY (or --api-key-env "
+        "/ --api-key-file), never from a command-line value.",
+    )
+    p.add_argument(
+        "--min-credits",
+        type=_number,
+        metavar="N",
+        help="floor: fail below this balance (default 1)",
+    )
+    p.add_argument(
+        "--warn-below",
+        type=_number,
+        metavar="N",
+        help="warn (still exit 0) when the balance is below this",
+    )
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="API base URL (default $PREDEV_BASE_URL or https://api.pre.dev)",
+    )
+    key = p.add_mutually_exclusive_group()
+    key.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="read the key from this environment variable (default PREDEV_API_KEY)",
+    )
+    key.add_argument("--api-key-file", metavar="PATH", help="read the key from this file")
+    p.add_argument(
+        "--timeout", type=_positive, metavar="S", help="seconds per request (default 10)"
+    )
+    p.add_argument(
+        "--retries",
+        type=_count,
+        metavar="N",
+        help="retries after the first attempt (default 2; 0 disables)",
+    )
+    p.add_argument(
+        "--deadline",
+        type=_positive,
+        metavar="S",
+        help="seconds for the whole check, retries and waits included (default 30)",
+    )
+    p.add_argument(
+        "--cache-ttl",
+        type=_number,
+        metavar="S",
+        help="reuse a balance read less than S seconds ago (default 0 = off)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=("fail", "warn"),
+        help="API unreadable: fail (exit 3, default) or warn (exit 0)",
+    )
+    p.add_argument(
+        "--on-low",
+        choices=("fail", "warn"),
+        help="below the floor: fail (exit 1, default) or warn (exit 0)",
+    )
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument(
+        "--config", metavar="PATH", help="config file (default ./.predev-credits.yml if present)"
+    )
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="defaults tuned for an integration (pre-commit: cached, short, warn)",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Defaults < preset < config file < flags; then cross-field validation."""
+    from .config import find_config
+
+    options = dict(DEFAULTS)
+    if args.preset:
+        options.update(PRESETS[args.preset])
+    path = find_config(args.config)
+    if path is not None:
+        from .config import load_config
+
+        options.update(load_config(path))
+    for name in DEFAULTS:
+        value = getattr(args, name, None)
+        if value is not None:
+            options[name] = value
+    warn_below, floor = options["warn_below"], options["min_credits"]
+    if warn_below is not None and warn_below < floor:
+        raise ConfigError(
+            f"warn_below ({warn_below}) is below min_credits ({floor}), so it would never warn; "
+            "raise warn_below or lower min_credits."
+        )
+    return options
+
+
+def _integration(args: argparse.Namespace) -> str:
+    if args.format == "github":
+        return "github-action"
+    return args.preset or "cli"
+
+
+def _fetch(base_url: str, key: Secret, options: dict[str, Any], integration: str) -> float | int:
+    from .client import CreditsClient
+    from .retry import RetryPolicy
+
+    policy = RetryPolicy(
+        retries=options["retries"], timeout=options["timeout"], deadline=options["deadline"]
+    )
+    with CreditsClient(key, base_url=base_url, policy=policy, integration=integration) as client:
+        return client.get_balance()
+
+
+def check(args: argparse.Namespace) -> tuple[Outcome, int]:
+    """Run one check and return what to report and the exit code."""
+    from . import cache
+    from .settings import load_api_key, resolve_base_url
+    from .verdict import evaluate
+
+    options = resolve_options(args)
+    base_url = resolve_base_url(args.base_url)
+    key = load_api_key(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
+    floor, warn_below = options["min_credits"], options["warn_below"]
+    common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
+
+    ttl = options["cache_ttl"]
+    path = cache.entry_path(cache.cache_dir(), base_url, key) if ttl > 0 else None
+    balance = cache.read(path, ttl, time.time()) if path is not None else None
+    cached = balance is not None
+    if balance is None:
+        try:
+            balance = _fetch(base_url, key, options, _integration(args))
+        except ApiError as exc:
+            soft = options["on_error"] == "warn"
+            outcome = Outcome("error", error=redact(exc.describe(), key), soft=soft, **common)
+            return outcome, EXIT_OK if soft else EXIT_API
+        if path is not None:
+            cache.write(path, balance, time.time())
+
+    verdict = evaluate(balance, floor, warn_below)
+    soft = verdict.value == "low" and options["on_low"] == "warn"
+    outcome = Outcome(verdict.value, balance=balance, cached=cached, soft=soft, **common)
+    code = EXIT_LOW if verdict.value == "low" and not soft else EXIT_OK
+    return outcome, code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: never raises, never prints a traceback (set PREDEV_DEBUG=1 for one)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        outcome, code = check(args)
+    except ConfigError as exc:
+        outcome, code = Outcome("error", error=str(exc)), EXIT_CONFIG
+        _fill_floor(outcome, args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours must still not dump a traceback with locals
+        if os.environ.get("PREDEV_DEBUG"):
+            raise
+        outcome = Outcome(
+            "error",
+            error=f"internal error ({type(exc).__name__}); rerun with "
+            "PREDEV_DEBUG=1 and report it.",
+        )
+        code = EXIT_API
+    render(outcome, args.format, PROG)
+    return code
+
+
+def _fill_floor(outcome: Outcome, args: argparse.Namespace) -> None:
+    """Reports of configuration errors still show the floor that was asked for."""
+    if args.min_credits is not None:
+        outcome.min_credits = args.min_credits
+    outcome.warn_below = args.warn_below
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

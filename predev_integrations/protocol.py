@@ -1,0 +1,205 @@
+"""Sans-IO heart of the client: build the request, read the answer, classify failures.
+
+Nothing here touches the network or the clock, so the sync and async clients (and the
+tests) share every rule about what the API's answers mean.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import __version__
+from .errors import (
+    ApiError,
+    HttpStatusError,
+    InvalidResponseError,
+    MissingContextError,
+    NotFoundError,
+    RateLimitedError,
+    RedirectError,
+    ServerError,
+    UnauthorizedError,
+)
+from .secret import Secret
+from .urls import endpoint_url
+from .verdict import Balance
+
+#: Bodies larger than this are not read: a balance fits in a few dozen bytes.
+MAX_BODY_BYTES = 64 * 1024
+EXCERPT_CHARS = 80
+
+__all__ = ["Balance", "Request", "build_request", "parse_response"]
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to send. `headers` holds the key, so the repr leaves headers out."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(repr=False)
+
+
+def user_agent(integration: str) -> str:
+    return f"predev-integrations/{__version__} ({integration})"
+
+
+def build_request(base_url: str, api_key: Secret, integration: str = "cli") -> Request:
+    """The one GET the API needs. `base_url` must already be validated by `normalize_base_url`."""
+    return Request(
+        method="GET",
+        url=endpoint_url(base_url),
+        headers={
+            "Authorization": f"Bearer {api_key.reveal()}",
+            "Accept": "application/json",
+            "User-Agent": user_agent(integration),
+        },
+    )
+
+
+def excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
+    """A short single-line, printable rendering of a body, safe to put in an error message."""
+    text = body[: limit * 4].decode("utf-8", errors="replace")
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = " ".join(text.split())
+    if not text:
+        return "(empty body)"
+    return repr(text[:limit] + ("…" if len(text) > limit else ""))
+
+
+def _error_fields(body: bytes) -> tuple[str | None, str | None]:
+    """`error` and `message` of a documented error body; None where absent or not text."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None, excerpt(body) if body.strip() else None
+    if not isinstance(data, dict):
+        return None, None
+
+    def field_text(name: str) -> str | None:
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip():
+            return None
+        return " ".join(value.split())[:200]
+
+    return field_text("error"), field_text("message")
+
+
+def _retry_after_header(headers: Mapping[str, str]) -> str | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            return value
+    return None
+
+
+def parse_balance(body: bytes, *, truncated: bool = False) -> Balance:
+    """Validate a 2xx body: `{"success": true, "creditsRemaining": <finite number>}`."""
+    if truncated:
+        raise InvalidResponseError(
+            f"The API answer is larger than {MAX_BODY_BYTES // 1024} KiB and was not read; "
+            "check that --base-url points at the pre.dev API."
+        )
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise InvalidResponseError(
+            f"The API answer is not JSON: {excerpt(body)}; "
+            "check that --base-url points at the pre.dev API."
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidResponseError(
+            f"The API answer is not a JSON object: {excerpt(body)}; expected "
+            '{"success": true, "creditsRemaining": <number>}.'
+        )
+    if data.get("success") is not True:
+        raise InvalidResponseError(f"The API answer does not say success: true: {excerpt(body)}.")
+    if "creditsRemaining" not in data:
+        raise InvalidResponseError(
+            f"The API answer has no creditsRemaining field: {excerpt(body)}."
+        )
+    value = data["creditsRemaining"]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidResponseError(
+            f"creditsRemaining is {type(value).__name__ if value is not None else 'null'}, "
+            f"not a number: {excerpt(body)}."
+        )
+    if not math.isfinite(value):
+        raise InvalidResponseError(f"creditsRemaining is not a finite number: {excerpt(body)}.")
+    return value
+
+
+def classify_status(
+    status: int, headers: Mapping[str, str], body: bytes, *, now: float | None = None
+) -> ApiError:
+    """Turn a non-2xx answer into the exception that says what it means and what to do."""
+    from .retry import parse_retry_after
+
+    if 300 <= status < 400:
+        location = next((v for k, v in headers.items() if k.lower() == "location"), "")
+        target = f" to {location.split('?')[0][:100]}" if location else ""
+        return RedirectError(
+            f"The API answered HTTP {status} (redirect{target}); redirects are not followed so the "
+            "key never leaves the configured host. Set --base-url to the final address."
+        )
+    error, message = _error_fields(body)
+    if status == 400:
+        return MissingContextError(
+            status,
+            error,
+            message,
+            hint="The key is not linked to a user or organisation; create a new key on pre.dev.",
+        )
+    if status in (401, 403):
+        return UnauthorizedError(
+            status,
+            error,
+            message,
+            hint="The API key was rejected; check that it is valid and active.",
+        )
+    if status == 404:
+        return NotFoundError(
+            status, error, message, hint="Check that --base-url points at the pre.dev API."
+        )
+    if status == 429:
+        retry_after = parse_retry_after(_retry_after_header(headers), now=now)
+        return RateLimitedError(
+            status, error, message, retry_after=retry_after, hint="Rate limited; try again later."
+        )
+    if status >= 500:
+        retry_after = parse_retry_after(_retry_after_header(headers), now=now)
+        return ServerError(
+            status,
+            error,
+            message,
+            retry_after=retry_after,
+            hint="The pre.dev API failed; try again later or contact support.",
+        )
+    return HttpStatusError(status, error, message, hint="Unexpected answer from the API.")
+
+
+def parse_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    truncated: bool = False,
+    now: float | None = None,
+) -> Balance:
+    """The balance from a complete answer, or the typed exception describing it."""
+    if 200 <= status < 300:
+        return parse_balance(body, truncated=truncated)
+    raise classify_status(status, headers, body, now=now)
+
+
+def content_length_exceeds_cap(headers: Mapping[str, str]) -> bool:
+    """True when the server announces a body too big to read: skip reading it at all."""
+    for name, value in headers.items():
+        if name.lower() == "content-length":
+            try:
+                return int(value) > MAX_BODY_BYTES
+            except ValueError:
+                return False
+    return False

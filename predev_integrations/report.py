@@ -1,0 +1,198 @@
+"""Render one check's outcome as text, JSON or GitHub-native output.
+
+The Action does no logic in bash: `--format github` writes the step outputs, the job
+summary and the annotations here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from .verdict import Balance
+
+TOP_UP_URL = "https://pre.dev/project/playground"
+STATUSES = ("ok", "warn", "low", "error")
+
+
+class Outcome:
+    """Everything a report needs. `error` is one safe line, or None."""
+
+    __slots__ = ("balance", "cached", "error", "min_credits", "soft", "status", "warn_below")
+
+    def __init__(
+        self,
+        status: str,
+        *,
+        balance: Balance | None = None,
+        min_credits: float = 1,
+        warn_below: float | None = None,
+        cached: bool = False,
+        error: str | None = None,
+        soft: bool = False,
+    ) -> None:
+        assert status in STATUSES
+        self.status = status
+        self.balance = balance
+        self.min_credits = min_credits
+        self.warn_below = warn_below
+        self.cached = cached
+        self.error = error
+        #: True when a low balance or an error is tolerated (exit 0) by policy.
+        self.soft = soft
+
+    @property
+    def sufficient(self) -> bool:
+        return self.status in ("ok", "warn")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "credits_remaining": self.balance,
+            "min_credits": self.min_credits,
+            "warn_below": self.warn_below,
+            "cached": self.cached,
+            "error": self.error,
+        }
+
+
+def number(value: Balance | None) -> str:
+    """450, 12.5; floats that are whole print without `.0`."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def summary_line(outcome: Outcome) -> str:
+    """The one human line: balance, floor, verdict, and what to do about it."""
+    cached = " (cached)" if outcome.cached else ""
+    floor = f"floor {number(outcome.min_credits)}"
+    if outcome.warn_below is not None:
+        floor += f", warn below {number(outcome.warn_below)}"
+    head = f"pre.dev credits: {number(outcome.balance)} remaining{cached} ({floor})"
+    if outcome.status == "ok":
+        return f"{head}: ok."
+    if outcome.status == "warn":
+        return f"{head}: warn, running low; top up soon at {TOP_UP_URL}."
+    if outcome.status == "low":
+        tail = " Continuing because low balances are tolerated." if outcome.soft else ""
+        return (
+            f"{head}: LOW, below the floor; top up at {TOP_UP_URL} before generating specs.{tail}"
+        )
+    return f"pre.dev credits: unknown, {outcome.error}"
+
+
+def error_line(prog: str, outcome: Outcome) -> str:
+    if outcome.soft:
+        return (
+            f"{prog}: warning: could not read the credit balance: {outcome.error} "
+            "Continuing because --on-error is warn."
+        )
+    return f"{prog}: error: {outcome.error}"
+
+
+def render_text(outcome: Outcome, prog: str, out: TextIO, err: TextIO) -> None:
+    if outcome.status == "error":
+        print(error_line(prog, outcome), file=err)
+    else:
+        print(summary_line(outcome), file=out)
+
+
+def render_json(outcome: Outcome, prog: str, out: TextIO, err: TextIO) -> None:
+    print(json.dumps(outcome.as_dict()), file=out)
+    if outcome.status == "error":
+        print(error_line(prog, outcome), file=err)
+
+
+# --- GitHub Actions -------------------------------------------------------------------------
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, title: str, message: str) -> str:
+    """A workflow command such as `::error title=...::message`, escaped per GitHub's rules."""
+    return f"::{level} title={_escape_property(title)}::{_escape_data(message)}"
+
+
+def github_outputs(outcome: Outcome) -> dict[str, str]:
+    return {
+        "credits-remaining": number(outcome.balance) if outcome.status != "error" else "",
+        "status": outcome.status,
+        "sufficient": "true" if outcome.sufficient else "false",
+    }
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def github_summary(outcome: Outcome) -> str:
+    icon = {"ok": "✅", "warn": "⚠️", "low": "❌", "error": "❌"}[outcome.status]
+    balance = number(outcome.balance) if outcome.balance is not None else "unknown"
+    warn = number(outcome.warn_below) if outcome.warn_below is not None else "—"
+    lines = [
+        "### pre.dev credits",
+        "",
+        "| Balance | Floor | Warn below | Verdict |",
+        "| --- | --- | --- | --- |",
+        f"| {balance}{' (cached)' if outcome.cached else ''} | {number(outcome.min_credits)} "
+        f"| {warn} | {icon} {outcome.status} |",
+    ]
+    if outcome.error:
+        lines += ["", f"**Error:** {_cell(outcome.error)}"]
+    elif outcome.status == "low":
+        lines += ["", f"Top up at {TOP_UP_URL} before generating specs."]
+    return "\n".join(lines) + "\n\n"
+
+
+def _append(path: str, text: str, err: TextIO, what: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        print(f"warning: could not write {what} ({exc.strerror or exc}).", file=err)
+
+
+def render_github(
+    outcome: Outcome, prog: str, out: TextIO, err: TextIO, env: Mapping[str, str] | None = None
+) -> None:
+    env = os.environ if env is None else env
+    if env.get("GITHUB_OUTPUT"):
+        text = "".join(f"{k}={v}\n" for k, v in github_outputs(outcome).items())
+        _append(env["GITHUB_OUTPUT"], text, err, "GITHUB_OUTPUT")
+    if env.get("GITHUB_STEP_SUMMARY"):
+        _append(env["GITHUB_STEP_SUMMARY"], github_summary(outcome), err, "GITHUB_STEP_SUMMARY")
+    if outcome.status == "error":
+        level = "warning" if outcome.soft else "error"
+        print(annotation(level, "pre.dev credits check failed", outcome.error or ""), file=out)
+    elif outcome.status == "low":
+        level = "warning" if outcome.soft else "error"
+        print(annotation(level, "pre.dev credits low", summary_line(outcome)), file=out)
+    elif outcome.status == "warn":
+        print(annotation("warning", "pre.dev credits running low", summary_line(outcome)), file=out)
+    else:
+        print(summary_line(outcome), file=out)
+
+
+def render(
+    outcome: Outcome, fmt: str, prog: str, out: TextIO | None = None, err: TextIO | None = None
+) -> None:
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    if fmt == "json":
+        render_json(outcome, prog, out, err)
+    elif fmt == "github":
+        render_github(outcome, prog, out, err)
+    else:
+        render_text(outcome, prog, out, err)

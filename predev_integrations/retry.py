@@ -1,0 +1,128 @@
+"""Retry policy as pure functions: which failures to retry, how long to wait, when to stop.
+
+The clients pass in the clock and the random source, so the policy is exactly testable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import ApiError, ConfigError, HttpStatusError
+
+DEFAULT_RETRIES = 2
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_DEADLINE = 30.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """`retries` is the number of attempts after the first; `deadline` bounds everything."""
+
+    retries: int = DEFAULT_RETRIES
+    timeout: float = DEFAULT_TIMEOUT
+    deadline: float = DEFAULT_DEADLINE
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    retry_after_cap: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.retries < 0:
+            raise ConfigError(f"retries must be 0 or more, got {self.retries}.")
+        if not self.timeout > 0:
+            raise ConfigError(f"timeout must be above 0 seconds, got {self.timeout}.")
+        if not self.deadline > 0:
+            raise ConfigError(f"deadline must be above 0 seconds, got {self.deadline}.")
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    if now is None:
+        import time
+
+        now = time.time()
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff_delay(policy: RetryPolicy, retry_number: int, rand: float) -> float:
+    """Capped exponential backoff with full jitter; `retry_number` counts from 0, rand in [0,1)."""
+    ceiling = min(policy.backoff_cap, policy.backoff_base * (2**retry_number))
+    return float(ceiling * rand)
+
+
+def next_delay(
+    policy: RetryPolicy, error: ApiError, *, attempts: int, elapsed: float, rand: float
+) -> float | None:
+    """How long to sleep before the next attempt, or None to give up and raise `error`.
+
+    `attempts` is how many attempts have been made so far (>= 1).
+    """
+    if not error.retryable or attempts > policy.retries:
+        return None
+    delay = backoff_delay(policy, attempts - 1, rand)
+    retry_after = error.retry_after if isinstance(error, HttpStatusError) else None
+    if retry_after is not None:
+        delay = min(retry_after, policy.retry_after_cap)
+    # Another attempt only makes sense if it can start, and get some time, before the deadline.
+    if elapsed + delay + min(policy.timeout, 0.05) >= policy.deadline:
+        return None
+    return delay
+
+
+def attempt_timeout(policy: RetryPolicy, elapsed: float) -> float:
+    """Per-request timeout, shortened so the request cannot outlive the deadline."""
+    return max(0.001, min(policy.timeout, policy.deadline - elapsed))
+
+
+class RetryState:
+    """Bookkeeping for one `get_balance()` call, shared by the sync and async clients."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        clock: Callable[[], float],
+        rand: Callable[[], float],
+    ) -> None:
+        self.policy = policy
+        self._clock = clock
+        self._rand = rand
+        self._start = clock()
+        self.attempts = 0
+
+    def elapsed(self) -> float:
+        return self._clock() - self._start
+
+    def start_attempt(self) -> float:
+        """Count an attempt and return its timeout."""
+        self.attempts += 1
+        return attempt_timeout(self.policy, self.elapsed())
+
+    def delay_or_raise(self, error: ApiError) -> float:
+        """The sleep before the next attempt; re-raises `error` when the policy says stop."""
+        delay = next_delay(
+            self.policy, error, attempts=self.attempts, elapsed=self.elapsed(), rand=self._rand()
+        )
+        if delay is None:
+            error.attempts = self.attempts
+            raise error
+        return delay

@@ -1,0 +1,45 @@
+"""A wrapper that keeps the API key out of reprs, f-strings, logs and pickles."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+
+class Secret:
+    """Holds the API key; only `reveal()` gives it back, and only the request builder calls it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Secret values are not picklable; pass the connection or env var name")
+
+
+def redact(text: str, secret: Secret | str | None) -> str:
+    """Belt and braces: replace the key if it somehow reached a message."""
+    value = secret.reveal() if isinstance(secret, Secret) else secret
+    if value and len(value) >= 4 and value in text:
+        return text.replace(value, "***")
+    return text

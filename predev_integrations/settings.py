@@ -1,0 +1,67 @@
+"""Where the key and base URL come from: environment or a file, never a command-line value."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from .errors import ConfigError
+from .secret import Secret
+from .urls import DEFAULT_BASE_URL, normalize_base_url
+
+DEFAULT_KEY_ENV = "PREDEV_API_KEY"
+BASE_URL_ENV = "PREDEV_BASE_URL"
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEY_MAX_BYTES = 4096
+
+
+def _checked_key(raw: str, source: str, how_to_fix: str) -> Secret:
+    value = raw.strip()
+    if not value:
+        raise ConfigError(f"{source} is empty. {how_to_fix}")
+    if len(value) > _KEY_MAX_BYTES or any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ConfigError(
+            f"{source} does not look like an API key (too long, or it contains spaces or "
+            f"control characters). {how_to_fix}"
+        )
+    return Secret(value)
+
+
+def load_api_key(
+    env: Mapping[str, str] | None = None,
+    *,
+    api_key_env: str | None = None,
+    api_key_file: str | None = None,
+) -> Secret:
+    """The key from `--api-key-file`, else the env var `api_key_env` (default PREDEV_API_KEY)."""
+    env = os.environ if env is None else env
+    if api_key_file is not None:
+        fix = "Put the pre.dev API key alone in that file, or use PREDEV_API_KEY."
+        try:
+            with open(api_key_file, encoding="utf-8") as handle:
+                raw = handle.read(_KEY_MAX_BYTES + 2)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot read the API key file {api_key_file}: {exc.strerror or exc}. {fix}"
+            ) from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"The API key file {api_key_file} is not UTF-8 text. {fix}") from None
+        return _checked_key(raw, f"The API key file {api_key_file}", fix)
+    name = api_key_env or DEFAULT_KEY_ENV
+    if not _ENV_NAME.match(name):
+        raise ConfigError(f"--api-key-env {name!r} is not a valid environment variable name.")
+    fix = (
+        f"Set it to your pre.dev API key (export {name}=... locally, or pass it from a "
+        "secret in CI)."
+    )
+    if name not in env:
+        raise ConfigError(f"The environment variable {name} is not set. {fix}")
+    return _checked_key(env[name], f"The environment variable {name}", fix)
+
+
+def resolve_base_url(flag: str | None, env: Mapping[str, str] | None = None) -> str:
+    """`--base-url`, else `$PREDEV_BASE_URL`, else https://api.pre.dev; validated."""
+    env = os.environ if env is None else env
+    raw = flag if flag is not None else (env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+    return normalize_base_url(raw)

@@ -1,0 +1,66 @@
+"""Base-URL rules: HTTPS everywhere, plain HTTP only to loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.pre.dev"
+ENDPOINT_PATH = "/credits-balance"
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def normalize_base_url(raw: str) -> str:
+    """Validate a base URL and return it without a trailing slash.
+
+    Refused: other schemes, credentials in the URL, query/fragment, and `http://` to anything
+    but 127.0.0.0/8, ::1 or localhost (the key would cross the network in clear text).
+    """
+    value = raw.strip()
+    if not value:
+        raise ConfigError("The base URL is empty; omit it to use https://api.pre.dev.")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"The base URL {value!r} is not a valid URL ({exc}).") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not host:
+        raise ConfigError(
+            f"The base URL {value!r} must look like https://host[:port][/path] "
+            "(e.g. https://api.pre.dev)."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("The base URL must not contain credentials; pass the key separately.")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"The base URL {value!r} must not have a query or fragment.")
+    if scheme == "http" and not is_loopback_host(host):
+        raise ConfigError(
+            f"Refusing plain http:// to {host}: the API key would travel unencrypted. "
+            "Use https://, or http:// only to 127.0.0.1, ::1 or localhost."
+        )
+    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def endpoint_url(base_url: str) -> str:
+    return base_url + ENDPOINT_PATH
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) used to check that a request stays on the configured origin."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return scheme, (parts.hostname or "").lower(), port
