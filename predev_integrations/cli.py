@@ -34,16 +34,25 @@ DEFAULTS: dict[str, Any] = {
     "deadline": 30.0,
 }
 
+#: A commit or push must never hang or break on an outage: short timeouts, cached, warn on error.
+_HOOK_DEFAULTS: dict[str, Any] = {
+    "cache_ttl": 300,
+    "on_error": "warn",
+    "timeout": 3.0,
+    "retries": 1,
+    "deadline": 5.0,
+}
+
 #: Integration presets change defaults only; a config file and flags still win.
 PRESETS: dict[str, dict[str, Any]] = {
-    # A commit must never hang or break on an outage: short timeouts, cached, warn on error.
-    "pre-commit": {
-        "cache_ttl": 300,
-        "on_error": "warn",
-        "timeout": 3.0,
-        "retries": 1,
-        "deadline": 5.0,
-    },
+    "pre-commit": _HOOK_DEFAULTS,
+    "pre-push": _HOOK_DEFAULTS,
+}
+
+#: How to get past a hook that cannot find its key; appended to that one-line error.
+SKIP_HINTS = {
+    "pre-commit": "To skip this hook once: SKIP=predev-credits-check git commit ...",
+    "pre-push": "To skip this hook once: SKIP=predev-credits-check-push git push ...",
 }
 
 
@@ -153,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--preset",
         choices=sorted(PRESETS),
-        help="defaults tuned for an integration (pre-commit: cached, short, warn)",
+        help="defaults tuned for a git hook (pre-commit, pre-push): cached, short, warn",
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return p
@@ -209,7 +218,12 @@ def check(args: argparse.Namespace) -> tuple[Outcome, int]:
 
     options = resolve_options(args)
     base_url = resolve_base_url(args.base_url)
-    key = load_api_key(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
+    try:
+        key = load_api_key(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
+    except ConfigError as exc:
+        if args.preset in SKIP_HINTS:
+            raise ConfigError(f"{exc} {SKIP_HINTS[args.preset]}") from None
+        raise
     floor, warn_below = options["min_credits"], options["warn_below"]
     common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
 
