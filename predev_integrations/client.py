@@ -23,7 +23,7 @@ from .protocol import (
     parse_response,
 )
 from .retry import RetryPolicy, RetryState
-from .secret import Secret, redact
+from .secret import Secret, redact, redact_exception
 from .urls import DEFAULT_BASE_URL, normalize_base_url
 
 
@@ -98,9 +98,12 @@ class _BaseClient:
         )
 
     def _parse(self, response: httpx.Response, body: _Body) -> Balance:
-        return parse_response(
-            response.status_code, response.headers, bytes(body.data), truncated=body.truncated
-        )
+        try:
+            return parse_response(
+                response.status_code, response.headers, bytes(body.data), truncated=body.truncated
+            )
+        except ApiError as exc:
+            raise redact_exception(exc, self._key) from None
 
 
 class CreditsClient(_BaseClient):

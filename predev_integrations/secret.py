@@ -43,3 +43,13 @@ def redact(text: str, secret: Secret | str | None) -> str:
     if value and len(value) >= 4 and value in text:
         return text.replace(value, "***")
     return text
+
+
+def redact_exception(exc: BaseException, secret: Secret) -> BaseException:
+    """Scrub the key from an exception's message and text fields (a server may echo it back)."""
+    exc.args = tuple(redact(a, secret) if isinstance(a, str) else a for a in exc.args)
+    for name in ("error", "message"):
+        value = getattr(exc, name, None)
+        if isinstance(value, str):
+            setattr(exc, name, redact(value, secret))
+    return exc
