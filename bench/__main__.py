@@ -1,0 +1,7 @@
+"""`python -m bench` prints the benchmark table."""
+
+import sys
+
+from .run import main
+
+sys.exit(main())

@@ -1,0 +1,75 @@
+"""Run the parts in order and print one markdown table of figures from this single run."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from . import cli_runs, imports
+from .env import Stage
+from .table import Row, failed, render
+
+
+@dataclass(frozen=True)
+class Options:
+    repeats: int
+    import_repeats: int
+    fanout: tuple[int, ...]
+    quick: bool
+
+
+Part = Callable[[Stage, Options], list[Row]]
+
+
+def _parts() -> dict[str, tuple[str, Part]]:
+    return {
+        "1": ("Cache-hit CLI run", lambda s, o: cli_runs.cache_hit(s, o.repeats)),
+        "2": ("Live CLI check", lambda s, o: cli_runs.live(s, o.repeats)),
+        "3": ("Import cost", lambda s, o: imports.rows(s, o.import_repeats)),
+    }
+
+
+def _csv_ints(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny N and few repeats (smoke)")
+    parser.add_argument("--repeats", type=int, help="interleaved runs per case (default 21)")
+    parser.add_argument("--fanout", type=_csv_ints, help="trigger counts (default 10,100,1000)")
+    parser.add_argument("--only", type=lambda t: t.split(","), help="parts to run, e.g. 1,2")
+    args = parser.parse_args(argv)
+    opts = Options(
+        repeats=args.repeats or (2 if args.quick else 21),
+        import_repeats=1 if args.quick else 5,
+        fanout=args.fanout or ((2,) if args.quick else (10, 100, 1000)),
+        quick=args.quick,
+    )
+    parts = _parts()
+    wanted = args.only or list(parts)
+    rows: list[Row] = []
+    started = time.monotonic()
+    with Stage() as stage:
+        for key in wanted:
+            title, part = parts[key]
+            print(f"bench: part {key}: {title} ...", file=sys.stderr, flush=True)
+            try:
+                rows.extend(part(stage, opts))
+            except Exception as exc:
+                rows.append(failed(key, title, exc))
+    took = time.monotonic() - started
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    print(
+        f"predev-integrations benchmarks, {when}; Python {platform.python_version()} on "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"{opts.repeats} interleaved repeats; took {took:.0f} s.\n"
+    )
+    print(render(rows))
+    return 0
