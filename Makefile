@@ -3,15 +3,22 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Offline wheels for the pre-commit tests: pre-commit pip-installs the hook into its own venv.
+WHEELS := $(VENV)/wheelhouse/.stamp
 
 .PHONY: install demo test lint pytest bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(WHEELS)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,airflow]"
+	@touch $@
+
+$(WHEELS): $(STAMP)
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check -w $(VENV)/wheelhouse \
+		"setuptools>=69" "httpx>=0.27,<1" "pyyaml>=6"
 	@touch $@
 
 demo: $(STAMP)
@@ -21,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(WHEELS)
 	$(BIN)/python -m pytest
 
 test: lint pytest

@@ -1,0 +1,197 @@
+"""The pre-commit hooks, driven by a real pre-commit and real git commits and pushes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from predev_integrations.cli import PRESETS
+from predev_integrations.sandbox import Sandbox
+
+pytestmark = pytest.mark.integration
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+PRE_COMMIT = (sys.executable, "-m", "pre_commit")
+RUN_COMMIT_HOOKS = (*PRE_COMMIT, "run")
+RUN_PUSH_HOOKS = (*PRE_COMMIT, "run", "--hook-stage", "pre-push")
+COMMIT = ("git", "commit", "-q", "--allow-empty", "-m", "change")
+#: Slack on top of the preset's own deadline: interpreter start-up on a busy 2-core machine.
+SLACK_SECONDS = 10.0
+
+Runner = Callable[..., Any]
+
+
+def git_out(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def head(repo: Path) -> str:
+    return git_out(repo, "rev-parse", "HEAD")
+
+
+def test_manifest_is_valid_and_keeps_defaults_out_of_args() -> None:
+    proc = subprocess.run(
+        [*PRE_COMMIT, "validate-manifest", ".pre-commit-hooks.yaml"],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    hooks = {h["id"]: h for h in yaml.safe_load((CHECKOUT / ".pre-commit-hooks.yaml").read_text())}
+    assert hooks["predev-credits-check-push"]["stages"] == ["pre-push"]
+    for hook in hooks.values():
+        # pre-commit replaces `args` with the user's, so defaults must come from the preset.
+        assert "args" not in hook
+        assert hook["entry"].startswith("predev-credits-check --preset ")
+        assert (hook["pass_filenames"], hook["always_run"], hook["require_serial"]) == (
+            False,
+            True,
+            True,
+        )
+
+
+def test_commit_above_the_floor_goes_through(
+    make_repo: Any, run: Runner, sandbox: Sandbox, api_key: str
+) -> None:
+    repo = make_repo(args=["--min-credits", "50"])
+    assert run(*PRE_COMMIT, "install").code == 0
+    before = head(repo)
+    result = run(*COMMIT)
+    assert result.code == 0, result.output
+    assert "pre.dev credits: 450 remaining (floor 50): ok." in result.output
+    assert head(repo) != before
+    [request] = sandbox.log  # the key came from the environment, and went only to the API
+    assert request["authorization"] == f"Bearer {api_key}"
+    assert request["user_agent"].endswith("(pre-commit)")
+
+
+def test_commit_below_the_floor_is_blocked(make_repo: Any, run: Runner) -> None:
+    repo = make_repo(args=["--min-credits", "500"])
+    assert run(*PRE_COMMIT, "install").code == 0
+    before = head(repo)
+    result = run(*COMMIT)
+    assert result.code != 0
+    assert "- exit code: 1" in result.output
+    assert "pre.dev credits: 450 remaining (floor 500): LOW, below the floor" in result.output
+    assert head(repo) == before
+
+
+def test_push_below_the_floor_is_blocked_by_the_push_hook(
+    make_repo: Any, run: Runner, tmp_path: Path
+) -> None:
+    make_repo(args=["--min-credits", "500"])
+    subprocess.run(["git", "init", "-q", "--bare", str(tmp_path / "remote.git")], check=True)
+    assert run("git", "remote", "add", "origin", str(tmp_path / "remote.git")).code == 0
+    assert run(*PRE_COMMIT, "install", "--hook-type", "pre-push").code == 0
+    result = run("git", "push", "-q", "origin", "main")
+    assert result.code != 0
+    assert "- hook id: predev-credits-check-push" in result.output
+    assert "- hook id: predev-credits-check\n" not in result.output  # commit hook stays out
+    assert git_out(tmp_path / "remote.git", "for-each-ref") == ""  # nothing arrived
+
+
+def test_push_hook_passes_above_the_floor(make_repo: Any, run: Runner, sandbox: Sandbox) -> None:
+    make_repo()
+    result = run(*RUN_PUSH_HOOKS)
+    assert result.code == 0, result.output
+    assert "pre.dev credits: 450 remaining (floor 1): ok." in result.output
+    assert [r["user_agent"].endswith("(pre-push)") for r in sandbox.log] == [True]
+
+
+def test_a_second_run_within_the_ttl_makes_no_request(
+    make_repo: Any, run: Runner, sandbox: Sandbox
+) -> None:
+    make_repo(args=["--min-credits", "50"])
+    first, second = run(*RUN_COMMIT_HOOKS), run(*RUN_COMMIT_HOOKS)
+    assert (first.code, second.code) == (0, 0)
+    assert "450 remaining (floor 50)" in first.output
+    assert "450 remaining (cached) (floor 50)" in second.output
+    assert sandbox.requests == 1
+
+
+@pytest.mark.parametrize("down", ["closed_port_url", "silent_server_url"])
+def test_unreachable_api_warns_and_lets_the_commit_through(
+    make_repo: Any, run: Runner, down: str, request: pytest.FixtureRequest
+) -> None:
+    make_repo(args=["--min-credits", "50"])
+    result = run(*RUN_COMMIT_HOOKS, env={"PREDEV_BASE_URL": request.getfixturevalue(down)})
+    assert result.code == 0, result.output
+    assert "warning: could not read the credit balance" in result.output
+    assert "Continuing because --on-error is warn." in result.output
+    seconds = result.hook_seconds()
+    print(f"{down}: hook {seconds:.2f} s, whole pre-commit run {result.seconds:.2f} s")
+    assert seconds < PRESETS["pre-commit"]["deadline"] + SLACK_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("stage_run", "skip_hint"),
+    [
+        (RUN_COMMIT_HOOKS, "SKIP=predev-credits-check git commit ..."),
+        (RUN_PUSH_HOOKS, "SKIP=predev-credits-check-push git push ..."),
+    ],
+)
+def test_missing_key_fails_with_one_line_on_how_to_fix_or_skip(
+    make_repo: Any, run: Runner, sandbox: Sandbox, stage_run: tuple[str, ...], skip_hint: str
+) -> None:
+    make_repo()
+    result = run(*stage_run, env={"PREDEV_API_KEY": ""})
+    assert result.code != 0
+    assert "- exit code: 2" in result.output
+    [line] = [ln for ln in result.output.splitlines() if "PREDEV_API_KEY" in ln]
+    assert line.startswith("predev-credits-check: error: The environment variable PREDEV_API_KEY")
+    assert "export PREDEV_API_KEY=..." in line
+    assert line.endswith(f"To skip this hook once: {skip_hint}")
+    assert sandbox.requests == 0
+
+
+def test_skip_named_in_the_hint_skips_the_hook(make_repo: Any, run: Runner) -> None:
+    make_repo()
+    env = {"PREDEV_API_KEY": "", "SKIP": "predev-credits-check"}
+    result = run(*RUN_COMMIT_HOOKS, env=env)
+    assert result.code == 0, result.output
+    assert "Skipped" in result.output
+
+
+@pytest.mark.parametrize(
+    ("config_file", "args", "expected"),
+    [
+        # the file's floor beats the built-in default
+        ("min_credits: 500\n", None, "450 remaining (floor 500): LOW"),
+        # a flag beats the file
+        ("min_credits: 500\n", ["--min-credits", "100"], "450 remaining (floor 100): ok."),
+    ],
+)
+def test_repo_config_file_sets_the_floor_and_flags_override_it(
+    make_repo: Any, run: Runner, config_file: str, args: list[str] | None, expected: str
+) -> None:
+    make_repo(args=args, config_file=config_file)
+    result = run(*RUN_COMMIT_HOOKS)
+    assert expected in result.output
+    assert result.code == (1 if "LOW" in expected else 0)
+
+
+def test_repo_config_file_beats_the_preset_on_errors(
+    make_repo: Any, run: Runner, closed_port_url: str
+) -> None:
+    make_repo(config_file="on_error: fail\n")
+    result = run(*RUN_COMMIT_HOOKS, env={"PREDEV_BASE_URL": closed_port_url})
+    assert result.code == 1
+    assert "- exit code: 3" in result.output
+    assert "predev-credits-check: error: " in result.output
+
+
+def test_repo_config_file_beats_the_preset_on_caching(
+    make_repo: Any, run: Runner, sandbox: Sandbox
+) -> None:
+    make_repo(config_file="cache_ttl: 0\n")
+    assert [run(*RUN_COMMIT_HOOKS).code for _ in range(2)] == [0, 0]
+    assert sandbox.requests == 2
