@@ -6,11 +6,11 @@ retry by the same pure policy. Only the I/O verbs (`with`/`async with`, `sleep`)
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -25,6 +25,23 @@ from .protocol import (
 from .retry import RetryPolicy, RetryState
 from .secret import Secret, redact, redact_exception
 from .urls import DEFAULT_BASE_URL, normalize_base_url
+
+if TYPE_CHECKING:
+    import ssl
+
+
+def _tls_settings(base_url: str) -> ssl.SSLContext | bool:
+    """`verify=` for a client we build: plain http (loopback only) never does TLS.
+
+    httpx builds its SSL context eagerly, loading the CA bundle (~15 ms) even for
+    http://127.0.0.1. For http base URLs, hand it an empty context that still requires
+    certificates: cheap to make, and it fails closed should TLS ever happen.
+    """
+    if not base_url.startswith("http://"):
+        return True
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class _Body:
@@ -119,7 +136,9 @@ class CreditsClient(_BaseClient):
     ) -> None:
         super().__init__(api_key, **kwargs)  # type: ignore[arg-type]
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(transport=transport, follow_redirects=False)
+        self._http = http_client or httpx.Client(
+            transport=transport, follow_redirects=False, verify=_tls_settings(self.base_url)
+        )
 
     def get_balance(self) -> Balance:
         """Prototype credits remaining, retried per the policy; raises ApiError subclasses."""
@@ -177,7 +196,9 @@ class AsyncCreditsClient(_BaseClient):
     ) -> None:
         super().__init__(api_key, **kwargs)  # type: ignore[arg-type]
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(transport=transport, follow_redirects=False)
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport, follow_redirects=False, verify=_tls_settings(self.base_url)
+        )
 
     async def get_balance(self) -> Balance:
         """Prototype credits remaining, retried per the policy; raises ApiError subclasses."""
@@ -187,6 +208,8 @@ class AsyncCreditsClient(_BaseClient):
             try:
                 return await self._attempt(timeout)
             except ApiError as error:
+                import asyncio  # here, not at the top: the sync CLI never needs it (~5 ms)
+
                 await asyncio.sleep(state.delay_or_raise(error))
 
     async def _attempt(self, timeout: float) -> Balance:
