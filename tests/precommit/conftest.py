@@ -69,7 +69,7 @@ def hook_env(
     api_key: str, sandbox: Sandbox, pre_commit_home: Path, tmp_path: Path
 ) -> dict[str, str]:
     """Only loopback traffic: pip offline from the wheelhouse, the API at the sandbox."""
-    drop = ("PREDEV_", "GITHUB_", "PIP_", "PRE_COMMIT", "GIT_", "SKIP")
+    drop = ("PREDEV_", "GITHUB_", "PIP_", "PRE_COMMIT", "GIT_", "SKIP", "VIRTUALENV_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     env.update(
         PREDEV_API_KEY=api_key,
@@ -81,6 +81,9 @@ def hook_env(
         PIP_FIND_LINKS=str(WHEELHOUSE),
         PIP_CONFIG_FILE=os.devnull,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
+        # virtualenv seeds pip from its bundled wheels; keep it from checking PyPI for newer ones.
+        VIRTUALENV_NO_PERIODIC_UPDATE="1",
+        VIRTUALENV_OVERRIDE_APP_DATA=str(pre_commit_home / "virtualenv-app-data"),
         NO_PROXY="127.0.0.1,localhost,::1",
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_CONFIG_NOSYSTEM="1",
