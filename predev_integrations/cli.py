@@ -7,6 +7,7 @@ Imports stay lazy: a cache hit loads neither httpx nor (without a config file) y
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import sys
@@ -56,6 +57,30 @@ SKIP_HINTS = {
 }
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, minus its `import shutil` (bz2, lzma, ...: ~1.5 ms per run).
+
+    argparse builds a formatter for every `add_argument`, even when no help is printed; the
+    width it would get from shutil is read here from $COLUMNS or the terminal, as shutil does.
+    """
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
+def _columns() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line instead of usage + message, with the documented exit code 2."""
@@ -95,6 +120,7 @@ def _count(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
+        formatter_class=_Formatter,
         description="Fail (or warn) when the pre.dev prototype-credit balance is below a floor.",
         epilog="Exit codes: 0 ok/warn, 1 below the floor, 2 usage or configuration error, "
         "3 the API could not be read. The key is read from $PREDEV_API_KEY (or --api-key-env "
@@ -199,7 +225,27 @@ def _integration(args: argparse.Namespace) -> str:
     return args.preset or "cli"
 
 
+def _skip_httpx_cli() -> None:
+    """Keep httpx from importing its own command-line client (rich, click, pygments).
+
+    `import httpx` loads `httpx._main` whenever those happen to be installed (they are in
+    most Airflow and dev environments): ~30 ms of every live check, for code we never run.
+    A placeholder with a `main` that explains itself takes its place in this process only.
+    """
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    import types
+
+    def main() -> NoReturn:
+        raise SystemExit("httpx's command line is not loaded inside predev-credits-check.")
+
+    placeholder = types.ModuleType("httpx._main", main.__doc__)
+    placeholder.main = main  # type: ignore[attr-defined]
+    sys.modules["httpx._main"] = placeholder
+
+
 def _fetch(base_url: str, key: Secret, options: dict[str, Any], integration: str) -> float | int:
+    _skip_httpx_cli()
     from .client import CreditsClient
     from .retry import RetryPolicy
 
@@ -252,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: never raises, never prints a traceback (set PREDEV_DEBUG=1 for one)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    collect = gc.isenabled()
+    gc.disable()  # a short run makes few cycles; collecting during imports costs ~4 ms
     try:
         outcome, code = check(args)
     except ConfigError as exc:
@@ -269,6 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "PREDEV_DEBUG=1 and report it.",
         )
         code = EXIT_API
+    finally:
+        if collect:
+            gc.enable()
     render(outcome, args.format, PROG)
     return code
 
