@@ -60,7 +60,9 @@ def command(
 
 def clean_env(**extra: str) -> dict[str, str]:
     """The caller's environment without PREDEV_/GITHUB_ settings or proxies, plus `extra`."""
-    drop = ("PREDEV_", "GITHUB_", "RUNNER_", "PRE_COMMIT")
+    # PYTHONDONTWRITEBYTECODE would make our modules compile from source on every run while
+    # httpx and requests load .pyc files from site-packages: not what an installed user sees.
+    drop = ("PREDEV_", "GITHUB_", "RUNNER_", "PRE_COMMIT", "PYTHONDONTWRITEBYTECODE")
     env = {
         k: v
         for k, v in os.environ.items()
