@@ -1,0 +1,131 @@
+"""The shared poll: many waiters on one (base URL, key) in one loop cost one request."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+
+import pytest
+
+from predev_integrations.errors import ConfigError, UnauthorizedError
+from predev_integrations.retry import RetryPolicy
+from predev_integrations.sandbox import Sandbox
+from predev_integrations.shared_poll import SharedPoll, fingerprint, shared_balance
+
+NO_RETRY = RetryPolicy(retries=0, timeout=5)
+
+
+async def gather_balances(n: int, key: str, url: str, max_age: float = 0.0) -> list[object]:
+    return await asyncio.gather(
+        *(shared_balance(key, base_url=url, max_age=max_age, policy=NO_RETRY) for _ in range(n)),
+        return_exceptions=True,
+    )
+
+
+@pytest.mark.parametrize("waiters", [1, 10, 200])
+async def test_concurrent_waiters_share_one_request(
+    sandbox: Sandbox, api_key: str, waiters: int
+) -> None:
+    sandbox.configure(latency=0.2)
+    results = await gather_balances(waiters, api_key, sandbox.url)
+    assert results == [450] * waiters
+    assert sandbox.requests == 1
+
+
+async def test_an_answer_is_reused_within_max_age_and_refetched_after(
+    sandbox: Sandbox, api_key: str
+) -> None:
+    for _ in range(3):
+        assert await shared_balance(api_key, base_url=sandbox.url, max_age=5) == 450
+    assert sandbox.requests == 1
+    sandbox.configure(balance=12)
+    assert await shared_balance(api_key, base_url=sandbox.url, max_age=0.2) == 450
+    await asyncio.sleep(0.3)
+    assert await shared_balance(api_key, base_url=sandbox.url, max_age=0.2) == 12
+    assert sandbox.requests == 2
+
+
+async def test_different_keys_and_urls_do_not_share(sandbox: Sandbox, api_key: str) -> None:
+    with Sandbox(key=api_key, balance=7) as other:
+        results = await asyncio.gather(
+            shared_balance(api_key, base_url=sandbox.url),
+            shared_balance(api_key, base_url=other.url),
+            shared_balance("another-key", base_url=sandbox.url, policy=NO_RETRY),
+            return_exceptions=True,
+        )
+        assert list(results[:2]) == [450, 7]
+        assert isinstance(results[2], UnauthorizedError)
+        assert (sandbox.requests, other.requests) == (2, 1)
+
+
+async def test_an_error_reaches_every_waiter_and_is_reused(sandbox: Sandbox, api_key: str) -> None:
+    sandbox.configure(latency=0.2)
+    results = await gather_balances(50, "wrong-key", sandbox.url, max_age=5)
+    assert all(isinstance(r, UnauthorizedError) for r in results)
+    with pytest.raises(UnauthorizedError):
+        await shared_balance("wrong-key", base_url=sandbox.url, max_age=5, policy=NO_RETRY)
+    assert sandbox.requests == 1
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_others(
+    sandbox: Sandbox, api_key: str
+) -> None:
+    sandbox.configure(latency=0.3)
+    first = asyncio.ensure_future(shared_balance(api_key, base_url=sandbox.url))
+    second = asyncio.ensure_future(shared_balance(api_key, base_url=sandbox.url))
+    await asyncio.sleep(0.1)
+    first.cancel()
+    assert await second == 450
+    assert first.cancelled()
+    assert sandbox.requests == 1
+
+
+async def test_the_flight_stops_and_entries_go_when_every_waiter_leaves(
+    sandbox: Sandbox, api_key: str
+) -> None:
+    sandbox.configure(latency=0.3)
+    poll = SharedPoll.current()
+    waiter = asyncio.ensure_future(poll.get_balance(api_key, base_url=sandbox.url, max_age=0.1))
+    await asyncio.sleep(0.05)
+    assert len(poll) == 1
+    waiter.cancel()
+    await asyncio.sleep(0.2)
+    assert len(poll) == 0
+    # Nothing half-finished is reused: the next call asks again.
+    assert await poll.get_balance(api_key, base_url=sandbox.url) == 450
+    assert poll.flights == 2
+    await asyncio.sleep(0.15)  # the entry's window is the longest max_age asked for: 0.1 s
+    assert len(poll) == 0
+
+
+def test_each_event_loop_has_its_own_registry_which_goes_with_it(
+    sandbox: Sandbox, api_key: str
+) -> None:
+    async def registry() -> weakref.ref[SharedPoll]:
+        await shared_balance(api_key, base_url=sandbox.url, max_age=60)
+        return weakref.ref(SharedPoll.current())
+
+    first = asyncio.run(registry())
+    second = asyncio.run(registry())
+    gc.collect()
+    assert first() is None
+    assert second() is None
+    assert sandbox.requests == 2  # a 60 s answer is not carried into another loop
+
+
+async def test_the_key_is_not_kept_in_clear(sandbox: Sandbox, api_key: str) -> None:
+    poll = SharedPoll.current()
+    await poll.get_balance(api_key, base_url=sandbox.url, max_age=60)
+    state = repr(vars(poll)) + repr(list(poll._entries))
+    assert api_key not in state
+    assert fingerprint(api_key) in state
+    assert fingerprint(api_key) != fingerprint(api_key + "x")
+
+
+async def test_bad_input_fails_before_any_request(sandbox: Sandbox) -> None:
+    with pytest.raises(ConfigError):
+        await shared_balance("k", base_url="http://example.com")
+    with pytest.raises(ConfigError):
+        await shared_balance(" ", base_url=sandbox.url)
+    assert sandbox.requests == 0
