@@ -82,9 +82,24 @@ def _columns() -> int:
 
 
 class _Parser(argparse.ArgumentParser):
+    #: Set by main() for `--format github`: a usage error then sets the step outputs and an
+    #: ::error annotation too, like every other outcome (the Action's outputs are never unset).
+    github = False
+
     def error(self, message: str) -> NoReturn:
         """One line instead of usage + message, with the documented exit code 2."""
+        if self.github:
+            render(Outcome("error", error=f"{message} (see --help)"), "github", self.prog)
+            self.exit(EXIT_CONFIG)
         self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _asks_for_github(argv: Sequence[str]) -> bool:
+    """`--format github` or `--format=github`, seen before parsing so usage errors honour it."""
+    return any(
+        arg == "--format=github" or (arg == "--format" and list(argv[i + 1 : i + 2]) == ["github"])
+        for i, arg in enumerate(argv)
+    )
 
 
 def _number(text: str) -> float | int:
@@ -297,6 +312,9 @@ def check(args: argparse.Namespace) -> tuple[Outcome, int]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: never raises, never prints a traceback (set PREDEV_DEBUG=1 for one)."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if isinstance(parser, _Parser):
+        parser.github = _asks_for_github(argv)
     args = parser.parse_args(argv)
     collect = gc.isenabled()
     gc.disable()  # a short run makes few cycles; collecting during imports costs ~4 ms

@@ -1,0 +1,512 @@
+"""The composite Action, executed step by step as the runner would, against the sandbox.
+
+The harness below reads `action.yml` and runs each `run:` step with
+`bash --noprofile --norc -eo pipefail`, as GitHub does for `shell: bash`. It applies the
+input defaults, expands `${{ }}` (inputs, github.action_path, runner.*, steps.*.outputs, `||`)
+and gives every step fresh GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_ENV / GITHUB_PATH
+files, parsed afterwards (`k=v` and heredoc forms) like the runner does. An expression it does
+not understand is an error, never silently empty.
+
+Offline install: the action `pip install`s its own directory into a venv under RUNNER_TEMP.
+Here pip is pointed at the wheelhouse `make install` builds (PIP_NO_INDEX, PIP_FIND_LINKS), the
+way a runner behind a package mirror would be; the action's steps run unchanged. The venv is
+made once per test session (session-scoped RUNNER_TEMP) and reused, as in one job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from predev_integrations.sandbox import Sandbox
+
+REPO = Path(__file__).resolve().parents[2]
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
+RUNNER_OS = {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}.get(sys.platform, "Linux")
+
+pytestmark = pytest.mark.integration
+
+
+# --- the harness -------------------------------------------------------------------------------
+
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+_OPERAND = re.compile(r"^(?:'(?P<literal>(?:[^']|'')*)'|(?P<path>[A-Za-z_][\w-]*(?:\.[\w-]+)*))$")
+
+
+class UnsupportedExpression(ValueError):
+    """The action uses an expression the harness cannot evaluate faithfully."""
+
+
+def evaluate(expression: str, context: Mapping[str, Any]) -> str:
+    """`a || b || 'c'` over context paths and string literals: the first non-empty value."""
+    value = ""
+    for part in expression.split("||"):
+        match = _OPERAND.match(part.strip())
+        if match is None:
+            raise UnsupportedExpression(f"cannot evaluate {expression.strip()!r}")
+        if match["literal"] is not None:
+            value = match["literal"].replace("''", "'")
+        else:
+            root, *rest = match["path"].split(".")
+            if root not in context:
+                raise UnsupportedExpression(f"unknown context {root!r} in {expression.strip()!r}")
+            node: Any = context[root]
+            for name in rest:
+                node = node.get(name) if isinstance(node, Mapping) else None
+            value = "" if node is None else str(node)
+        if value:
+            return value
+    return value
+
+
+def expand(text: str, context: Mapping[str, Any]) -> str:
+    return _EXPRESSION.sub(lambda m: evaluate(m.group(1), context), text)
+
+
+def parse_command_file(text: str) -> dict[str, str]:
+    """GITHUB_OUTPUT / GITHUB_ENV: `name=value` lines and `name<<DELIMITER` blocks."""
+    values: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if not line.strip():
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            body: list[str] = []
+            for item in lines:
+                if item == delimiter:
+                    break
+                body.append(item)
+            else:
+                raise ValueError(f"{name}: delimiter {delimiter!r} never closes")
+            values[name] = "\n".join(body)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            values[name] = value
+        else:
+            raise ValueError(f"not a command-file line: {line!r}")
+    return values
+
+
+@dataclass
+class StepRun:
+    id: str
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    files: dict[str, str]
+
+
+@dataclass
+class ActionRun:
+    code: int
+    outputs: dict[str, str]
+    steps: list[StepRun] = field(default_factory=list)
+
+    @property
+    def log(self) -> str:
+        return "".join(step.stdout + step.stderr for step in self.steps)
+
+    @property
+    def summary(self) -> str:
+        return "".join(step.summary for step in self.steps)
+
+    def annotations(self, level: str) -> list[str]:
+        """The `::error title=...::message` (or warning) lines, as printed."""
+        return [line for line in self.log.splitlines() if line.startswith(f"::{level} ")]
+
+    def step(self, step_id: str) -> StepRun:
+        return next(step for step in self.steps if step.id == step_id)
+
+
+def load_action() -> dict[str, Any]:
+    data = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def run_action(
+    action_path: Path,
+    inputs: Mapping[str, str],
+    *,
+    env: Mapping[str, str],
+    runner_temp: Path,
+    workspace: Path,
+) -> ActionRun:
+    """Run action.yml's composite steps as written; stop at the first failing step."""
+    action = load_action()
+    assert action["runs"]["using"] == "composite"
+    declared: dict[str, Any] = action["inputs"]
+    unknown = set(inputs) - set(declared)
+    assert not unknown, f"inputs not declared in action.yml: {sorted(unknown)}"
+    context: dict[str, Any] = {
+        "inputs": {
+            name: inputs.get(name, str(spec.get("default", ""))) for name, spec in declared.items()
+        },
+        "github": {"action_path": str(action_path), "workspace": str(workspace)},
+        "runner": {"temp": str(runner_temp), "os": RUNNER_OS},
+        "steps": {},
+    }
+    step_env = {
+        **env,
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_ACTION_PATH": str(action_path),
+        "GITHUB_WORKSPACE": str(workspace),
+        "RUNNER_OS": RUNNER_OS,
+        "RUNNER_TEMP": str(runner_temp),
+    }
+    result = ActionRun(code=0, outputs={})
+    files_dir = runner_temp / "_runner_file_commands"
+    files_dir.mkdir(exist_ok=True)
+    for index, step in enumerate(action["runs"]["steps"]):
+        assert "uses" not in step, "the harness runs `run:` steps only"
+        assert "if" not in step, "the harness does not evaluate step conditions"
+        assert step.get("shell") == "bash", "every step must say `shell: bash`"
+        step_id = str(step.get("id", f"__{index}"))
+        files = {name: files_dir / f"{name.lower()}_{index}" for name in _FILE_COMMANDS}
+        for path in files.values():
+            path.write_text("", encoding="utf-8")
+        script = files_dir / f"step_{index}.sh"
+        script.write_text(expand(step["run"], context), encoding="utf-8")
+        this_env = dict(step_env)
+        this_env.update({k: expand(str(v), context) for k, v in (step.get("env") or {}).items()})
+        this_env.update({name: str(path) for name, path in files.items()})
+        proc = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            env=this_env,
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        texts = {name: path.read_text(encoding="utf-8") for name, path in files.items()}
+        outputs = parse_command_file(texts["GITHUB_OUTPUT"])
+        context["steps"][step_id] = {"outputs": outputs}
+        step_env.update(parse_command_file(texts["GITHUB_ENV"]))
+        for entry in texts["GITHUB_PATH"].splitlines():
+            step_env["PATH"] = f"{entry}{os.pathsep}{step_env['PATH']}"
+        run = StepRun(
+            step_id,
+            proc.returncode,
+            proc.stdout,
+            proc.stderr,
+            outputs,
+            texts["GITHUB_STEP_SUMMARY"],
+            texts,
+        )
+        result.steps.append(run)
+        if proc.returncode != 0:
+            result.code = proc.returncode
+            break
+    result.outputs = {
+        name: expand(str(spec["value"]), context) for name, spec in action["outputs"].items()
+    }
+    return result
+
+
+_FILE_COMMANDS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH")
+
+
+def assert_key_only_masked(key: str, run: ActionRun) -> None:
+    """The key shows up once, in the first line of the first step: `::add-mask::KEY`."""
+    first = run.steps[0].stdout.splitlines()
+    assert first[:1] == [f"::add-mask::{key}"], "masking is not the first thing that happens"
+    for step in run.steps:
+        lines = (step.stdout + step.stderr).splitlines()
+        leaks = [line for line in lines if key in line and line != f"::add-mask::{key}"]
+        assert not leaks, f"the key leaked into the log of step {step.id}"
+        for name, text in step.files.items():
+            assert key not in text, f"the key leaked into {name} of step {step.id}"
+    assert all(key not in value for value in run.outputs.values())
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def action_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The action as the runner downloads it: the repository's files, in a directory of its own."""
+    if not any(WHEELHOUSE.glob("setuptools-*.whl")):
+        pytest.fail(f"no wheelhouse at {WHEELHOUSE}; run `make install` first")
+    target = tmp_path_factory.mktemp("actions") / "predev-credits-check"
+    ignore = shutil.ignore_patterns(
+        ".git",
+        ".venv",
+        ".tools",
+        "node_modules",
+        "build",
+        "*.egg-info",
+        "__pycache__",
+        ".*_cache",
+        "tests",
+        ".bench",
+    )
+    shutil.copytree(REPO, target, ignore=ignore)
+    return target
+
+
+@pytest.fixture(scope="session")
+def runner_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A runner's environment: no PREDEV_/GITHUB_/INPUT_/PIP_ variables, pip offline, `python3`
+    on PATH being this test interpreter (the wheelhouse was built for it)."""
+    shims = tmp_path_factory.mktemp("bin")
+    (shims / "python3").symlink_to(sys.executable)
+    drop = ("PREDEV_", "GITHUB_", "INPUT_", "RUNNER_", "PIP_", "VIRTUAL_ENV", "PYTHON")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(
+        PATH=f"{shims}{os.pathsep}{env.get('PATH', '')}",
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(WHEELHOUSE),
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        NO_PROXY="127.0.0.1,localhost,::1",
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One RUNNER_TEMP for the session: like steps of one job, the tests share the venv."""
+    return tmp_path_factory.mktemp("runner-temp")
+
+
+Runner = Callable[..., ActionRun]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    path = tmp_path / "workspace"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def action(
+    action_path: Path,
+    runner_env: dict[str, str],
+    runner_temp: Path,
+    workspace: Path,
+    sandbox: Sandbox,
+    api_key: str,
+) -> Runner:
+    """`action(**{"min-credits": "500"})` runs the action against the sandbox with the test key."""
+
+    def run(temp: Path | None = None, **inputs: str) -> ActionRun:
+        given = {"api-key": api_key, "base-url": sandbox.url, **inputs}
+        result = run_action(
+            action_path, given, env=runner_env, runner_temp=temp or runner_temp, workspace=workspace
+        )
+        key = given["api-key"].strip()
+        if key:
+            assert_key_only_masked(key, result)
+        for step in result.steps:
+            assert "Traceback" not in step.stderr
+        return result
+
+    return run
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+
+
+def test_ok_sets_outputs_summary_and_one_request(
+    action: Runner, sandbox: Sandbox, api_key: str
+) -> None:
+    run = action()
+    assert run.code == 0
+    assert run.outputs == {"credits-remaining": "450", "status": "ok", "sufficient": "true"}
+    assert "| 450 | 1 | — | ✅ ok |" in run.summary
+    assert not run.annotations("error")
+    assert not run.annotations("warning")
+    assert sandbox.requests == 1
+    request = sandbox.log[0]
+    assert request["authorization"] == f"Bearer {api_key}"
+    assert request["user_agent"].endswith("(github-action)")
+
+
+def test_warn_below_warns_but_stays_sufficient(action: Runner) -> None:
+    run = action(**{"min-credits": "100", "warn-below": "500"})
+    assert run.code == 0
+    assert run.outputs == {"credits-remaining": "450", "status": "warn", "sufficient": "true"}
+    assert "| 450 | 100 | 500 | ⚠️ warn |" in run.summary
+    [warning] = run.annotations("warning")
+    assert warning.startswith("::warning title=pre.dev credits running low::")
+
+
+def test_low_fails_the_step_and_still_sets_outputs(action: Runner) -> None:
+    run = action(**{"min-credits": "500"})
+    assert run.code == 1
+    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false"}
+    assert "| 450 | 500 | — | ❌ low |" in run.summary
+    [error] = run.annotations("error")
+    assert error.startswith("::error title=pre.dev credits low::")
+
+
+@pytest.mark.parametrize("value", ["false", "False"])
+def test_fail_on_low_false_succeeds_and_reports_insufficient(action: Runner, value: str) -> None:
+    run = action(**{"min-credits": "500", "fail-on-low": value})
+    assert run.code == 0
+    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false"}
+    [warning] = run.annotations("warning")
+    assert warning.startswith("::warning title=pre.dev credits low::")
+    assert not run.annotations("error")
+
+
+def test_fail_on_low_typo_fails_closed_with_a_warning(action: Runner) -> None:
+    run = action(**{"min-credits": "500", "fail-on-low": "flase"})
+    assert run.code == 1
+    assert run.outputs["status"] == "low"
+    assert any("fail-on-low" in line for line in run.annotations("warning"))
+
+
+def test_rejected_key_fails_with_error_outputs(action: Runner, sandbox: Sandbox) -> None:
+    sandbox.configure(key="another-key")
+    run = action()
+    assert run.code == 3
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert "unknown" in run.summary
+    assert "❌ error" in run.summary
+    [error] = run.annotations("error")
+    assert error.startswith("::error title=pre.dev credits check failed::HTTP 401")
+    assert sandbox.requests == 1  # a rejected key is not retried
+
+
+def test_on_error_warn_continues_with_error_outputs(action: Runner, sandbox: Sandbox) -> None:
+    sandbox.configure(key="another-key")
+    run = action(**{"on-error": "warn"})
+    assert run.code == 0
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    [warning] = run.annotations("warning")
+    assert warning.startswith("::warning title=pre.dev credits check failed::HTTP 401")
+    assert not run.annotations("error")
+
+
+# --- inputs reach the CLI ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("retries", "requests", "status"), [("2", 3, "ok"), ("0", 1, "error")])
+def test_retries_input(
+    action: Runner, sandbox: Sandbox, retries: str, requests: int, status: str
+) -> None:
+    sandbox.configure(statuses=[503, 503], retry_after="0")
+    run = action(retries=retries)
+    assert run.outputs["status"] == status
+    assert sandbox.requests == requests
+
+
+def test_timeout_input(action: Runner, sandbox: Sandbox) -> None:
+    sandbox.configure(latency=3)
+    run = action(timeout="0.2", retries="0")
+    assert run.code == 3
+    assert run.outputs["status"] == "error"
+    assert "timed out" in run.annotations("error")[0].lower()
+
+
+def test_config_file_floor_applies_unless_min_credits_is_set(
+    action: Runner, workspace: Path
+) -> None:
+    (workspace / "ci").mkdir()
+    (workspace / "ci" / "credits.yml").write_text("min_credits: 500\n", encoding="utf-8")
+    assert action(config="ci/credits.yml").outputs["status"] == "low"
+    assert action(config="ci/credits.yml", **{"min-credits": "100"}).outputs["status"] == "ok"
+    (workspace / ".predev-credits.yml").write_text("min_credits: 500\n", encoding="utf-8")
+    assert action().outputs["status"] == "low"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"min-credits": "lots"}, "--min-credits"),
+        ({"on-error": "ignore"}, "--on-error"),
+        ({"base-url": "http://api.pre.dev"}, "plain http://"),
+        ({"config": "missing.yml"}, "missing.yml"),
+    ],
+)
+def test_bad_input_is_exit_2_with_outputs(
+    action: Runner, sandbox: Sandbox, inputs: dict[str, str], message: str
+) -> None:
+    run = action(**inputs)
+    assert run.code == 2
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    [error] = run.annotations("error")
+    assert message in error
+    assert sandbox.requests == 0
+
+
+def test_key_pasted_with_a_trailing_newline_is_masked_and_works(
+    action: Runner, api_key: str
+) -> None:
+    run = action(**{"api-key": f"  {api_key}\n"})
+    assert run.outputs["status"] == "ok"
+    assert run.steps[0].stdout == f"::add-mask::{api_key}\n"
+
+
+def test_empty_api_key_says_how_to_pass_it(action: Runner, sandbox: Sandbox) -> None:
+    run = action(**{"api-key": ""})
+    assert run.code == 2
+    assert run.outputs["status"] == "error"
+    assert "PREDEV_API_KEY is empty" in run.annotations("error")[0]
+    assert sandbox.requests == 0
+
+
+# --- install ------------------------------------------------------------------------------------
+
+
+def test_second_run_in_a_job_reuses_the_venv(action: Runner, runner_temp: Path) -> None:
+    action()  # makes the venv if no earlier test did
+    venv = runner_temp / "predev-credits-check-venv"
+    before = {p: p.stat().st_mtime_ns for p in (venv / ".predev-stamp", venv / "bin" / "python")}
+    run = action()
+    assert run.code == 0
+    assert "Reusing" in run.step("install").stdout
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert run.step("install").outputs["check"] == str(venv / "bin" / "predev-credits-check")
+
+
+def test_missing_python_fails_with_error_outputs(
+    action: Runner, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    run = action(temp=tmp_path, python="python3.0-not-here")
+    assert run.code == 2
+    assert [step.id for step in run.steps] == ["__0", "install"]
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    [error] = run.annotations("error")
+    assert "python3.0-not-here" in error
+    assert "actions/setup-python" in error
+    assert sandbox.requests == 0
+
+
+# --- the harness itself ------------------------------------------------------------------------
+
+
+def test_command_files_parse_both_forms() -> None:
+    text = "status=ok\nmessage<<EOF_1\nline one\nline=two\nEOF_1\nempty=\n"
+    assert parse_command_file(text) == {
+        "status": "ok",
+        "message": "line one\nline=two",
+        "empty": "",
+    }
+
+
+def test_expressions_fall_back_with_or_and_refuse_the_unknown() -> None:
+    context = {"steps": {"a": {"outputs": {"x": ""}}, "b": {"outputs": {"x": "b"}}}, "inputs": {}}
+    assert evaluate(" steps.a.outputs.x || steps.b.outputs.x ", context) == "b"
+    assert evaluate("inputs.missing || 'it''s'", context) == "it's"
+    with pytest.raises(UnsupportedExpression):
+        evaluate("format('{0}', inputs.x)", context)
+    with pytest.raises(UnsupportedExpression):
+        evaluate("secrets.KEY", context)
