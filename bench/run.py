@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import cli_runs, imports
+from . import cli_runs, fanout, imports
 from .env import Stage
 from .table import Row, failed, render
 
@@ -32,6 +32,10 @@ def _parts() -> dict[str, tuple[str, Part]]:
         "1": ("Cache-hit CLI run", lambda s, o: cli_runs.cache_hit(s, o.repeats)),
         "2": ("Live CLI check", lambda s, o: cli_runs.live(s, o.repeats)),
         "3": ("Import cost", lambda s, o: imports.rows(s, o.import_repeats)),
+        "4": (
+            "Trigger fan-out",
+            lambda s, o: fanout.rows(s, o.fanout, *((0.3, 2) if o.quick else (1.0, 4))),
+        ),
     }
 
 
