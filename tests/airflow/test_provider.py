@@ -1,0 +1,156 @@
+"""The provider as Airflow sees it: registration, the connection form, the hook, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk import Connection
+
+from airflow_provider.get_provider_info import get_provider_info
+from airflow_provider.hooks.predev import PreDevHook, base_url_from, settings_from
+from predev_integrations.errors import ConfigError
+from predev_integrations.sandbox import Sandbox
+
+EXAMPLE_DAGS = Path(__file__).parents[2] / "airflow_provider" / "example_dags"
+
+
+def airflow_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "airflow", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_provider_info_matches_airflows_schema() -> None:
+    import jsonschema  # type: ignore[import-untyped]
+    from airflow import providers_manager
+
+    schema_path = Path(providers_manager.__file__).parent / "provider_info.schema.json"
+    jsonschema.validate(get_provider_info(), json.loads(schema_path.read_text()))
+
+
+def test_airflow_providers_list_shows_the_provider() -> None:
+    result = airflow_cli("providers", "list", "--output", "json")
+    assert result.returncode == 0, result.stderr
+    listed = {p["package_name"]: p for p in json.loads(result.stdout)}
+    assert "predev-integrations" in listed
+
+
+def test_the_connection_form_is_declared_and_matches_the_hook() -> None:
+    from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    hook = ProvidersManagerTaskRuntime().hooks["predev"]  # type: ignore[no-untyped-call]
+    assert hook is not None
+    assert hook.hook_class_name == "airflow_provider.hooks.predev.PreDevHook"
+    assert hook.hook_name == "pre.dev"
+    manager = ProvidersManager()  # type: ignore[no-untyped-call]
+    behaviour = manager.field_behaviours["predev"]
+    assert behaviour["relabeling"]["password"] == "API key"
+    assert "login" in behaviour["hidden_fields"]
+    assert "extra__predev__timeout" in manager.connection_form_widgets
+    # Airflow < 3.2 reads the same form from the hook.
+    assert PreDevHook.get_ui_field_behaviour() == behaviour
+
+
+def test_airflow_connections_test_succeeds(
+    predev_conn: str, api_key: str, sandbox: Sandbox
+) -> None:
+    result = airflow_cli(
+        "connections", "test", predev_conn, env={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Connection success!" in result.stdout
+    assert sandbox.requests == 1
+    assert api_key not in result.stdout + result.stderr
+
+
+def test_airflow_connections_test_reports_a_rejected_key(
+    monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, api_key: str
+) -> None:
+    wrong = api_key + "-revoked"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_PREDEV_DEFAULT",
+        json.dumps({"conn_type": "predev", "host": sandbox.url, "password": wrong}),
+    )
+    result = airflow_cli(
+        "connections", "test", "predev_default", env={"AIRFLOW__CORE__TEST_CONNECTION": "Enabled"}
+    )
+    assert result.returncode == 1
+    assert "HTTP 401" in result.stdout
+    assert wrong not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "schema", "port", "expected"),
+    [
+        (None, None, None, "https://api.pre.dev"),
+        ("", "http", 8080, "https://api.pre.dev"),
+        ("https://api.pre.dev/", None, None, "https://api.pre.dev"),
+        ("http://127.0.0.1:8080", None, None, "http://127.0.0.1:8080"),
+        ("api.pre.dev", None, None, "https://api.pre.dev"),
+        ("api.pre.dev", "https", 8443, "https://api.pre.dev:8443"),
+        ("127.0.0.1", "http", 8080, "http://127.0.0.1:8080"),
+        ("localhost", "HTTP", None, "http://localhost"),
+        ("::1", "http", 8080, "http://[::1]:8080"),
+    ],
+)
+def test_the_base_url_comes_from_the_host_field(
+    host: str | None, schema: str | None, port: int | None, expected: str
+) -> None:
+    assert base_url_from(host, schema, port) == expected
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"host": "api.pre.dev"}, "has no API key"),
+        ({"password": "k", "host": "example.com", "schema": "http"}, "Refusing plain http://"),
+        ({"password": "k", "host": "http://example.com"}, "Refusing plain http://"),
+        ({"password": "k", "host": "api.pre.dev", "schema": "ftp"}, "not a URL scheme"),
+        ({"password": "k", "extra": '{"timeout": "soon"}'}, "invalid timeout"),
+    ],
+)
+def test_a_bad_connection_is_a_one_line_config_error(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        settings_from(Connection(conn_id="predev_default", conn_type="predev", **fields))
+    assert "\n" not in str(caught.value)
+
+
+def test_settings_hold_the_key_only_as_a_secret(api_key: str) -> None:
+    conn = Connection(conn_id="c", conn_type="predev", password=api_key, extra='{"timeout": 3}')
+    settings = settings_from(conn)
+    assert settings.api_key.reveal() == api_key
+    assert settings.policy.timeout == 3
+    assert api_key not in repr(settings)
+
+
+async def test_the_async_read_shares_the_connection_poll(
+    predev_conn: str, sandbox: Sandbox
+) -> None:
+    import asyncio
+
+    hook = PreDevHook(predev_conn)
+    balances = await asyncio.gather(*(hook.aget_credits_balance() for _ in range(20)))
+    assert balances == [450] * 20
+    assert sandbox.requests == 1
+    assert hook.get_credits_balance() == 450
+    assert sandbox.requests == 2
+
+
+def test_the_example_dags_parse() -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=EXAMPLE_DAGS)
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == {"example_predev_credits_sensor", "example_predev_credits_check"}

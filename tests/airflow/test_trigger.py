@@ -1,0 +1,104 @@
+"""`PreDevCreditsTrigger` in an event loop, as the triggerer runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider.triggers.credits import PreDevCreditsTrigger
+from predev_integrations.sandbox import Sandbox
+
+
+async def first_event(trigger: PreDevCreditsTrigger, delay: float = 0.0) -> dict[str, Any]:
+    await asyncio.sleep(delay)
+    async for event in trigger.run():
+        payload: dict[str, Any] = event.payload
+        return payload
+    raise AssertionError("the trigger ended without an event")
+
+
+def test_serialize_carries_the_connection_id_floor_and_interval_never_the_key(
+    predev_conn: str, api_key: str
+) -> None:
+    trigger = PreDevCreditsTrigger(predev_conn, 100, 30, warn_below=200)
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider.triggers.credits.PreDevCreditsTrigger"
+    assert kwargs == {
+        "predev_conn_id": "predev_default",
+        "min_credits": 100,
+        "poke_interval": 30.0,
+        "warn_below": 200,
+    }
+    assert PreDevCreditsTrigger(**kwargs).serialize() == (classpath, kwargs)
+    assert api_key not in repr(trigger)
+    assert api_key not in repr(vars(trigger))
+
+
+async def test_200_triggers_on_one_connection_share_the_poll(
+    predev_conn: str, sandbox: Sandbox, api_key: str
+) -> None:
+    interval = 0.5
+    sandbox.configure(balance=10, schedule=[(2.5, 500)])
+    triggers = [PreDevCreditsTrigger(predev_conn, 100, interval) for _ in range(200)]
+    started = time.monotonic()
+    # Deferred at different moments, as real sensors are: the worst case for sharing.
+    events = await asyncio.gather(*(first_event(t, random.uniform(0, interval)) for t in triggers))
+    elapsed = time.monotonic() - started
+    assert events == [{"status": "success", "balance": 500, "verdict": "ok"}] * 200
+    assert sandbox.requests >= 2  # it did poll while the balance was low
+    # Requests start more than interval/2 apart: at most 2 per interval, whatever N is.
+    assert sandbox.requests <= 2 * elapsed / interval + 1
+    assert all(entry["authorization"] == f"Bearer {api_key}" for entry in sandbox.log)
+
+
+@pytest.mark.parametrize(("status", "error"), [(400, "Missing context"), (401, "Unauthorized")])
+async def test_a_rejected_key_fails_every_trigger_at_once_with_one_request(
+    predev_conn: str, sandbox: Sandbox, status: int, error: str
+) -> None:
+    sandbox.configure(statuses=[status])
+    triggers = [PreDevCreditsTrigger(predev_conn, 100, 60) for _ in range(50)]
+    events = await asyncio.wait_for(asyncio.gather(*map(first_event, triggers)), timeout=30)
+    assert {event["status"] for event in events} == {"failed"}
+    assert f"HTTP {status} ({error}" in events[0]["message"]
+    assert sandbox.requests == 1
+
+
+async def test_a_transient_error_is_logged_and_the_wait_goes_on(
+    predev_conn: str,
+    sandbox: Sandbox,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sandbox.configure(statuses=[500, 500, 500])  # one read's worth: 1 try + 2 retries
+    event = await first_event(PreDevCreditsTrigger(predev_conn, 100, 0.2))
+    assert event["status"] == "success"
+    assert sandbox.requests == 4
+    logs = capfd.readouterr().out + caplog.text  # Airflow routes it through structlog or not
+    assert logs.count("Could not read the pre.dev balance (HTTP 500") == 1
+
+
+@pytest.mark.parametrize(
+    ("conn", "message"),
+    [
+        (None, "'predev_default' is not defined"),
+        ('{"conn_type": "predev", "host": "http://127.0.0.1:9"}', "has no API key"),
+        (
+            '{"conn_type": "predev", "host": "http://example.com", "password": "k"}',
+            "Refusing plain http:// to example.com",
+        ),
+    ],
+)
+async def test_a_broken_connection_fails_at_once(
+    monkeypatch: pytest.MonkeyPatch, conn: str | None, message: str
+) -> None:
+    if conn is None:
+        monkeypatch.delenv("AIRFLOW_CONN_PREDEV_DEFAULT", raising=False)
+    else:
+        monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", conn)
+    event = await first_event(PreDevCreditsTrigger("predev_default", 100, 60))
+    assert event["status"] == "failed"
+    assert message in event["message"]
