@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import cli_runs, fanout, imports
+from . import action, cli_runs, fanout, imports, precommit
 from .env import Stage
 from .table import Row, failed, render
 
@@ -36,6 +36,11 @@ def _parts() -> dict[str, tuple[str, Part]]:
             "Trigger fan-out",
             lambda s, o: fanout.rows(s, o.fanout, *((0.3, 2) if o.quick else (1.0, 4))),
         ),
+        "5": (
+            "Action setup",
+            lambda s, o: action.rows(s, *((1, 2) if o.quick else (3, 11))),
+        ),
+        "6": ("Pre-commit", lambda s, o: precommit.rows(s, o.repeats)),
     }
 
 

@@ -36,7 +36,7 @@ class Row:
 def ms(seconds: float) -> str:
     if math.isnan(seconds):
         return "n/a"
-    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def ratio(ours: float, baseline: float) -> float:
