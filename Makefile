@@ -38,7 +38,7 @@ pytest: $(STAMP) $(WHEELS) $(ACTIONLINT)
 
 test: lint pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(WHEELS)
 	$(BIN)/python -m bench
 
 clean:
