@@ -477,6 +477,16 @@ def test_second_run_in_a_job_reuses_the_venv(action: Runner, runner_temp: Path) 
     assert run.step("install").outputs["check"] == str(venv / "bin" / "predev-credits-check")
 
 
+def test_python_input_picks_the_interpreter_and_keys_the_venv(
+    action: Runner, tmp_path: Path
+) -> None:
+    run = action(temp=tmp_path, python=sys.executable)
+    assert run.outputs["status"] == "ok"
+    assert "Creating" in run.step("install").stdout
+    stamp = (tmp_path / "predev-credits-check-venv" / ".predev-stamp").read_text(encoding="utf-8")
+    assert stamp.startswith(f"{sys.executable}|")
+
+
 def test_missing_python_fails_with_error_outputs(
     action: Runner, tmp_path: Path, sandbox: Sandbox
 ) -> None:
@@ -510,3 +520,24 @@ def test_expressions_fall_back_with_or_and_refuse_the_unknown() -> None:
         evaluate("format('{0}', inputs.x)", context)
     with pytest.raises(UnsupportedExpression):
         evaluate("secrets.KEY", context)
+
+
+# --- the core's side of it ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", [["--format", "github"], ["--format=github"], []])
+def test_cli_usage_errors_set_github_outputs_only_in_github_format(
+    run_cli: Any, tmp_path: Path, fmt: list[str]
+) -> None:
+    outputs = tmp_path / "github_output"
+    outputs.write_text("", encoding="utf-8")
+    result = run_cli(*fmt, "--retries", "many", env={"GITHUB_OUTPUT": str(outputs)})
+    assert result.code == 2
+    written = parse_command_file(outputs.read_text(encoding="utf-8"))
+    if fmt:
+        assert written == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+        assert result.stdout.startswith("::error title=pre.dev credits check failed::")
+        assert "--retries" in result.stdout
+    else:
+        assert written == {}
+        assert result.stderr.startswith("predev-credits-check: error: argument --retries")
