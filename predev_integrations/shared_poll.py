@@ -32,7 +32,7 @@ from .verdict import Balance
 
 _SALT = os.urandom(32)
 
-#: Builds the client for one flight; tests and benches may swap in a transport.
+#: Builds the client for one flight; pass one to `SharedPoll(...)` to use another transport.
 ClientFactory = Callable[[Secret, str, RetryPolicy | None, str], AsyncCreditsClient]
 
 
@@ -64,7 +64,7 @@ class SharedPoll:
     """The registry for one event loop. Use `shared_balance()` or `SharedPoll.current()`."""
 
     def __init__(self, factory: ClientFactory | None = None) -> None:
-        # No reference to the loop: the registry is held weakly by its loop.
+        # No reference to the loop: `_REGISTRIES` holds loops weakly, and must not be defeated.
         self._factory = factory or _default_factory
         self._entries: dict[tuple[str, str], _Entry] = {}
         #: Requests actually started, for tests and benches.
