@@ -233,6 +233,12 @@ class _Server(ThreadingHTTPServer):
         self.state = state
         self.verbose = verbose
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up early (a cancelled poll, a timeout) is normal here, not news."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class Sandbox:
     """The sandbox as a context manager running in a background thread.
