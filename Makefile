@@ -42,4 +42,4 @@ bench: $(STAMP) $(WHEELS)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .tools .mypy_cache .pytest_cache .ruff_cache build *.egg-info

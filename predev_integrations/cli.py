@@ -231,6 +231,10 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
             f"warn_below ({warn_below}) is below min_credits ({floor}), so it would never warn; "
             "raise warn_below or lower min_credits."
         )
+    if args.deadline is None and options["timeout"] > options["deadline"]:
+        # A longer --timeout than the default deadline means "wait that long": one attempt
+        # always gets its full timeout unless a deadline was asked for explicitly.
+        options["deadline"] = options["timeout"]
     return options
 
 

@@ -86,3 +86,19 @@ def test_warn_below_under_the_floor_is_refused(
 ) -> None:
     with pytest.raises(ConfigError, match="would never warn"):
         options(tmp_path, monkeypatch, "--min-credits", "50", "--warn-below", "10")
+
+
+@pytest.mark.parametrize(
+    ("argv", "deadline"),
+    [
+        ([], 30.0),
+        (["--timeout", "45"], 45.0),
+        (["--timeout", "45", "--deadline", "20"], 20.0),
+        (["--preset", "pre-commit", "--timeout", "8"], 8.0),
+        (["--preset", "pre-commit"], 5.0),
+    ],
+)
+def test_a_long_timeout_lifts_the_default_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str], deadline: float
+) -> None:
+    assert options(tmp_path, monkeypatch, *argv)["deadline"] == deadline
