@@ -3,8 +3,9 @@
 Hundreds of waiters (Airflow triggers, asyncio tasks) polling the same key in one event loop
 would each cost a request per interval. Here, waiters on the same (base URL, key) share the
 request in flight, and reuse its outcome (a balance or an error) while it is younger than the
-`max_age` each waiter accepts. A waiter polling every P seconds that passes `max_age=P/2`
-sees answers at most P/2 old, and the API sees at most 2 requests per P for all of them.
+`max_age` each waiter accepts. Waiters polling every P seconds that pass `max_age=P` see
+answers at most P old, and a new request starts only once the last answer is older than P:
+at most 1 request per P for all of them, however many there are and whenever they wake.
 
 The registry is per running event loop (a loop's tasks and clients cannot be shared with
 another loop) and held weakly, so a closed loop takes its registry with it. Entries are

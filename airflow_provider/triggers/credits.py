@@ -59,8 +59,9 @@ class PreDevCreditsTrigger(BaseTrigger):
         except ConfigError as error:
             yield self._failed(error)
             return
-        # Answers at most half an interval old: at most 2 requests per interval in all.
-        max_age = self.poke_interval / 2
+        # Reuse an answer up to one interval old: flights on this connection are then at least
+        # an interval apart, so at most 1 request per interval however many triggers wait.
+        max_age = self.poke_interval
         while True:
             try:
                 balance = await hook.aget_credits_balance(max_age=max_age, settings=settings)
