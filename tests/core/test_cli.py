@@ -299,26 +299,6 @@ def test_cache_is_per_base_url_and_key(run_cli: RunCli, sandbox: Sandbox, api_ke
     assert sandbox.requests == 2
 
 
-def test_a_cache_hit_imports_neither_httpx_nor_yaml(
-    run_cli: RunCli, cli_env: dict[str, str], tmp_path: Path
-) -> None:
-    run_cli("--cache-ttl", "60")
-    probe = (
-        "import sys; from predev_integrations.cli import main; "
-        "code = main(['--cache-ttl', '60']); "
-        "print(code, sorted(m for m in ('httpx', 'yaml', 'ssl', 'airflow') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=cli_env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert out.splitlines()[-1] == "0 []"
-
-
 def test_twenty_processes_share_one_cache(
     sandbox: Sandbox, cli_env: dict[str, str], cache_dir: Path, tmp_path: Path, api_key: str
 ) -> None:
