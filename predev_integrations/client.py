@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any
 
 import httpx
 
@@ -26,22 +26,25 @@ from .retry import RetryPolicy, RetryState
 from .secret import Secret, redact, redact_exception
 from .urls import DEFAULT_BASE_URL, normalize_base_url
 
-if TYPE_CHECKING:
-    import ssl
 
+def _http_options(base_url: str) -> dict[str, Any]:
+    """Options for an httpx client we build ourselves.
 
-def _tls_settings(base_url: str) -> ssl.SSLContext | bool:
-    """`verify=` for a client we build: plain http (loopback only) never does TLS.
-
-    httpx builds its SSL context eagerly, loading the CA bundle (~15 ms) even for
-    http://127.0.0.1. For http base URLs, hand it an empty context that still requires
-    certificates: cheap to make, and it fails closed should TLS ever happen.
+    Plain http is only ever to loopback (see `normalize_base_url`), and there two defaults of
+    httpx would be wrong:
+    - `trust_env`: an `HTTP_PROXY` in the environment would route the request, key and all,
+      in clear text through that proxy. Loopback is never proxied.
+    - `verify`: httpx loads the CA bundle eagerly (~15 ms) even for http. An empty context
+      that still requires certificates is cheap, and fails closed should TLS ever happen.
+    https keeps httpx's defaults: proxies tunnel TLS end to end, and certificates are verified.
     """
-    if not base_url.startswith("http://"):
-        return True
-    import ssl
+    options: dict[str, Any] = {"follow_redirects": False}
+    if base_url.startswith("http://"):
+        import ssl
 
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        options["verify"] = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        options["trust_env"] = False
+    return options
 
 
 class _Body:
@@ -137,7 +140,7 @@ class CreditsClient(_BaseClient):
         super().__init__(api_key, **kwargs)  # type: ignore[arg-type]
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
-            transport=transport, follow_redirects=False, verify=_tls_settings(self.base_url)
+            transport=transport, **_http_options(self.base_url)
         )
 
     def get_balance(self) -> Balance:
@@ -197,7 +200,7 @@ class AsyncCreditsClient(_BaseClient):
         super().__init__(api_key, **kwargs)  # type: ignore[arg-type]
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            transport=transport, follow_redirects=False, verify=_tls_settings(self.base_url)
+            transport=transport, **_http_options(self.base_url)
         )
 
     async def get_balance(self) -> Balance:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_KEY = "sandbox-key"
 
@@ -145,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps({"error": error, "message": message}).encode(), headers)
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+        path = urlsplit(self.path).path  # absolute-form too, as a client sends to a proxy
         if path == "/_sandbox/state":
             self._send(200, json.dumps(self.server.state.snapshot()).encode())
         elif path == "/credits-balance":

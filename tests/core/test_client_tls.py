@@ -1,22 +1,46 @@
-"""The clients skip loading the CA bundle only where TLS can never happen (http to loopback)."""
+"""How our own httpx clients are built: only http to loopback differs from httpx defaults."""
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 
 import pytest
 
-from predev_integrations.client import _tls_settings
+from predev_integrations.client import AsyncCreditsClient, CreditsClient, _http_options
+from predev_integrations.sandbox import Sandbox
 
 
-def test_https_base_urls_keep_httpx_default_verification() -> None:
-    assert _tls_settings("https://api.pre.dev") is True
+def test_https_base_urls_keep_httpx_defaults() -> None:
+    assert _http_options("https://api.pre.dev") == {"follow_redirects": False}
 
 
 @pytest.mark.parametrize("base_url", ["http://127.0.0.1:8080", "http://localhost", "http://[::1]"])
-def test_http_loopback_gets_an_empty_context_that_fails_closed(base_url: str) -> None:
-    ctx = _tls_settings(base_url)
+def test_http_loopback_ignores_proxies_and_gets_a_context_that_fails_closed(base_url: str) -> None:
+    options = _http_options(base_url)
+    assert options["trust_env"] is False
+    ctx = options["verify"]
     assert isinstance(ctx, ssl.SSLContext)
     assert ctx.verify_mode == ssl.CERT_REQUIRED
     assert ctx.check_hostname
     assert ctx.cert_store_stats()["x509_ca"] == 0  # trusts nothing: any TLS handshake fails
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_an_environment_proxy_never_sees_a_loopback_request(
+    sandbox: Sandbox, api_key: str, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    with Sandbox(key="proxy") as proxy:  # would receive the request, key and all, if proxied
+        monkeypatch.setenv(variable, proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with CreditsClient(api_key, base_url=sandbox.url) as client:
+            assert client.get_balance() == 450
+
+        async def read() -> float:
+            async with AsyncCreditsClient(api_key, base_url=sandbox.url) as client:
+                return await client.get_balance()
+
+        assert asyncio.run(read()) == 450
+        assert proxy.requests == 0
+        assert sandbox.requests == 2
