@@ -13,7 +13,7 @@ ENDPOINT_PATH = "/credits-balance"
 
 def is_loopback_host(host: str) -> bool:
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":  # not *.localhost: a resolver may send those anywhere
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -36,6 +36,8 @@ def test_accepted_base_urls(raw: str, expected: str) -> None:
         ("http://api.pre.dev", "unencrypted"),
         ("http://10.0.0.5:8080", "unencrypted"),
         ("http://localhost.evil.com", "unencrypted"),
+        ("http://api.localhost", "unencrypted"),
+        ("http://[::ffff:127.0.0.1]", "unencrypted"),
         ("http://128.0.0.1", "unencrypted"),
         ("ftp://api.pre.dev", "must look like"),
         ("api.pre.dev", "must look like"),
