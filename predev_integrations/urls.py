@@ -56,11 +56,3 @@ def normalize_base_url(raw: str) -> str:
 
 def endpoint_url(base_url: str) -> str:
     return base_url + ENDPOINT_PATH
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) used to check that a request stays on the configured origin."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    return scheme, (parts.hostname or "").lower(), port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,22 @@ def test_bad_files_name_the_file_and_the_key(tmp_path: Path, text: str, names: s
     with pytest.raises(ConfigError, match=names.replace("[", r"\[")) as info:
         load_config(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b"min_credits: \xff\n"), "not UTF-8 text"),
+        (lambda p: p.mkdir(), "Cannot read config file"),
+    ],
+)
+def test_unreadable_files_are_configuration_errors(
+    tmp_path: Path, make: Callable[[Path], object], message: str
+) -> None:
+    path = tmp_path / ".predev-credits.yml"
+    make(path)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
 
 
 def test_find_config_prefers_explicit_path(tmp_path: Path) -> None:

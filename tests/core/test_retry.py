@@ -153,3 +153,11 @@ def test_retry_state_gives_the_last_attempt_only_the_time_left() -> None:
     clock.now += 10
     assert state.delay_or_raise(errors.TransportError("timeout")) == 0.0
     assert state.start_attempt() == pytest.approx(2.0)
+
+
+def test_retry_after_date_defaults_to_the_wall_clock() -> None:
+    import time
+    from email.utils import formatdate
+
+    in_a_minute = formatdate(time.time() + 60, usegmt=True)
+    assert parse_retry_after(in_a_minute) == pytest.approx(60, abs=2)

@@ -108,6 +108,13 @@ def test_bad_key_files(tmp_path: Path, content: str) -> None:
         load_api_key({}, api_key_file=str(path))
 
 
+def test_key_file_that_is_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "key"
+    path.write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigError, match="not UTF-8 text"):
+        load_api_key({}, api_key_file=str(path))
+
+
 def test_missing_key_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="Cannot read the API key file"):
         load_api_key({}, api_key_file=str(tmp_path / "absent"))
@@ -121,6 +128,9 @@ def test_secret_never_renders() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(secret)
     assert secret == Secret("pdk_live_secret")
+    assert hash(secret) == hash(Secret("pdk_live_secret"))
+    assert secret
+    assert not Secret("")
     assert secret != "pdk_live_secret"
 
 
