@@ -31,6 +31,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 pytest: $(STAMP) $(WHEELS) $(ACTIONLINT)
