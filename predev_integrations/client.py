@@ -23,7 +23,7 @@ from .protocol import (
     parse_response,
 )
 from .retry import RetryPolicy, RetryState
-from .secret import Secret, redact, redact_exception
+from .secret import Secret, key_problem, redact, redact_exception
 from .urls import DEFAULT_BASE_URL, normalize_base_url
 
 
@@ -82,8 +82,9 @@ class _BaseClient:
         rand: Callable[[], float] = random.random,
     ) -> None:
         self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
-        if not self._key.reveal().strip():
-            raise ConfigError("The API key is empty; set PREDEV_API_KEY to your pre.dev API key.")
+        problem = key_problem(self._key.reveal())
+        if problem is not None:
+            raise ConfigError(f"The API key {problem}; use the key pre.dev gave you, as it is.")
         self.base_url = normalize_base_url(base_url)
         self.policy = policy or RetryPolicy()
         self._request = build_request(self.base_url, self._key, integration)

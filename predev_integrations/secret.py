@@ -37,6 +37,25 @@ class Secret:
         raise TypeError("Secret values are not picklable; pass the connection or env var name")
 
 
+#: Longest key accepted; anything longer is not a pre.dev key and would bloat every request.
+MAX_KEY_LENGTH = 4096
+
+
+def key_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as a Bearer token, or None; never quotes the value.
+
+    Only visible ASCII is allowed: anything else would make httpx or h11 raise an error that
+    quotes (an escaped form of) the header, and so the key.
+    """
+    if not value:
+        return "is empty"
+    if len(value) > MAX_KEY_LENGTH:
+        return f"is longer than {MAX_KEY_LENGTH} characters"
+    if not all("!" <= ch <= "~" for ch in value):
+        return "contains spaces, control or non-ASCII characters"
+    return None
+
+
 def redact(text: str, secret: Secret | str | None) -> str:
     """Belt and braces: replace the key if it somehow reached a message."""
     value = secret.reveal() if isinstance(secret, Secret) else secret

@@ -7,24 +7,21 @@ import re
 from collections.abc import Mapping
 
 from .errors import ConfigError
-from .secret import Secret
+from .secret import MAX_KEY_LENGTH, Secret, key_problem
 from .urls import DEFAULT_BASE_URL, normalize_base_url
 
 DEFAULT_KEY_ENV = "PREDEV_API_KEY"
 BASE_URL_ENV = "PREDEV_BASE_URL"
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEY_MAX_BYTES = 4096
 
 
 def _checked_key(raw: str, source: str, how_to_fix: str) -> Secret:
     value = raw.strip()
-    if not value:
+    problem = key_problem(value)
+    if problem == "is empty":
         raise ConfigError(f"{source} is empty. {how_to_fix}")
-    if len(value) > _KEY_MAX_BYTES or any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise ConfigError(
-            f"{source} does not look like an API key (too long, or it contains spaces or "
-            f"control characters). {how_to_fix}"
-        )
+    if problem is not None:
+        raise ConfigError(f"{source} does not look like an API key: it {problem}. {how_to_fix}")
     return Secret(value)
 
 
@@ -40,7 +37,7 @@ def load_api_key(
         fix = "Put the pre.dev API key alone in that file, or use PREDEV_API_KEY."
         try:
             with open(api_key_file, encoding="utf-8") as handle:
-                raw = handle.read(_KEY_MAX_BYTES + 2)
+                raw = handle.read(MAX_KEY_LENGTH + 2)
         except OSError as exc:
             raise ConfigError(
                 f"Cannot read the API key file {api_key_file}: {exc.strerror or exc}. {fix}"

@@ -56,7 +56,7 @@ def base_url_from(host: str | None, schema: str | None = None, port: int | None 
 
 def settings_from(conn: Connection) -> PreDevSettings:
     """Read a `predev` connection; raises `ConfigError` with a one-line fix."""
-    key = conn.password or ""
+    key = (conn.password or "").strip()  # a pasted key often brings a newline along
     if not key.strip():
         raise ConfigError(
             f"Connection {conn.conn_id!r} has no API key; put your pre.dev API key in its "

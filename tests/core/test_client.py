@@ -271,10 +271,25 @@ def test_repr_and_str_never_show_the_key(client_type: type[Any]) -> None:
     assert KEY not in repr(vars(client))
 
 
-@pytest.mark.parametrize("key", ["", "   "])
-def test_empty_key_is_a_configuration_error(key: str) -> None:
-    with pytest.raises(errors.ConfigError, match="empty"):
-        CreditsClient(key)
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        ("", "is empty"),
+        ("   ", "contains spaces"),
+        ("pdk_abc\ndef", "contains spaces, control or non-ASCII"),
+        ("pdk_abc\x00def", "contains spaces, control or non-ASCII"),
+        ("pdk_abcdéf", "contains spaces, control or non-ASCII"),
+        ("x" * 5000, "longer than 4096"),
+    ],
+)
+@pytest.mark.parametrize("client_type", [CreditsClient, AsyncCreditsClient])
+def test_keys_that_cannot_be_a_bearer_token_are_refused_without_quoting_them(
+    client_type: type[Any], key: str, problem: str
+) -> None:
+    with pytest.raises(errors.ConfigError, match=problem) as info:
+        client_type(key)
+    for part in ("pdk_abc", "def", "xxxx"):
+        assert part not in str(info.value)
 
 
 def test_plain_http_to_a_remote_host_is_refused() -> None:
