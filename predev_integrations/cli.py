@@ -279,7 +279,7 @@ def check(args: argparse.Namespace) -> tuple[Outcome, int]:
     """Run one check and return what to report and the exit code."""
     from . import cache
     from .settings import load_api_key, resolve_base_url
-    from .verdict import evaluate
+    from .verdict import Verdict, evaluate
 
     options = resolve_options(args)
     base_url = resolve_base_url(args.base_url)
@@ -307,10 +307,9 @@ def check(args: argparse.Namespace) -> tuple[Outcome, int]:
             cache.write(path, balance, time.time())
 
     verdict = evaluate(balance, floor, warn_below)
-    soft = verdict.value == "low" and options["on_low"] == "warn"
+    soft = verdict is Verdict.LOW and options["on_low"] == "warn"
     outcome = Outcome(verdict.value, balance=balance, cached=cached, soft=soft, **common)
-    code = EXIT_LOW if verdict.value == "low" and not soft else EXIT_OK
-    return outcome, code
+    return outcome, EXIT_LOW if verdict is Verdict.LOW and not soft else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
