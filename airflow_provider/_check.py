@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from predev_integrations.errors import (
     ApiError,
@@ -10,7 +10,7 @@ from predev_integrations.errors import (
     MissingContextError,
     UnauthorizedError,
 )
-from predev_integrations.verdict import Balance
+from predev_integrations.verdict import Balance, Verdict
 
 from ._compat import AirflowFailException, emit_gauge
 from .hooks.predev import PreDevHook
@@ -40,6 +40,28 @@ def read_balance(hook: PreDevHook) -> Balance:
         raise fatal(error) from None
     emit_gauge(balance, hook.predev_conn_id)
     return balance
+
+
+class _Log(Protocol):
+    """Airflow's task logger (structlog in 3.x) or a stdlib logger: only these two calls."""
+
+    def info(self, msg: str, /, *args: Any) -> Any: ...
+    def warning(self, msg: str, /, *args: Any) -> Any: ...
+
+
+def log_enough(
+    log: _Log, balance: Balance, floor: float, verdict: Verdict, warn_below: Any
+) -> None:
+    """The one line a passing check logs: a warning when running low, else the balance."""
+    if verdict is Verdict.WARN:
+        log.warning(
+            "%g pre.dev credits remaining: at or above the floor of %g, but below %s.",
+            balance,
+            floor,
+            warn_below,
+        )
+    else:
+        log.info("%g pre.dev credits remaining (floor %g).", balance, floor)
 
 
 def as_number(value: Any, name: str) -> float:

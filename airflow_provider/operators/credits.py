@@ -12,7 +12,7 @@ from airflow.sdk import BaseOperator, Context
 from predev_integrations.errors import ApiError
 from predev_integrations.verdict import Balance, Verdict, evaluate
 
-from .._check import as_number, describe, fatal, read_balance
+from .._check import as_number, describe, fatal, log_enough, read_balance
 from .._compat import AirflowException
 from ..hooks.predev import PreDevHook
 
@@ -56,13 +56,5 @@ class PreDevCreditsCheckOperator(BaseOperator):
                 f"{balance:g} credits remaining, below the floor of {floor:g}; "
                 "top up at https://pre.dev before running spec generation."
             )
-        if verdict is Verdict.WARN:
-            self.log.warning(
-                "%g pre.dev credits remaining: at or above the floor of %g, but below %g.",
-                balance,
-                floor,
-                warn,
-            )
-        else:
-            self.log.info("%g pre.dev credits remaining (floor %g).", balance, floor)
+        log_enough(self.log, balance, floor, verdict, self.warn_below)
         return balance

@@ -17,7 +17,7 @@ from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue, conf
 from predev_integrations.errors import ApiError
 from predev_integrations.verdict import Balance, Verdict, evaluate
 
-from .._check import as_number, describe, fatal, read_balance
+from .._check import as_number, describe, fatal, log_enough, read_balance
 from ..hooks.predev import PreDevHook
 from ..triggers.credits import PreDevCreditsTrigger
 
@@ -91,7 +91,7 @@ class PreDevCreditsSensor(BaseSensorOperator):
                 "%g pre.dev credits remaining, below the floor of %g; waiting.", balance, floor
             )
             return PokeReturnValue(is_done=False)
-        self._log_enough(balance, floor, verdict)
+        log_enough(self.log, balance, floor, verdict, self.warn_below)
         return PokeReturnValue(is_done=True, xcom_value=balance)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Balance:
@@ -100,16 +100,5 @@ class PreDevCreditsSensor(BaseSensorOperator):
             raise fatal(str(event.get("message") or "the trigger reported an unknown error"))
         balance: Balance = event["balance"]
         floor, _ = self._floors()
-        self._log_enough(balance, floor, Verdict(event.get("verdict", "ok")))
+        log_enough(self.log, balance, floor, Verdict(event.get("verdict", "ok")), self.warn_below)
         return balance
-
-    def _log_enough(self, balance: Balance, floor: float, verdict: Verdict) -> None:
-        if verdict is Verdict.WARN:
-            self.log.warning(
-                "%g pre.dev credits remaining: at or above the floor of %g, but below %s.",
-                balance,
-                floor,
-                self.warn_below,
-            )
-        else:
-            self.log.info("%g pre.dev credits remaining (floor %g).", balance, floor)
