@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from predev_integrations.errors import (
-    ApiError,
     ConfigError,
     MissingContextError,
+    PreDevError,
     UnauthorizedError,
 )
 from predev_integrations.verdict import Balance, Verdict
@@ -21,8 +21,9 @@ FATAL_ERRORS = (MissingContextError, UnauthorizedError, ConfigError)
 
 def describe(error: Exception) -> str:
     """One line for a log, an event or a failure; the core's messages never carry the key."""
-    text = error.describe() if isinstance(error, ApiError) else str(error)
-    return text or type(error).__name__
+    if isinstance(error, PreDevError):
+        return error.describe()
+    return str(error) or type(error).__name__
 
 
 def fatal(error: Exception | str) -> AirflowFailException:

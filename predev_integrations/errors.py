@@ -15,6 +15,13 @@ class PreDevError(Exception):
     """Base of everything this package raises on purpose."""
 
     exit_code = EXIT_API
+    #: How many attempts were made before giving up; set by the retry loop.
+    attempts = 1
+
+    def describe(self) -> str:
+        """The one line to show: the message, plus the attempt count when retries were spent."""
+        text = str(self) or type(self).__name__
+        return f"{text} (gave up after {self.attempts} attempts)" if self.attempts > 1 else text
 
 
 class ConfigError(PreDevError):
@@ -30,13 +37,6 @@ class ApiError(PreDevError):
     """
 
     retryable = False
-    #: How many attempts were made before giving up; set by the retry loop.
-    attempts = 1
-
-    def describe(self) -> str:
-        """The message, plus the attempt count when retries were spent."""
-        text = str(self)
-        return f"{text} (gave up after {self.attempts} attempts)" if self.attempts > 1 else text
 
 
 class TransportError(ApiError):

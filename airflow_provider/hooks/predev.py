@@ -153,13 +153,8 @@ class PreDevHook(BaseHook):
         try:
             balance = self.get_credits_balance()
         except PreDevError as error:
-            return False, _describe(error)
+            return False, error.describe()
         return True, f"Connected to pre.dev: {balance:g} prototype credits remaining."
-
-
-def _describe(error: PreDevError) -> str:
-    describe = getattr(error, "describe", None)
-    return str(describe() if callable(describe) else error)
 
 
 async def _aget_connection(hook: type[BaseHook], conn_id: str) -> Connection:
