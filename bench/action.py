@@ -8,16 +8,14 @@ built one (offline, like a runner behind a mirror), else from PyPI.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-import yaml
+from devtools.composite_action import run_action
 
 from .env import ROOT, Stage
 from .harness import median
@@ -25,29 +23,6 @@ from .table import Row, failed, ms, not_built, ratio, times
 
 WARM_TARGET_S = 1.0
 WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
-_EXPR = re.compile(r"\$\{\{(.*?)\}\}")
-
-
-def _lookup(expression: str, context: Mapping[str, Any]) -> str:
-    """`a.b.c || d.e`: the first non-empty path; anything else is an error, not ''."""
-    for part in expression.split("||"):
-        node: Any = context
-        for name in part.strip().split("."):
-            if not isinstance(node, Mapping):
-                raise TypeError(f"cannot evaluate ${{{{ {expression.strip()} }}}}")
-            node = node.get(name, "")
-        if node:
-            return str(node)
-    return ""
-
-
-def expand(text: str, context: Mapping[str, Any]) -> str:
-    return _EXPR.sub(lambda m: _lookup(m.group(1), context), text)
-
-
-def _outputs(path: Path) -> dict[str, str]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and "<<" not in line)
 
 
 class ActionRunner:
@@ -56,57 +31,24 @@ class ActionRunner:
     def __init__(self, stage: Stage, action_path: Path, env: Mapping[str, str]) -> None:
         self.stage = stage
         self.action_path = action_path
-        self.action = yaml.safe_load((action_path / "action.yml").read_text(encoding="utf-8"))
         self.env = dict(env)
 
     def run(self, runner_temp: Path, only: str | None = None) -> None:
         """All steps (or just the one with id `only`); raises if a step fails."""
         runner_temp.mkdir(parents=True, exist_ok=True)
-        inputs = {
-            name: str(spec.get("default", "")) for name, spec in self.action["inputs"].items()
-        }
-        inputs.update({"api-key": self.stage.key, "base-url": self.stage.url})
-        context: dict[str, Any] = {
-            "inputs": inputs,
-            "github": {"action_path": str(self.action_path), "workspace": str(self.stage.work)},
-            "runner": {"temp": str(runner_temp), "os": "Linux"},
-            "steps": {},
-        }
-        for index, step in enumerate(self.action["runs"]["steps"]):
-            step_id = str(step.get("id", f"step{index}"))
-            if only is not None and step_id != only:
-                continue
-            files = {
-                n: runner_temp / f"{n.lower()}-{index}"
-                for n in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY")
-            }
-            for path in files.values():
-                path.write_text("", encoding="utf-8")
-            env = {
-                **self.env,
-                "CI": "true",
-                "GITHUB_ACTIONS": "true",
-                "GITHUB_ACTION_PATH": str(self.action_path),
-                "GITHUB_WORKSPACE": str(self.stage.work),
-                "RUNNER_OS": "Linux",
-                "RUNNER_TEMP": str(runner_temp),
-                **{k: expand(str(v), context) for k, v in (step.get("env") or {}).items()},
-                **{name: str(path) for name, path in files.items()},
-            }
-            script = runner_temp / f"step-{index}.sh"
-            script.write_text(expand(step["run"], context), encoding="utf-8")
-            proc = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                env=env,
-                cwd=self.stage.work,
-                capture_output=True,
-                check=False,
-                timeout=600,
+        result = run_action(
+            self.action_path,
+            {"api-key": self.stage.key, "base-url": self.stage.url},
+            env=self.env,
+            runner_temp=runner_temp,
+            workspace=self.stage.work,
+            only=only,
+        )
+        if result.code != 0:
+            step = result.steps[-1]
+            raise RuntimeError(
+                f"step {step.id} exited {step.code}: {(step.stdout + step.stderr)[-300:]}"
             )
-            if proc.returncode != 0:
-                out = (proc.stdout + proc.stderr).decode(errors="replace").strip()
-                raise RuntimeError(f"step {step_id} exited {proc.returncode}: {out[-300:]}")
-            context["steps"][step_id] = {"outputs": _outputs(files["GITHUB_OUTPUT"])}
 
 
 def checkout(stage: Stage) -> Path:

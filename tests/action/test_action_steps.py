@@ -1,11 +1,8 @@
 """The composite Action, executed step by step as the runner would, against the sandbox.
 
-The harness below reads `action.yml` and runs each `run:` step with
-`bash --noprofile --norc -eo pipefail`, as GitHub does for `shell: bash`. It applies the
-input defaults, expands `${{ }}` (inputs, github.action_path, runner.*, steps.*.outputs, `||`)
-and gives every step fresh GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_ENV / GITHUB_PATH
-files, parsed afterwards (`k=v` and heredoc forms) like the runner does. An expression it does
-not understand is an error, never silently empty.
+The harness (`devtools.composite_action`) reads `action.yml` and runs each `run:` step as
+GitHub does for `shell: bash`, with the input defaults applied, `${{ }}` expanded and real
+GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_ENV / GITHUB_PATH files per step.
 
 Offline install: the action `pip install`s its own directory into a venv under RUNNER_TEMP.
 Here pip is pointed at the wheelhouse `make install` builds (PIP_NO_INDEX, PIP_FIND_LINKS), the
@@ -16,209 +13,27 @@ made once per test session (session-scoped RUNNER_TEMP) and reused, as in one jo
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import subprocess
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from devtools.composite_action import (
+    ActionRun,
+    UnsupportedExpression,
+    evaluate,
+    parse_command_file,
+    run_action,
+)
 from predev_integrations.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
-RUNNER_OS = {"linux": "Linux", "darwin": "macOS", "win32": "Windows"}.get(sys.platform, "Linux")
 
 pytestmark = pytest.mark.integration
-
-
-# --- the harness -------------------------------------------------------------------------------
-
-_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
-_OPERAND = re.compile(r"^(?:'(?P<literal>(?:[^']|'')*)'|(?P<path>[A-Za-z_][\w-]*(?:\.[\w-]+)*))$")
-
-
-class UnsupportedExpression(ValueError):
-    """The action uses an expression the harness cannot evaluate faithfully."""
-
-
-def evaluate(expression: str, context: Mapping[str, Any]) -> str:
-    """`a || b || 'c'` over context paths and string literals: the first non-empty value."""
-    value = ""
-    for part in expression.split("||"):
-        match = _OPERAND.match(part.strip())
-        if match is None:
-            raise UnsupportedExpression(f"cannot evaluate {expression.strip()!r}")
-        if match["literal"] is not None:
-            value = match["literal"].replace("''", "'")
-        else:
-            root, *rest = match["path"].split(".")
-            if root not in context:
-                raise UnsupportedExpression(f"unknown context {root!r} in {expression.strip()!r}")
-            node: Any = context[root]
-            for name in rest:
-                node = node.get(name) if isinstance(node, Mapping) else None
-            value = "" if node is None else str(node)
-        if value:
-            return value
-    return value
-
-
-def expand(text: str, context: Mapping[str, Any]) -> str:
-    return _EXPRESSION.sub(lambda m: evaluate(m.group(1), context), text)
-
-
-def parse_command_file(text: str) -> dict[str, str]:
-    """GITHUB_OUTPUT / GITHUB_ENV: `name=value` lines and `name<<DELIMITER` blocks."""
-    values: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if not line.strip():
-            continue
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            body: list[str] = []
-            for item in lines:
-                if item == delimiter:
-                    break
-                body.append(item)
-            else:
-                raise ValueError(f"{name}: delimiter {delimiter!r} never closes")
-            values[name] = "\n".join(body)
-        elif "=" in line:
-            name, value = line.split("=", 1)
-            values[name] = value
-        else:
-            raise ValueError(f"not a command-file line: {line!r}")
-    return values
-
-
-@dataclass
-class StepRun:
-    id: str
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-    files: dict[str, str]
-
-
-@dataclass
-class ActionRun:
-    code: int
-    outputs: dict[str, str]
-    steps: list[StepRun] = field(default_factory=list)
-
-    @property
-    def log(self) -> str:
-        return "".join(step.stdout + step.stderr for step in self.steps)
-
-    @property
-    def summary(self) -> str:
-        return "".join(step.summary for step in self.steps)
-
-    def annotations(self, level: str) -> list[str]:
-        """The `::error title=...::message` (or warning) lines, as printed."""
-        return [line for line in self.log.splitlines() if line.startswith(f"::{level} ")]
-
-    def step(self, step_id: str) -> StepRun:
-        return next(step for step in self.steps if step.id == step_id)
-
-
-def load_action() -> dict[str, Any]:
-    data = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
-
-
-def run_action(
-    action_path: Path,
-    inputs: Mapping[str, str],
-    *,
-    env: Mapping[str, str],
-    runner_temp: Path,
-    workspace: Path,
-) -> ActionRun:
-    """Run action.yml's composite steps as written; stop at the first failing step."""
-    action = load_action()
-    assert action["runs"]["using"] == "composite"
-    declared: dict[str, Any] = action["inputs"]
-    unknown = set(inputs) - set(declared)
-    assert not unknown, f"inputs not declared in action.yml: {sorted(unknown)}"
-    context: dict[str, Any] = {
-        "inputs": {
-            name: inputs.get(name, str(spec.get("default", ""))) for name, spec in declared.items()
-        },
-        "github": {"action_path": str(action_path), "workspace": str(workspace)},
-        "runner": {"temp": str(runner_temp), "os": RUNNER_OS},
-        "steps": {},
-    }
-    step_env = {
-        **env,
-        "CI": "true",
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_ACTION_PATH": str(action_path),
-        "GITHUB_WORKSPACE": str(workspace),
-        "RUNNER_OS": RUNNER_OS,
-        "RUNNER_TEMP": str(runner_temp),
-    }
-    result = ActionRun(code=0, outputs={})
-    files_dir = runner_temp / "_runner_file_commands"
-    files_dir.mkdir(exist_ok=True)
-    for index, step in enumerate(action["runs"]["steps"]):
-        assert "uses" not in step, "the harness runs `run:` steps only"
-        assert "if" not in step, "the harness does not evaluate step conditions"
-        assert step.get("shell") == "bash", "every step must say `shell: bash`"
-        step_id = str(step.get("id", f"__{index}"))
-        files = {name: files_dir / f"{name.lower()}_{index}" for name in _FILE_COMMANDS}
-        for path in files.values():
-            path.write_text("", encoding="utf-8")
-        script = files_dir / f"step_{index}.sh"
-        script.write_text(expand(step["run"], context), encoding="utf-8")
-        this_env = dict(step_env)
-        this_env.update({k: expand(str(v), context) for k, v in (step.get("env") or {}).items()})
-        this_env.update({name: str(path) for name, path in files.items()})
-        proc = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            env=this_env,
-            cwd=workspace,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        texts = {name: path.read_text(encoding="utf-8") for name, path in files.items()}
-        outputs = parse_command_file(texts["GITHUB_OUTPUT"])
-        context["steps"][step_id] = {"outputs": outputs}
-        step_env.update(parse_command_file(texts["GITHUB_ENV"]))
-        for entry in texts["GITHUB_PATH"].splitlines():
-            step_env["PATH"] = f"{entry}{os.pathsep}{step_env['PATH']}"
-        run = StepRun(
-            step_id,
-            proc.returncode,
-            proc.stdout,
-            proc.stderr,
-            outputs,
-            texts["GITHUB_STEP_SUMMARY"],
-            texts,
-        )
-        result.steps.append(run)
-        if proc.returncode != 0:
-            result.code = proc.returncode
-            break
-    result.outputs = {
-        name: expand(str(spec["value"]), context) for name, spec in action["outputs"].items()
-    }
-    return result
-
-
-_FILE_COMMANDS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH")
 
 
 def assert_key_only_masked(key: str, run: ActionRun) -> None:
