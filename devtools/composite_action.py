@@ -58,6 +58,11 @@ def expand(text: str, context: Mapping[str, Any]) -> str:
     return _EXPRESSION.sub(lambda m: evaluate(m.group(1), context), text)
 
 
+def unescape_data(text: str) -> str:
+    """A workflow command's data as the runner reads it: %0D, %0A, then %25 (GitHub's order)."""
+    return text.replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%")
+
+
 def parse_command_file(text: str) -> dict[str, str]:
     """GITHUB_OUTPUT / GITHUB_ENV: `name=value` lines and `name<<DELIMITER` blocks."""
     values: dict[str, str] = {}
@@ -111,6 +116,18 @@ class ActionRun:
     def annotations(self, level: str) -> list[str]:
         """The `::error title=...::message` (or warning) lines, as printed."""
         return [line for line in self.log.splitlines() if line.startswith(f"::{level} ")]
+
+    @property
+    def masks(self) -> list[str]:
+        """The values `::add-mask::` registered, unescaped as the runner does."""
+        prefix = "::add-mask::"
+        lines = (step.stdout for step in self.steps)
+        return [
+            unescape_data(line[len(prefix) :])
+            for text in lines
+            for line in text.splitlines()
+            if line.startswith(prefix)
+        ]
 
     def step(self, step_id: str) -> StepRun:
         return next(step for step in self.steps if step.id == step_id)

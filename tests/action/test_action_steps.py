@@ -4,15 +4,17 @@ The harness (`devtools.composite_action`) reads `action.yml` and runs each `run:
 GitHub does for `shell: bash`, with the input defaults applied, `${{ }}` expanded and real
 GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / GITHUB_ENV / GITHUB_PATH files per step.
 
-Offline install: the action `pip install`s its own directory into a venv under RUNNER_TEMP.
-Here pip is pointed at the wheelhouse `make install` builds (PIP_NO_INDEX, PIP_FIND_LINKS), the
-way a runner behind a package mirror would be; the action's steps run unchanged. The venv is
-made once per test session (session-scoped RUNNER_TEMP) and reused, as in one job.
+Offline install: the action installs the hashed wheels of its lock into a venv under
+RUNNER_TEMP and runs the package from its own directory. Here pip is pointed at the wheelhouse
+`make install` fills (PIP_NO_INDEX, PIP_FIND_LINKS), the way a runner behind a package mirror
+would be; the action's steps run unchanged. The venv is made once per test session
+(session-scoped RUNNER_TEMP) and reused, as in one job.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -20,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.utils import canonicalize_name
 
+from devtools import lockfile
 from devtools.composite_action import (
     ActionRun,
     UnsupportedExpression,
@@ -37,12 +41,14 @@ pytestmark = pytest.mark.integration
 
 
 def assert_key_only_masked(key: str, run: ActionRun) -> None:
-    """The key shows up once, in the first line of the first step: `::add-mask::KEY`."""
+    """Masking comes first and registers the key exactly; the key shows up nowhere else."""
     first = run.steps[0].stdout.splitlines()
-    assert first[:1] == [f"::add-mask::{key}"], "masking is not the first thing that happens"
+    assert first, "the mask step printed nothing"
+    assert first[0].startswith("::add-mask::"), "masking is not the first thing that happens"
+    assert key in run.masks, f"the runner would register {run.masks!r}, not the key"
     for step in run.steps:
         lines = (step.stdout + step.stderr).splitlines()
-        leaks = [line for line in lines if key in line and line != f"::add-mask::{key}"]
+        leaks = [line for line in lines if key in line and not line.startswith("::add-mask::")]
         assert not leaks, f"the key leaked into the log of step {step.id}"
         for name, text in step.files.items():
             assert key not in text, f"the key leaked into {name} of step {step.id}"
@@ -55,7 +61,7 @@ def assert_key_only_masked(key: str, run: ActionRun) -> None:
 @pytest.fixture(scope="session")
 def action_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The action as the runner downloads it: the repository's files, in a directory of its own."""
-    if not any(WHEELHOUSE.glob("setuptools-*.whl")):
+    if not any(WHEELHOUSE.glob("httpx-*.whl")):
         pytest.fail(f"no wheelhouse at {WHEELHOUSE}; run `make install` first")
     target = tmp_path_factory.mktemp("actions") / "predev-credits-check"
     ignore = shutil.ignore_patterns(
@@ -242,6 +248,25 @@ def test_config_file_floor_applies_unless_min_credits_is_set(
     assert action().outputs["status"] == "low"
 
 
+def test_min_credits_1_written_on_purpose_beats_the_config_floor(
+    action: Runner, workspace: Path
+) -> None:
+    """Empty means "not set"; "1", the CLI's own default, is still a choice when written."""
+    (workspace / ".predev-credits.yml").write_text("min_credits: 500\n", encoding="utf-8")
+    assert action(**{"min-credits": "1"}).outputs["status"] == "ok"
+
+
+def test_on_error_fail_written_on_purpose_beats_the_config_file(
+    action: Runner, workspace: Path, sandbox: Sandbox
+) -> None:
+    sandbox.configure(key="another-key")
+    (workspace / ".predev-credits.yml").write_text("on_error: warn\n", encoding="utf-8")
+    assert action().code == 0
+    run = action(**{"on-error": "fail"})
+    assert run.code == 3
+    assert run.outputs["status"] == "error"
+
+
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
@@ -270,6 +295,33 @@ def test_key_pasted_with_a_trailing_newline_is_masked_and_works(
     assert run.steps[0].stdout == f"::add-mask::{api_key}\n"
 
 
+@pytest.mark.parametrize("suffix", ["%25", "%0A", "%0D%0A", "100%", "%%0A%"])
+def test_a_key_with_percent_escapes_is_masked_as_itself(
+    action: Runner, sandbox: Sandbox, api_key: str, suffix: str
+) -> None:
+    """`::add-mask::` data is escaped, so the runner registers the key's own characters."""
+    key = f"{api_key}{suffix}"
+    sandbox.configure(key=key)
+    run = action(**{"api-key": key})
+    assert run.outputs["status"] == "ok"
+    assert run.masks == [key]
+
+
+def test_each_line_of_a_multiline_key_is_masked(
+    action_path: Path, runner_env: dict[str, str], tmp_path: Path
+) -> None:
+    run = run_action(
+        action_path,
+        {"api-key": "first-line%0A\r\n  second\rline\r\n\n"},
+        env=runner_env,
+        runner_temp=tmp_path,
+        workspace=tmp_path,
+        only="mask",
+    )
+    assert run.masks == ["first-line%0A", "second\rline"]
+    assert "\r" not in run.steps[0].stdout
+
+
 def test_empty_api_key_says_how_to_pass_it(action: Runner, sandbox: Sandbox) -> None:
     run = action(**{"api-key": ""})
     assert run.code == 2
@@ -281,6 +333,39 @@ def test_empty_api_key_says_how_to_pass_it(action: Runner, sandbox: Sandbox) -> 
 # --- install ------------------------------------------------------------------------------------
 
 
+def site_packages(venv: Path) -> Path:
+    [site] = venv.glob("lib/python3*/site-packages")
+    return site
+
+
+def test_install_puts_exactly_the_locked_wheels_in_the_venv_and_builds_nothing(
+    action: Runner, runner_temp: Path, action_path: Path
+) -> None:
+    assert action().code == 0
+    venv = runner_temp / "predev-credits-check-venv"
+    site = site_packages(venv)
+    installed = {canonicalize_name(p.name.split("-")[0]) for p in site.glob("*.dist-info")}
+    pins = lockfile.read(action_path / "action-requirements.txt")
+    assert installed == {pin.name for pin in pins if pin.applies()}
+    assert not (venv / "bin" / "pip").exists(), "pip was created inside the venv"
+    assert (site / "predev-credits-check.pth").read_text(encoding="utf-8") == f"{action_path}\n"
+    assert not list(action_path.glob("*.egg-info")), "the package was built from source"
+    assert not (action_path / "build").exists()
+
+
+def test_code_in_the_workspace_cannot_take_the_packages_place(
+    action: Runner, workspace: Path
+) -> None:
+    """The check runs with `python -I`: the checked-out repository is not on sys.path."""
+    for name in ("predev_integrations/__init__.py", "httpx.py", "yaml.py"):
+        (workspace / name).parent.mkdir(exist_ok=True)
+        (workspace / name).write_text("raise SystemExit('workspace code ran')\n", encoding="utf-8")
+    (workspace / ".predev-credits.yml").write_text("min_credits: 5\n", encoding="utf-8")
+    run = action()
+    assert run.outputs["status"] == "ok"
+    assert "workspace code ran" not in run.log
+
+
 def test_second_run_in_a_job_reuses_the_venv(action: Runner, runner_temp: Path) -> None:
     action()  # makes the venv if no earlier test did
     venv = runner_temp / "predev-credits-check-venv"
@@ -289,7 +374,7 @@ def test_second_run_in_a_job_reuses_the_venv(action: Runner, runner_temp: Path) 
     assert run.code == 0
     assert "Reusing" in run.step("install").stdout
     assert {p: p.stat().st_mtime_ns for p in before} == before
-    assert run.step("install").outputs["check"] == str(venv / "bin" / "predev-credits-check")
+    assert run.step("install").outputs["python"] == str(venv / "bin" / "python")
 
 
 def test_python_input_picks_the_interpreter_and_keys_the_venv(
@@ -302,17 +387,82 @@ def test_python_input_picks_the_interpreter_and_keys_the_venv(
     assert stamp.startswith(f"{sys.executable}|")
 
 
+def test_a_changed_lock_makes_a_new_venv(
+    action_path: Path, runner_env: dict[str, str], sandbox: Sandbox, api_key: str, tmp_path: Path
+) -> None:
+    copy = shutil.copytree(action_path, tmp_path / "action")
+    inputs = {"api-key": api_key, "base-url": sandbox.url}
+    kwargs: dict[str, Any] = {"env": runner_env, "runner_temp": tmp_path, "workspace": tmp_path}
+    assert "Creating" in run_action(copy, inputs, **kwargs).step("install").stdout
+    with (copy / "action-requirements.txt").open("a", encoding="utf-8") as lock:
+        lock.write("# touched\n")
+    assert "Creating" in run_action(copy, inputs, **kwargs).step("install").stdout
+
+
+def assert_install_failed(run: ActionRun, sandbox: Sandbox, *words: str) -> str:
+    """Exit 2 at the install step, error outputs, one ::error line naming `words`; no check."""
+    assert run.code == 2
+    assert run.steps[-1].id == "install"
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    [error] = run.annotations("error")
+    assert error.startswith("::error title=pre.dev credits check could not start::")
+    for word in words:
+        assert word in error
+    assert sandbox.requests == 0
+    return error
+
+
+def test_a_tampered_hash_in_the_lock_fails_the_install(
+    action_path: Path, runner_env: dict[str, str], sandbox: Sandbox, api_key: str, tmp_path: Path
+) -> None:
+    copy = shutil.copytree(action_path, tmp_path / "action")
+    lock = copy / "action-requirements.txt"
+    text = lock.read_text(encoding="utf-8")
+    for digest in re.findall(r"sha256:([0-9a-f]{64})", text):
+        text = text.replace(digest, digest[::-1])  # every file's hash, so no wheel matches
+    lock.write_text(text, encoding="utf-8")
+    run = run_action(
+        copy,
+        {"api-key": api_key, "base-url": sandbox.url},
+        env=runner_env,
+        runner_temp=tmp_path,
+        workspace=tmp_path,
+    )
+    assert_install_failed(run, sandbox, "action-requirements.txt")
+    assert "HASHES" in run.step("install").stderr
+    assert not (tmp_path / "predev-credits-check-venv" / ".predev-stamp").exists()
+
+
+def test_an_unreachable_index_fails_the_install(
+    action: Runner,
+    runner_env: dict[str, str],
+    sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("PIP_NO_INDEX", "PIP_FIND_LINKS"):
+        monkeypatch.delitem(runner_env, name)
+    monkeypatch.setitem(runner_env, "PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setitem(runner_env, "PIP_RETRIES", "0")
+    assert_install_failed(action(temp=tmp_path), sandbox, "action-requirements.txt")
+
+
 def test_missing_python_fails_with_error_outputs(
     action: Runner, tmp_path: Path, sandbox: Sandbox
 ) -> None:
     run = action(temp=tmp_path, python="python3.0-not-here")
-    assert run.code == 2
-    assert [step.id for step in run.steps] == ["__0", "install"]
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
-    [error] = run.annotations("error")
-    assert "python3.0-not-here" in error
-    assert "actions/setup-python" in error
-    assert sandbox.requests == 0
+    assert [step.id for step in run.steps] == ["mask", "install"]
+    assert_install_failed(run, sandbox, "python3.0-not-here", "actions/setup-python")
+
+
+def test_the_python_input_cannot_forge_workflow_commands(
+    action: Runner, tmp_path: Path, sandbox: Sandbox
+) -> None:
+    """A newline in the input stays inside the one ::error line, escaped."""
+    run = action(temp=tmp_path, python="nope\n::warning::forged\r\n::set-output name=x::1 100%")
+    error = assert_install_failed(run, sandbox, "nope%0A::warning::forged%0D%0A::set", "100%25")
+    assert run.log.count("::") == error.count("::") + run.log.count("::add-mask::") * 2
+    assert not run.annotations("warning")
 
 
 # --- the harness itself ------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""The Action's check step in Python: inputs become CLI flags, empty means "not set"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from predev_integrations import github_action
+from predev_integrations.github_action import FAIL_ON_LOW_TYPO, env_name, translate
+
+ACTION = Path(__file__).resolve().parents[2] / "action.yml"
+
+
+def inputs(**values: str) -> dict[str, str]:
+    return {env_name(name.replace("_", "-")): value for name, value in values.items()}
+
+
+def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> None:
+    unset = {env_name(name): "" for name in [*github_action.FLAGS, "fail-on-low"]}
+    assert translate(unset) == (["--format", "github"], [])
+    assert translate({}) == (["--format", "github"], [])
+    assert translate(inputs(min_credits="  ", config="\n")) == (["--format", "github"], [])
+
+
+@pytest.mark.parametrize(
+    ("given", "flag"),
+    [
+        (inputs(min_credits="1"), "--min-credits=1"),
+        (inputs(warn_below="200"), "--warn-below=200"),
+        (inputs(base_url="http://127.0.0.1:8080"), "--base-url=http://127.0.0.1:8080"),
+        (inputs(on_error="fail"), "--on-error=fail"),
+        (inputs(timeout=" 2.5 "), "--timeout=2.5"),
+        (inputs(retries="0"), "--retries=0"),
+        (inputs(config="ci/credits.yml"), "--config=ci/credits.yml"),
+        (inputs(min_credits="-5"), "--min-credits=-5"),
+    ],
+)
+def test_a_value_written_on_purpose_becomes_its_flag(given: dict[str, str], flag: str) -> None:
+    """Even a value equal to the CLI's default; `--flag=value`, so `-5` stays a value."""
+    assert translate(given) == (["--format", "github", flag], [])
+
+
+@pytest.mark.parametrize(
+    ("value", "on_low", "warned"),
+    [
+        ("true", "fail", False),
+        ("TRUE", "fail", False),
+        ("False", "warn", False),
+        ("flase", "fail", True),
+        ("0", "fail", True),
+    ],
+)
+def test_fail_on_low_picks_on_low_and_a_typo_fails_closed(
+    value: str, on_low: str, warned: bool
+) -> None:
+    argv, warnings = translate(inputs(fail_on_low=value))
+    assert argv == ["--format", "github", f"--on-low={on_low}"]
+    assert warnings == ([FAIL_ON_LOW_TYPO] if warned else [])
+
+
+def test_the_check_step_passes_every_input_the_module_reads_and_no_other() -> None:
+    """Wiring: each input of action.yml (but the key and the install's python) reaches Python."""
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    [check] = [step for step in action["runs"]["steps"] if step.get("id") == "check"]
+    passed = {name: value for name, value in check["env"].items() if name.startswith("INPUT_")}
+    read = {*github_action.FLAGS, "fail-on-low"}
+    assert read == set(action["inputs"]) - {"api-key", "python"}
+    assert passed == {env_name(name): f"${{{{ inputs.{name} }}}}" for name in read}
+
+
+def test_main_runs_the_cli_with_the_inputs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A bad value is the CLI's usage error: exit 2, an ::error line, status=error outputs."""
+    for name in [*github_action.FLAGS, "fail-on-low"]:
+        monkeypatch.delenv(env_name(name), raising=False)
+    outputs = tmp_path / "output"
+    outputs.write_text("", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setenv(env_name("min-credits"), "-5")
+    monkeypatch.setenv(env_name("fail-on-low"), "maybe")
+    code: Any = github_action.main([])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 2
+    assert out[0].startswith("::warning title=pre.dev credits check::fail-on-low")
+    assert out[1].startswith("::error title=pre.dev credits check failed::")
+    assert "--min-credits" in out[1]
+    assert "status=error" in outputs.read_text(encoding="utf-8")
