@@ -1,0 +1,177 @@
+"""What `pip install predev-integrations` gets: the built wheel and sdist, checked as released.
+
+One run of `python -m devtools.release_check` (what `make release-check` and the release
+workflow run: build, twine check, install the wheel into a fresh venv and run the CLI against
+the sandbox), offline from the wheelhouse; then the files it built are opened and listed.
+"""
+
+from __future__ import annotations
+
+import email
+import email.message
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from predev_integrations import __version__
+
+REPO = Path(__file__).resolve().parents[2]
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
+NAME = "predev_integrations"
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not any(WHEELHOUSE.glob("setuptools-*.whl")):
+        pytest.fail(f"no wheelhouse at {WHEELHOUSE}; run `make install` first")
+    target = tmp_path_factory.mktemp("dist")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PREDEV_"))}
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEELHOUSE), PIP_CONFIG_FILE=os.devnull)
+    proc = subprocess.run(
+        [sys.executable, "-m", "devtools.release_check", "--dist", str(target)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("release-check: ok:")
+    return target
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> zipfile.ZipFile:
+    [path] = dist.glob("*.whl")
+    assert path.name == f"{NAME}-{__version__}-py3-none-any.whl"
+    return zipfile.ZipFile(path)
+
+
+@pytest.fixture(scope="module")
+def sdist(dist: Path) -> tarfile.TarFile:
+    [path] = dist.glob("*.tar.gz")
+    assert path.name == f"{NAME}-{__version__}.tar.gz"
+    return tarfile.open(path)
+
+
+def metadata(text: bytes) -> email.message.Message:
+    return email.message_from_bytes(text)
+
+
+def source_files(folder: str) -> set[str]:
+    root = REPO / folder
+    return {
+        path.relative_to(REPO).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_wheel_holds_the_two_packages_their_py_typed_the_licence_and_metadata(
+    wheel: zipfile.ZipFile,
+) -> None:
+    info = f"{NAME}-{__version__}.dist-info"
+    names = wheel.namelist()
+    assert {name.split("/")[0] for name in names} == {NAME, "airflow_provider", info}
+    packaged = [name for name in names if not name.startswith(info)]
+    assert all(name.endswith((".py", "/py.typed")) for name in packaged), packaged
+    assert {f"{NAME}/py.typed", "airflow_provider/py.typed"} <= set(names)
+    expected = source_files(NAME) | source_files("airflow_provider")
+    assert set(packaged) == {name for name in expected if name.endswith((".py", "py.typed"))}
+    assert wheel.read(f"{info}/licenses/LICENSE") == (REPO / "LICENSE").read_bytes()
+    assert {name.rsplit("/", 1)[1] for name in names if name.startswith(f"{info}/")} == {
+        "LICENSE",
+        "METADATA",
+        "WHEEL",
+        "RECORD",
+        "entry_points.txt",
+        "top_level.txt",
+    }
+
+
+def test_wheel_metadata_states_licence_version_python_and_dependencies(
+    wheel: zipfile.ZipFile,
+) -> None:
+    meta = metadata(wheel.read(f"{NAME}-{__version__}.dist-info/METADATA"))
+    assert meta["Name"] == "predev-integrations"
+    assert meta["Version"] == __version__
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert meta.get_all("License-File") == ["LICENSE"]
+    assert "License" not in meta  # the legacy free-text field stays out
+    assert meta["Requires-Python"] == ">=3.10"
+    requires = meta.get_all("Requires-Dist") or []
+    assert [r for r in requires if "extra ==" not in r] == ["httpx<1,>=0.27", "pyyaml>=6"]
+    assert meta.get_all("Provides-Extra") == ["airflow"]
+    assert meta.get_content_type() == "text/plain"  # header only; the body is the README
+    assert meta["Description-Content-Type"] == "text/markdown"
+
+
+def test_wheel_entry_points_are_the_two_commands_and_the_airflow_provider(
+    wheel: zipfile.ZipFile,
+) -> None:
+    text = wheel.read(f"{NAME}-{__version__}.dist-info/entry_points.txt").decode()
+    sections: dict[str, dict[str, str]] = {}
+    current = ""
+    for line in filter(None, map(str.strip, text.splitlines())):
+        if line.startswith("["):
+            current = line.strip("[]")
+            sections[current] = {}
+        else:
+            key, value = (part.strip() for part in line.split("=", 1))
+            sections[current][key] = value
+    assert sections == {
+        "console_scripts": {
+            "predev-credits-check": "predev_integrations.cli:main",
+            "predev-sandbox": "predev_integrations.sandbox:main",
+        },
+        "apache_airflow_provider": {
+            "provider_info": "airflow_provider.get_provider_info:get_provider_info"
+        },
+    }
+
+
+def test_sdist_holds_the_sources_the_tests_and_the_licence(sdist: tarfile.TarFile) -> None:
+    prefix = f"{NAME}-{__version__}/"
+    names = {name.removeprefix(prefix) for name in sdist.getnames()}
+    wanted = source_files("tests") | source_files(NAME) | source_files("devtools")
+    missing = {name for name in wanted if not name.endswith((".pyc", ".pyo"))} - names
+    assert not missing, sorted(missing)
+    assert {"LICENSE", "pyproject.toml", "README.md", "CHANGELOG.md"} <= names
+    assert {"action.yml", "action-requirements.txt"} <= names
+    assert not any("__pycache__" in name or name.startswith(".github") for name in names)
+    member = sdist.extractfile(f"{prefix}PKG-INFO")
+    assert member is not None
+    meta = metadata(member.read())
+    assert (meta["Version"], meta["License-Expression"]) == (__version__, "Apache-2.0")
+
+
+def test_release_check_refuses_a_tag_that_is_not_the_version(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "devtools.release_check",
+            "--dist",
+            str(tmp_path),
+            "--tag",
+            "v0.0.0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == (
+        f"release-check: FAILED: tag v0.0.0 does not match the version {__version__}\n"
+    )
+    assert not list(tmp_path.iterdir())  # nothing was built
