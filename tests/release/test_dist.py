@@ -1,6 +1,6 @@
 """What `pip install predev-integrations` gets: the built wheel and sdist, checked as released.
 
-One run of `python -m devtools.release_check` (what `make release-check` and the release
+One run of `devtools.release_check` (what `make release-check` and the release
 workflow run: build, twine check, install the wheel into a fresh venv and run the CLI against
 the sandbox), offline from the wheelhouse; then the files it built are opened and listed.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import email.message
 import os
-import subprocess
 import sys
 import tarfile
 import zipfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools import release_check
 from predev_integrations import __version__
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,19 +32,13 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not any(WHEELHOUSE.glob("setuptools-*.whl")):
         pytest.fail(f"no wheelhouse at {WHEELHOUSE}; run `make install` first")
     target = tmp_path_factory.mktemp("dist")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PREDEV_"))}
-    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(WHEELHOUSE), PIP_CONFIG_FILE=os.devnull)
-    proc = subprocess.run(
-        [sys.executable, "-m", "devtools.release_check", "--dist", str(target)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("release-check: ok:")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [name for name in os.environ if name.startswith(("PIP_", "PREDEV_"))]:
+            patch.delenv(name)
+        patch.setenv("PIP_NO_INDEX", "1")
+        patch.setenv("PIP_FIND_LINKS", str(WHEELHOUSE))
+        patch.setenv("PIP_CONFIG_FILE", os.devnull)
+        assert release_check.main(["--dist", str(target)]) == 0
     return target
 
 
@@ -153,25 +147,11 @@ def test_sdist_holds_the_sources_the_tests_and_the_licence(sdist: tarfile.TarFil
     assert (meta["Version"], meta["License-Expression"]) == (__version__, "Apache-2.0")
 
 
-def test_release_check_refuses_a_tag_that_is_not_the_version(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "devtools.release_check",
-            "--dist",
-            str(tmp_path),
-            "--tag",
-            "v0.0.0",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 1
-    assert proc.stderr == (
+def test_release_check_refuses_a_tag_that_is_not_the_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert release_check.main(["--dist", str(tmp_path), "--tag", "v0.0.0"]) == 1
+    assert capsys.readouterr().err == (
         f"release-check: FAILED: tag v0.0.0 does not match the version {__version__}\n"
     )
     assert not list(tmp_path.iterdir())  # nothing was built
