@@ -387,6 +387,23 @@ def test_python_input_picks_the_interpreter_and_keys_the_venv(
     assert stamp.startswith(f"{sys.executable}|")
 
 
+def test_a_python_without_pip_gets_one_bootstrapped_in_the_venv(
+    action: Runner, tmp_path: Path
+) -> None:
+    """Slower, same lock: ensurepip puts pip in the venv, which installs the locked wheels."""
+    no_pip = tmp_path / "python-without-pip"
+    no_pip.write_text(
+        "#!/usr/bin/env bash\n"
+        'if [ "$*" = "-I -c import pip" ]; then exit 1; fi\n'
+        f'exec {sys.executable} "$@"\n',
+        encoding="utf-8",
+    )
+    no_pip.chmod(0o755)
+    run = action(temp=tmp_path, python=str(no_pip))
+    assert run.outputs["status"] == "ok"
+    assert (tmp_path / "predev-credits-check-venv" / "bin" / "pip").exists()
+
+
 def test_a_changed_lock_makes_a_new_venv(
     action_path: Path, runner_env: dict[str, str], sandbox: Sandbox, api_key: str, tmp_path: Path
 ) -> None:
