@@ -11,6 +11,7 @@ Development tooling: not part of the installed package.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import subprocess
@@ -18,10 +19,18 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "action-requirements.txt"
 SANDBOX_KEY = "release-check-key"
+
+
+def pyproject() -> dict[str, Any]:
+    """pyproject.toml, parsed (tomllib: Python 3.11+, as in the dev venv)."""
+    tomllib = importlib.import_module("tomllib")
+    data: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return data
 
 
 class CheckFailed(Exception):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import itertools
 from importlib import metadata
-from pathlib import Path
-from typing import Any
 
 import pytest
 from packaging.markers import default_environment
@@ -18,8 +16,8 @@ from packaging.utils import canonicalize_name
 
 from devtools import lockfile
 from devtools.lockfile import Pin
+from devtools.release_check import pyproject
 
-REPO = Path(__file__).resolve().parents[2]
 PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 PLATFORMS = {  # sys_platform: (platform_system, os_name)
     "linux": ("Linux", "posix"),
@@ -46,9 +44,7 @@ def environment(python: str, platform: str) -> dict[str, str]:
 
 
 def project_dependencies() -> list[Requirement]:
-    tomllib: Any = pytest.importorskip("tomllib")
-    data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    return [Requirement(text) for text in data["project"]["dependencies"]]
+    return [Requirement(text) for text in pyproject()["project"]["dependencies"]]
 
 
 def pins_for(pins: list[Pin], env: dict[str, str]) -> dict[str, Pin]:
