@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from .harness import clean_env
+
 DEV_PYTHON = sys.executable
 #: The interpreter the dev venv was made from: every bench venv is made from it too.
 BASE_PYTHON: str = getattr(sys, "_base_executable", sys.executable)
@@ -43,7 +45,9 @@ class Venv:
 
 
 def _run(argv: list[str]) -> str:
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=600)
+    proc = subprocess.run(
+        argv, env=clean_env(), capture_output=True, text=True, check=False, timeout=600
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:6])} ... failed: {proc.stderr.strip()[-400:]}")
     return proc.stdout
