@@ -1,20 +1,33 @@
-"""Part 3: where the CLI's time goes — imports on each path, the CA bundle, the handshake."""
+"""Part 3: where the time goes — imports on each path, the CA bundle, the handshake.
+
+For each command of part 1: its wall time beyond `python -c pass` (from part 1, if it ran),
+next to its imports (`-X importtime`, which overstates them: it times and prints every
+import, so the shares are upper bounds and are not subtracted) and the CA-bundle load and
+TLS handshake every live check pays (timed in-process by probe.py).
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from . import imports
-from .cli_runs import HTTPX_ONE_LINER
+from .cli_runs import HTTPX_ONE_LINER, STDLIB, VENDOR_SNIPPET
 from .env import CACHE_TTL, Stage
 from .table import Row
 
 PROBE = Path(__file__).with_name("probe.py")
+LIVE = {  # part 1's case -> what it is called here
+    "live": "Live CLI check",
+    "httpx": "Bare httpx one-liner",
+    "requests": "Vendor's requests snippet",
+    "stdlib": "Standard library",
+}
 
 
-def probe(stage: Stage, tries: int) -> dict[str, object]:
+def probe(stage: Stage, tries: int) -> dict[str, Any]:
     """TLS costs timed inside the runtime venv (see probe.py)."""
     proc = subprocess.run(
         [stage.runtime.python, str(PROBE), str(tries)],
@@ -24,62 +37,69 @@ def probe(stage: Stage, tries: int) -> dict[str, object]:
         check=True,
         timeout=120,
     )
-    result: dict[str, object] = json.loads(proc.stdout)
+    result: dict[str, Any] = json.loads(proc.stdout)
     return result
 
 
 def _imports(stage: Stage, repeats: int) -> dict[str, imports.PathCost]:
-    env, cwd, python = stage.env(), stage.work, stage.runtime.python
+    env, cwd = stage.env(), stage.work
+    runtime, requests = stage.runtime.python, stage.requests.python
 
-    def runs(argv: list[str]) -> list[list[imports.Import]]:
+    def runs(python: str, argv: list[str]) -> list[list[imports.Import]]:
         return [imports.run(python, argv, env, cwd) for _ in range(repeats)]
 
-    started = {imp.name for imp in imports.run(python, ["-c", "pass"], env, cwd)}
-    httpx = {imp.name for imp in imports.run(python, ["-c", HTTPX_ONE_LINER], env, cwd)}
-    hit, live = runs([stage.cli, "--cache-ttl", CACHE_TTL]), runs([stage.cli])
+    started = {imp.name for imp in imports.run(runtime, ["-c", "pass"], env, cwd)}
+    httpx = runs(runtime, ["-c", HTTPX_ONE_LINER])
+    live = runs(runtime, [stage.cli])
     return {
-        "hit": imports.cost(hit, started),
+        "hit": imports.cost(runs(runtime, [stage.cli, "--cache-ttl", CACHE_TTL]), started),
         "live": imports.cost(live, started),
-        "live-httpx": imports.cost(live, httpx),
+        "live-httpx": imports.cost(live, {imp.name for imp in httpx[0]}),
+        "httpx": imports.cost(httpx, started),
+        "requests": imports.cost(runs(requests, ["-c", VENDOR_SNIPPET]), started),
+        "stdlib": imports.cost(runs(runtime, ["-c", STDLIB]), started),
     }
 
 
-def _spent(stage: Stage, name: str, imported: float) -> str:
-    """Wall time beyond `python -c pass` against its import share, when part 1 ran."""
-    if not {name, "pass"} <= stage.medians.keys():
-        return ""
-    extra = (stage.medians[name] - stage.medians["pass"]) * 1000
-    return f"; wall time beyond `python -c pass`: {extra:.1f} ms, of which imports ≈ {imported:.1f}"
+def split(stage: Stage, case: str, imported: float, tls: float) -> tuple[str, str]:
+    """(wall time beyond `python -c pass` if part 1 ran, what it holds)."""
+    beyond = "n/a (part 1 not run)"
+    if {case, "pass"} <= stage.medians.keys():
+        beyond = f"{(stage.medians[case] - stage.medians['pass']) * 1000:.1f} ms"
+    parts = f"of which imports ≤ {imported:.1f} ms"
+    return beyond, parts + (f", CA bundle + handshake {tls:.1f} ms" if tls else "")
 
 
 def rows(stage: Stage, repeats: int) -> list[Row]:
     stage.fill_cache()
     cost = _imports(stage, repeats)
-    hit, live, beyond_httpx = cost["hit"], cost["live"], cost["live-httpx"]
+    hit, beyond_httpx = cost["hit"], cost["live-httpx"]
     avoidable = imports.avoidable_on_cache_hit(hit)
     banned_hit = imports.loaded(hit, imports.FORBIDDEN["cache hit"])
-    banned_live = imports.loaded(live, imports.FORBIDDEN["live"])
+    banned_live = imports.loaded(cost["live"], imports.FORBIDDEN["live"])
     tls = probe(stage, max(repeats, 5) * 4)
-    how = f"`-X importtime`, median of {repeats} runs (it inflates times a little)"
+    ca_ms, handshake_ms = float(tls["ca_bundle_ms"]), float(tls["handshake_ms"])
+    how = f"`-X importtime`, median of {repeats} runs"
     stage.sections += [
         imports.render_map("Cache hit: imports beyond `python -c pass`", hit, True),
         imports.render_map(
             "Live check: imports beyond the bare httpx one-liner", beyond_httpx, False
         ),
-        imports.render_map("Live check: imports beyond `python -c pass`", live, False),
+        imports.render_map("Live check: imports beyond `python -c pass`", cost["live"], False),
     ]
-    return [
+    wall, parts = split(stage, "hit", hit.total_ms, 0.0)
+    result = [
         Row(
             "3",
-            "Cache hit: imports beyond `python -c pass`",
-            f"{hit.total_ms:.1f} ms",
-            f"{hit.modules} modules",
+            "Cache hit: time beyond `python -c pass`",
+            wall,
+            f"{hit.modules} modules imported",
             "",
             "no " + ", ".join(imports.FORBIDDEN["cache hit"]),
             not banned_hit,
-            f"{how}; avoidable {sum(avoidable.values()):.1f} ms: {imports.heavy(avoidable)}"
-            + (f"; LOADED: {', '.join(banned_hit)}" if banned_hit else "")
-            + _spent(stage, "hit", hit.total_ms),
+            f"{parts}; avoidable imports {sum(avoidable.values()):.1f} ms: "
+            f"{imports.heavy(avoidable)}; {how}"
+            + (f"; LOADED: {', '.join(banned_hit)}" if banned_hit else ""),
         ),
         Row(
             "3",
@@ -92,20 +112,27 @@ def rows(stage: Stage, repeats: int) -> list[Row]:
             f"heavy (ms): {imports.heavy(beyond_httpx.per_package)}"
             + (f"; LOADED: {', '.join(banned_live)}" if banned_live else ""),
         ),
-        Row(
-            "3",
-            "Live check: imports beyond `python -c pass`",
-            f"{live.total_ms:.1f} ms",
-            f"{live.modules} modules",
-            "",
-            "— (reference)",
-            None,
-            f"heavy (ms): {imports.heavy(live.per_package)}" + _spent(stage, "live", live.total_ms),
-        ),
+    ]
+    for case, name in LIVE.items():
+        wall, parts = split(stage, case, cost[case].total_ms, ca_ms + handshake_ms)
+        result.append(
+            Row(
+                "3",
+                f"{name}: time beyond `python -c pass`",
+                wall,
+                f"{cost[case].modules} modules imported",
+                "",
+                "— (reference)",
+                None,
+                f"{parts}; heavy imports (ms): {imports.heavy(cost[case].per_package, 4)}",
+            )
+        )
+    return [
+        *result,
         Row(
             "3",
             f"CA bundle load ({tls['ca_certs']} CAs: certifi + the bench CA)",
-            f"{tls['ca_bundle_ms']:.1f} ms",
+            f"{ca_ms:.1f} ms",
             f"{tls['empty_context_ms']:.2f} ms (empty context)",
             "",
             "— (reference)",
@@ -115,7 +142,7 @@ def rows(stage: Stage, repeats: int) -> list[Row]:
         Row(
             "3",
             f"TLS handshake on loopback ({tls['tls']})",
-            f"{tls['handshake_ms']:.1f} ms",
+            f"{handshake_ms:.1f} ms",
             f"{tls['connect_ms']:.2f} ms (TCP connect)",
             "",
             "— (reference)",

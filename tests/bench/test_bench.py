@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import imports
+from bench import imports, venvs
 from bench.harness import interleave
 from bench.table import Row, render
 
@@ -107,7 +107,8 @@ def test_quick_bench_prints_one_table_and_the_import_map() -> None:
         "Cache-hit CLI run vs `python -c pass`",
         "Live CLI check vs the bare httpx one-liner",
         "Vendor's requests snippet vs the standard library",
-        "Cache hit: imports beyond `python -c pass`",
+        "Cache hit: time beyond `python -c pass`",
+        "Standard library: time beyond `python -c pass`",
     } <= measures
     assert not [row for row in rows if "n/a (failed)" in row]
     assert "#### Cache hit: imports beyond `python -c pass`" in proc.stdout
@@ -124,3 +125,15 @@ def test_an_unknown_part_is_a_usage_error() -> None:
     )
     assert proc.returncode == 2
     assert "no part 2" in proc.stderr
+
+
+def test_the_wheel_is_rebuilt_when_a_source_changes_and_only_then(tmp_path: Path) -> None:
+    package = tmp_path / "predev_integrations"
+    (package / "__pycache__").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    (package / "cli.py").write_text("A = 1\n")
+    before = venvs.source_digest(tmp_path)
+    (package / "__pycache__" / "cli.cpython-311.pyc").write_bytes(b"compiled")
+    assert venvs.source_digest(tmp_path) == before
+    (package / "cli.py").write_text("A = 2\n")
+    assert venvs.source_digest(tmp_path) != before
