@@ -30,7 +30,7 @@ LIVE = {  # part 1's case -> what it is called here
 def probe(stage: Stage, tries: int) -> dict[str, Any]:
     """TLS costs timed inside the runtime venv (see probe.py)."""
     proc = subprocess.run(
-        [stage.runtime.python, str(PROBE), str(tries)],
+        [stage.runtime.python, "-I", str(PROBE), str(tries)],  # -I: bench/ not on sys.path
         env=stage.env(),
         capture_output=True,
         text=True,
