@@ -1,71 +1,84 @@
-"""The stage every part runs on: a sandbox API on loopback, a throwaway key and directories."""
+"""The stage every part runs on: the sandbox over TLS on loopback, a throwaway key and CA, the
+venvs users run in, and temporary directories."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from predev_integrations.sandbox import Sandbox
+from predev_integrations.sandbox import Sandbox, tls_context
 
+from . import venvs
 from .harness import clean_env
+from .tls import Certs, make_certs
 
-#: The interpreter running the bench is the project's .venv one; every part uses it.
-PYTHON = sys.executable
+#: The dev venv's interpreter and scripts: for the parts that need Airflow or pre-commit.
+PYTHON = venvs.DEV_PYTHON
 BIN = Path(PYTHON).parent
-CLI = str(BIN / "predev-credits-check")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = venvs.ROOT
 BALANCE = 450
 CACHE_TTL = "3600"
-
-
-def compile_packages() -> None:
-    """Write .pyc files for our packages, as `pip install` does, so runs measure loading them."""
-    import compileall
-
-    for package in ("predev_integrations", "airflow_provider"):
-        compileall.compile_dir(ROOT / package, quiet=1)
+CLI_NAME = "predev-credits-check"
 
 
 class Stage:
-    """Context manager: sandbox + random key + temp dir with a pre-filled cache."""
+    """Context manager: TLS sandbox + random key + temp dir; venvs built on first use."""
 
     def __init__(self) -> None:
         self.key = f"pdk_bench_{secrets.token_hex(16)}"
-        self.sandbox = Sandbox(key=self.key, balance=BALANCE)
         self.tmp = Path(tempfile.mkdtemp(prefix="predev-bench-"))
         self.cache_dir = self.tmp / "cache"
         self.work = self.tmp / "work"  # cwd without a .predev-credits.yml
         self.work.mkdir()
-        self.header_file = self.tmp / "auth-header"  # for curl: the key never on a command line
-        self.header_file.write_text(f"Authorization: Bearer {self.key}\n")
-        self.header_file.chmod(0o600)
+        self.certs: Certs | None = None
+        self.sandbox: Sandbox | None = None
+        self.medians: dict[str, float] = {}  # part 1's figures, for part 3's breakdown
+        self.sections: list[str] = []  # markdown printed after the table (the import map)
+
+    @functools.cached_property
+    def runtime(self) -> venvs.Venv:
+        """This checkout installed as users get it: a wheel and its runtime dependencies."""
+        return venvs.runtime(self.tmp)
+
+    @functools.cached_property
+    def requests(self) -> venvs.Venv:
+        return venvs.requests_only(self.tmp)
+
+    @property
+    def cli(self) -> str:
+        return self.runtime.script(CLI_NAME)
 
     @property
     def url(self) -> str:
+        assert self.sandbox is not None, "use Stage as a context manager"
         return self.sandbox.url
 
     @property
     def endpoint(self) -> str:
-        return self.sandbox.url + "/credits-balance"
+        return self.url + "/credits-balance"
 
     def env(self, **extra: str) -> dict[str, str]:
+        assert self.certs is not None, "use Stage as a context manager"
+        bundle = str(self.certs.bundle)
         return clean_env(
             PREDEV_API_KEY=self.key,
             PREDEV_BASE_URL=self.url,
             PREDEV_CACHE_DIR=str(self.cache_dir),
             BENCH_URL=self.endpoint,
+            SSL_CERT_FILE=bundle,  # httpx, the standard library
+            REQUESTS_CA_BUNDLE=bundle,  # requests reads only its own variable
             **extra,
         )
 
     def fill_cache(self) -> None:
         """One live run with a TTL, so later runs with the same TTL are cache hits."""
         proc = subprocess.run(
-            [CLI, "--cache-ttl", CACHE_TTL],
+            [self.cli, "--cache-ttl", CACHE_TTL],
             env=self.env(),
             cwd=self.work,
             capture_output=True,
@@ -75,12 +88,17 @@ class Stage:
             raise RuntimeError(f"could not fill the cache: {proc.stderr.decode().strip()}")
 
     def __enter__(self) -> Stage:
-        compile_packages()
-        self.sandbox.start()
+        # certifi's public bundle (the dev venv's copy), which a user's httpx or requests loads.
+        import certifi
+
+        self.certs = make_certs(self.tmp, Path(certifi.where()))
+        tls = tls_context(str(self.certs.cert), str(self.certs.key))
+        self.sandbox = Sandbox(key=self.key, balance=BALANCE, tls=tls).start()
         return self
 
     def __exit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.sandbox.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)

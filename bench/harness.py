@@ -59,10 +59,13 @@ def command(
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without PREDEV_/GITHUB_ settings or proxies, plus `extra`."""
-    # PYTHONDONTWRITEBYTECODE would make our modules compile from source on every run while
-    # httpx and requests load .pyc files from site-packages: not what an installed user sees.
-    drop = ("PREDEV_", "GITHUB_", "RUNNER_", "PRE_COMMIT", "PYTHONDONTWRITEBYTECODE")
+    """The caller's environment without PREDEV_/GITHUB_/PYTHON settings or proxies, plus `extra`.
+
+    The bench picks every interpreter and venv itself: a PYTHONPATH would put the checkout
+    beside the installed package (pip then thinks it installed), PYTHONDONTWRITEBYTECODE
+    would compile modules from source on every run.
+    """
+    drop = ("PREDEV_", "GITHUB_", "RUNNER_", "PRE_COMMIT", "PYTHON")
     env = {
         k: v
         for k, v in os.environ.items()

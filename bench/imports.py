@@ -1,103 +1,168 @@
-"""Part 3: what each CLI path imports (`-X importtime`), and what it must never import."""
+"""Part 3a: where import time goes (`-X importtime`) on the CLI's cache-hit and live paths.
+
+Each path is compared with what it must at least load: the cache hit with `python -c pass`,
+the live check with the bare httpx one-liner. The map lists the extra modules by top-level
+package and, for each, which of our modules (or a run-time import) pulled it in first.
+"""
 
 from __future__ import annotations
 
 import subprocess
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from .env import CACHE_TTL, CLI, PYTHON, Stage
 from .harness import median
-from .table import Row
 
-#: Top-level packages that a path may pull in only when it truly needs them.
+FIRST_PARTY = ("predev_integrations", "airflow_provider")
+RUN_TIME = "(a function, at run time)"
+
+#: What a cache hit needs beyond `python -c pass`: our modules, json (the cache file is JSON),
+#: hashlib (its name is a SHA-256 of URL and key) and a few built-in modules. Every other
+#: module on that path is a candidate for deferring.
+CACHE_HIT_NEEDS = frozenset(
+    {*FIRST_PARTY, "json", "_json", "hashlib", "_hashlib", "_blake2", "math", "errno", "gc"}
+)
+#: Never on a cache hit, never on a live check without a config file.
 FORBIDDEN = {
     "cache hit": ("httpx", "httpcore", "ssl", "yaml", "airflow"),
-    "live, no config file": ("yaml", "airflow"),
+    "live": ("yaml", "airflow"),
 }
-HEAVY_MS = 1.0
 
 
-def importtime(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> dict[str, float]:
-    """Module name -> self import time in ms, from one `python -X importtime` run."""
+@dataclass(frozen=True)
+class Import:
+    name: str
+    self_ms: float
+    cumulative_ms: float
+    parent: str | None  # whose import statement loaded it; None: the script or a function
+
+
+def parse(stderr: str) -> list[Import]:
+    """The `-X importtime` lines, each with the module that imported it.
+
+    Lines come in post-order (children first) with two spaces of indent per level, so a
+    line's parent is the next line one level up.
+    """
+    rows: list[tuple[str, float, float, int]] = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "imported package" in line:
+            continue
+        self_us, cumulative_us, field = line.removeprefix("import time:").split("|", 2)
+        name = field.lstrip(" ")
+        rows.append((name, int(self_us) / 1000, int(cumulative_us) / 1000, len(field) - len(name)))
+    parents: dict[int, str] = {}
+    waiting: dict[int, list[int]] = defaultdict(list)  # indent -> rows awaiting their parent
+    for index, (name, _s, _c, indent) in enumerate(rows):
+        for child in waiting.pop(indent + 2, []):
+            parents[child] = name
+        waiting[indent].append(index)
+    return [Import(n, s, c, parents.get(i)) for i, (n, s, c, _) in enumerate(rows)]
+
+
+def run(python: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> list[Import]:
     proc = subprocess.run(
-        [PYTHON, "-X", "importtime", *argv],
+        [python, "-X", "importtime", *argv],
         env=dict(env),
         cwd=cwd,
         capture_output=True,
+        text=True,
         check=False,
         timeout=120,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"{argv} exited {proc.returncode}: {proc.stderr.decode()[-300:]}")
-    modules: dict[str, float] = {}
-    for line in proc.stderr.decode().splitlines():
-        if not line.startswith("import time:") or "imported package" in line:
-            continue
-        self_us, _cumulative, name = line.removeprefix("import time:").split("|", 2)
-        modules[name.strip()] = int(self_us) / 1000
-    return modules
+        raise RuntimeError(f"{argv[:2]} exited {proc.returncode}: {proc.stderr[-300:]}")
+    return parse(proc.stderr)
 
 
-def path_cost(
-    argv: Sequence[str], env: Mapping[str, str], cwd: Path, baseline: set[str], repeats: int
-) -> tuple[float, dict[str, float]]:
-    """(median ms spent importing modules beyond interpreter start, ms per top-level package)."""
+def top_level(module: str) -> str:
+    return module.split(".", maxsplit=1)[0]
+
+
+def _first_party_importer(imp: Import, by_name: Mapping[str, Import]) -> str:
+    parent = imp.parent
+    while parent is not None:
+        if top_level(parent) in FIRST_PARTY:
+            return parent
+        parent = by_name[parent].parent if parent in by_name else None
+    return RUN_TIME
+
+
+@dataclass(frozen=True)
+class PathCost:
+    """Median import cost of one path beyond a baseline run's modules."""
+
+    total_ms: float
+    modules: int
+    per_package: dict[str, float]  # top-level name -> ms (self times summed)
+    pulled_by: dict[str, str]  # top-level name -> first importer of ours (or RUN_TIME)
+    entry_points: dict[str, float]  # "ours -> theirs" import edges -> cumulative ms
+
+
+def cost(runs: Sequence[list[Import]], baseline: set[str]) -> PathCost:
     totals: list[float] = []
-    per_package: dict[str, list[float]] = defaultdict(list)
-    for _ in range(repeats):
-        extra = {m: t for m, t in importtime(argv, env, cwd).items() if m not in baseline}
-        totals.append(sum(extra.values()))
+    packages: dict[str, list[float]] = defaultdict(list)
+    edges: dict[str, list[float]] = defaultdict(list)
+    pulled_by: dict[str, str] = {}
+    modules = 0
+    for imports in runs:
+        extra = [imp for imp in imports if imp.name not in baseline]
+        by_name = {imp.name: imp for imp in imports}
+        modules = len(extra)
+        totals.append(sum(imp.self_ms for imp in extra))
         sums: dict[str, float] = defaultdict(float)
-        for module, took in extra.items():
-            sums[module.split(".")[0]] += took
+        for imp in extra:
+            package = top_level(imp.name)
+            sums[package] += imp.self_ms
+            if package in FIRST_PARTY:
+                continue
+            # An edge: the first module of another package that one of ours (or a function,
+            # at run time) imported directly; its cumulative time is what deferring it saves.
+            if imp.parent is None or top_level(imp.parent) in FIRST_PARTY:
+                edges[f"{imp.parent or RUN_TIME} → {imp.name}"].append(imp.cumulative_ms)
+            pulled_by.setdefault(package, _first_party_importer(imp, by_name))
         for package, took in sums.items():
-            per_package[package].append(took)
-    return median(totals), {p: median(v) for p, v in per_package.items()}
-
-
-def heavy(per_package: Mapping[str, float], limit: int = 8) -> str:
-    ranked = sorted(per_package.items(), key=lambda item: -item[1])
-    shown = [f"{name} {took:.1f}" for name, took in ranked if took >= HEAVY_MS][:limit]
-    return ", ".join(shown) or "none ≥ 1 ms"
-
-
-def rows(stage: Stage, repeats: int) -> list[Row]:
-    stage.fill_cache()
-    env = stage.env()
-    baseline = set(importtime(["-c", "pass"], env, stage.work))
-    config_dir = stage.tmp / "with-config"
-    config_dir.mkdir(exist_ok=True)
-    (config_dir / ".predev-credits.yml").write_text("min_credits: 1\n")
-    paths = (
-        ("cache hit", [CLI, "--cache-ttl", CACHE_TTL], stage.work),
-        ("live, no config file", [CLI], stage.work),
-        ("live, with config file", [CLI], config_dir),
+            packages[package].append(took)
+    return PathCost(
+        median(totals),
+        modules,
+        {p: median(v) for p, v in sorted(packages.items(), key=lambda kv: -median(kv[1]))},
+        pulled_by,
+        {e: median(v) for e, v in sorted(edges.items(), key=lambda kv: -median(kv[1]))},
     )
-    result = []
-    for name, argv, cwd in paths:
-        total, per_package = path_cost(argv, env, cwd, baseline, repeats)
-        banned = FORBIDDEN.get(name, ())
-        loaded = sorted(p for p in banned if p in per_package)
-        if banned:
-            target = "no " + ", ".join(banned)
-            met: bool | None = not loaded
+
+
+def loaded(path_cost: PathCost, banned: Sequence[str]) -> list[str]:
+    return sorted(p for p in banned if p in path_cost.per_package)
+
+
+def heavy(per_package: Mapping[str, float], limit: int = 6) -> str:
+    shown = [f"{name} {took:.1f}" for name, took in per_package.items() if took >= 0.5]
+    return ", ".join(shown[:limit]) or "none ≥ 0.5 ms"
+
+
+def avoidable_on_cache_hit(path_cost: PathCost) -> dict[str, float]:
+    return {p: t for p, t in path_cost.per_package.items() if p not in CACHE_HIT_NEEDS}
+
+
+def render_map(title: str, path_cost: PathCost, mark_avoidable: bool, limit: int = 15) -> str:
+    """A markdown section: the top packages by self time, and the import edges to defer."""
+    lines = [
+        f"#### {title}: {path_cost.total_ms:.1f} ms in {path_cost.modules} modules",
+        "",
+        "| Package | ms (self, summed) | First imported by | Needed? |",
+        "|---|---|---|---|",
+    ]
+    for package, took in list(path_cost.per_package.items())[:limit]:
+        if package in FIRST_PARTY:
+            by, needed = "—", "ours"
         else:
-            target, met = "— (yaml expected)", None
-        note = f"heavy (ms): {heavy(per_package)}"
-        if loaded:
-            note += f"; LOADED: {', '.join(loaded)}"
-        result.append(
-            Row(
-                "3",
-                f"Imports beyond `python -c pass`: {name}",
-                f"{total:.1f} ms, {len(per_package)} pkgs",
-                f"{len(baseline)} modules at start",
-                "",
-                target,
-                met,
-                note,
-            )
-        )
-    return result
+            by = path_cost.pulled_by.get(package, RUN_TIME)
+            needed = "" if not mark_avoidable else "yes" if package in CACHE_HIT_NEEDS else "no"
+        lines.append(f"| {package} | {took:.2f} | {by} | {needed or '—'} |")
+    lines += ["", "Import edges from our code (cumulative ms, what deferring each would save):", ""]
+    lines += [
+        f"- `{edge}`: {took:.2f}" for edge, took in list(path_cost.entry_points.items())[:limit]
+    ]
+    return "\n".join(lines)

@@ -12,10 +12,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from .action import WHEELHOUSE
 from .env import BIN, ROOT, Stage
 from .harness import command, interleave, median
 from .table import Row, failed, ms, not_built, ratio, times
+from .venvs import WHEELHOUSE
 
 HOOK_ID = "predev-credits-check"
 EMPTY_ID = "empty-system-hook"

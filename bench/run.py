@@ -1,4 +1,5 @@
-"""Run the parts in order and print one markdown table of figures from this single run."""
+"""Run the parts in order and print one markdown table of figures from this single run,
+then the import map (where the CLI's start-up goes) from the same run."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import action, cli_runs, fanout, imports, precommit
+from . import action, cli_runs, fanout, precommit, where
 from .env import Stage
 from .table import Row, failed, render
 
@@ -29,10 +30,8 @@ Part = Callable[[Stage, Options], list[Row]]
 
 def _parts() -> dict[str, tuple[str, Part]]:
     return {
-        "1": ("Cache-hit CLI run", lambda s, o: cli_runs.cache_hit(s, o.repeats)),
-        # Twice the runs: a few ms apart on ~80 ms, and the machine is shared.
-        "2": ("Live CLI check", lambda s, o: cli_runs.live(s, 2 * o.repeats)),
-        "3": ("Import cost", lambda s, o: imports.rows(s, o.import_repeats)),
+        "1": ("Cache hit and live check vs baselines", lambda s, o: cli_runs.rows(s, o.repeats)),
+        "3": ("Where the time goes", lambda s, o: where.rows(s, o.import_repeats)),
         "4": (
             "Trigger fan-out",
             lambda s, o: fanout.rows(s, o.fanout, *((0.3, 2) if o.quick else (1.0, 4))),
@@ -52,17 +51,24 @@ def _csv_ints(text: str) -> tuple[int, ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny N and few repeats (smoke)")
-    parser.add_argument("--repeats", type=int, help="interleaved runs per case (default 21)")
+    parser.add_argument("--repeats", type=int, help="interleaved runs per case (default 31)")
     parser.add_argument("--fanout", type=_csv_ints, help="trigger counts (default 10,100,1000)")
-    parser.add_argument("--only", type=lambda t: t.split(","), help="parts to run, e.g. 1,2")
+    parts = _parts()
+    parser.add_argument(
+        "--only",
+        type=lambda t: t.split(","),
+        help=f"parts to run, of {','.join(parts)} (part 1 gives rows 1 and 2)",
+    )
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only or ()) - set(parts))
+    if unknown:
+        parser.error(f"no part {', '.join(unknown)}; choose from {', '.join(parts)}")
     opts = Options(
-        repeats=args.repeats or (2 if args.quick else 21),
+        repeats=args.repeats or (2 if args.quick else 31),
         import_repeats=1 if args.quick else 5,
         fanout=args.fanout or ((2,) if args.quick else (10, 100, 1000)),
         quick=args.quick,
     )
-    parts = _parts()
     wanted = args.only or list(parts)
     rows: list[Row] = []
     started = time.monotonic()
@@ -82,4 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{opts.repeats} interleaved repeats; took {took:.0f} s.\n"
     )
     print(render(rows))
+    for section in stage.sections:
+        print(f"\n{section}")
     return 0

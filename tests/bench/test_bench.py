@@ -1,4 +1,8 @@
-"""Smoke test of `python -m bench`: every part still runs and reports. No timing asserts."""
+"""The bench's own logic, and a smoke run of `python -m bench` (no timing asserts).
+
+The smoke run covers parts 1 and 3 (venvs, TLS sandbox, every baseline, the import map) in a
+few seconds; parts 4-6 need Airflow, pre-commit and pip installs and run only in `make bench`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,27 @@ from pathlib import Path
 
 import pytest
 
+from bench import imports, venvs
 from bench.harness import interleave
 from bench.table import Row, render
 
 ROOT = Path(__file__).resolve().parents[2]
+
+#: `-X importtime` output (post-order, two spaces per level), trimmed from a real cache hit.
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:       226 |       1140 | site
+import time:      1144 |       1144 |         enum
+import time:       334 |       2324 |       re
+import time:      1685 |       6284 |     typing
+import time:       183 |       6552 |   predev_integrations
+import time:       628 |       1176 |   argparse
+import time:       268 |       9811 | predev_integrations.cli
+import time:       633 |        673 | locale
+import time:      1723 |       1723 |     _hashlib
+import time:       176 |       2019 |   hashlib
+import time:       112 |       4307 | predev_integrations.cache
+"""
 
 
 def test_interleave_rotates_order_and_drops_warmup() -> None:
@@ -30,20 +51,89 @@ def test_render_marks_missed_targets_and_escapes_nothing_into_new_rows() -> None
     assert "**NO**" in row
 
 
+def test_importtime_lines_get_the_module_that_imported_them() -> None:
+    parents = {imp.name: imp.parent for imp in imports.parse(IMPORTTIME)}
+    assert parents == {
+        "site": None,
+        "enum": "re",
+        "re": "typing",
+        "typing": "predev_integrations",
+        "predev_integrations": "predev_integrations.cli",
+        "argparse": "predev_integrations.cli",
+        "predev_integrations.cli": None,
+        "locale": None,
+        "_hashlib": "hashlib",
+        "hashlib": "predev_integrations.cache",
+        "predev_integrations.cache": None,
+    }
+
+
+def test_the_import_map_blames_the_first_of_our_modules_and_skips_the_baseline() -> None:
+    cost = imports.cost([imports.parse(IMPORTTIME)], baseline={"site"})
+    assert "site" not in cost.per_package
+    assert cost.pulled_by["enum"] == "predev_integrations"  # via typing and re
+    assert cost.pulled_by["locale"] == imports.RUN_TIME
+    assert cost.entry_points == {
+        "predev_integrations → typing": 6.284,
+        "predev_integrations.cache → hashlib": 2.019,
+        "predev_integrations.cli → argparse": 1.176,
+        f"{imports.RUN_TIME} → locale": 0.673,
+    }
+    assert set(imports.avoidable_on_cache_hit(cost)) == {
+        "typing",
+        "re",
+        "enum",
+        "argparse",
+        "locale",
+    }
+
+
 @pytest.mark.integration
-def test_quick_bench_prints_one_table_with_every_part() -> None:
+def test_quick_bench_prints_one_table_and_the_import_map() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick"],
+        [sys.executable, "-m", "bench", "--quick", "--only", "1,3"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=300,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     assert "pdk_bench_" not in proc.stdout + proc.stderr  # the bench key never printed
-    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")][1:]
-    parts = {row.split("|")[1].strip() for row in rows}
-    assert parts == {"1", "2", "3", "4", "5", "6"}
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+    measures = {row.split("|")[2].strip() for row in rows}
+    assert {
+        "Cache-hit CLI run vs `python -c pass`",
+        "Live CLI check vs the bare httpx one-liner",
+        "Vendor's requests snippet vs the standard library",
+        "Cache hit: time beyond `python -c pass`",
+        "Standard library: time beyond `python -c pass`",
+    } <= measures
     assert not [row for row in rows if "n/a (failed)" in row]
+    assert "#### Cache hit: imports beyond `python -c pass`" in proc.stdout
+
+
+def test_an_unknown_part_is_a_usage_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "no part 2" in proc.stderr
+
+
+def test_the_wheel_is_rebuilt_when_a_source_changes_and_only_then(tmp_path: Path) -> None:
+    package = tmp_path / "predev_integrations"
+    (package / "__pycache__").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    (package / "cli.py").write_text("A = 1\n")
+    before = venvs.source_digest(tmp_path)
+    (package / "__pycache__" / "cli.cpython-311.pyc").write_bytes(b"compiled")
+    assert venvs.source_digest(tmp_path) == before
+    (package / "cli.py").write_text("A = 2\n")
+    assert venvs.source_digest(tmp_path) != before
