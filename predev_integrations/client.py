@@ -81,6 +81,8 @@ class _Body:
         self.truncated = content_length_exceeds_cap(headers)
         #: Why the body could not be decoded (unsupported or corrupt encoding), if it could not.
         self.problem: InvalidResponseError | None = None
+        #: True while raw chunks should be fed to `add` (set by the client).
+        self.streaming = False
         self._decoder: BoundedDecoder | None = None
         try:
             self._decoder = BoundedDecoder(headers, MAX_BODY_BYTES)
@@ -175,6 +177,20 @@ class _BaseClient:
             request.method, request.url, headers=dict(request.headers), timeout=timeout
         )
 
+    def _body(self, response: httpx.Response, timeout: float) -> _Body:
+        """The body reader for `response`; `streaming` says whether raw chunks are still wanted.
+
+        Redirects and bodies announced too big are not read; a response httpx already holds in
+        memory (a mock transport's) is taken as it is.
+        """
+        body = _Body(response.headers, timeout, self._clock)
+        if body.wanted and not response.is_redirect:
+            if response.is_stream_consumed:
+                body.add_decoded(response.content)
+            else:
+                body.streaming = True
+        return body
+
     def _parse(self, response: httpx.Response, body: _Body) -> Balance:
         """Every text the server controls is redacted and cleaned inside `parse_response`."""
         status = response.status_code
@@ -226,12 +242,8 @@ class CreditsClient(_BaseClient):
                     follow_redirects=False,
                 )
                 try:
-                    body = _Body(response.headers, timeout, self._clock)
-                    if not body.wanted or response.is_redirect:
-                        pass
-                    elif response.is_stream_consumed:
-                        body.add_decoded(response.content)
-                    else:
+                    body = self._body(response, timeout)
+                    if body.streaming:
                         for chunk in response.iter_raw():
                             if not body.add(chunk):
                                 break
@@ -294,12 +306,8 @@ class AsyncCreditsClient(_BaseClient):
                     follow_redirects=False,
                 )
                 try:
-                    body = _Body(response.headers, timeout, self._clock)
-                    if not body.wanted or response.is_redirect:
-                        pass
-                    elif response.is_stream_consumed:
-                        body.add_decoded(response.content)
-                    else:
+                    body = self._body(response, timeout)
+                    if body.streaming:
                         async for chunk in response.aiter_raw():
                             if not body.add(chunk):
                                 break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,8 +29,16 @@ def server_says(serve: Callable[..., RawServer]) -> Callable[[float], RawServer]
     return start
 
 
-def _entry(tmp_path: Path, server: RawServer, key: str) -> Path:
-    return cache.entry_path(tmp_path / "cache", server.url, Secret(key))
+def _entry(tmp_path: Path, server: RawServer, key: str, *, mode: int = 0o700) -> Path:
+    """The path of the cache entry for (server, key), in a fresh directory of that mode."""
+    path = cache.entry_path(tmp_path / "cache", server.url, Secret(key))
+    path.parent.mkdir()
+    path.parent.chmod(mode)
+    return path
+
+
+def _cached_run(run_cli: Callable[..., Run], server: RawServer, *args: str) -> Run:
+    return run_cli("--base-url", server.url, "--cache-ttl", "300", *args, bound=30)
 
 
 def test_a_fifo_as_the_key_file_is_refused_at_once(
@@ -60,10 +69,8 @@ def test_a_fifo_planted_at_the_cache_entry_is_a_miss(
     run_cli: Callable[..., Run],
 ) -> None:
     server = server_says(450)
-    entry = _entry(tmp_path, server, hostile_key)
-    entry.parent.mkdir(mode=0o700)
-    os.mkfifo(entry)
-    result = run_cli("--base-url", server.url, "--cache-ttl", "300", bound=5)
+    os.mkfifo(_entry(tmp_path, server, hostile_key))
+    result = _cached_run(run_cli, server)
     assert result.code == 0
     assert "450 remaining" in result.stdout
 
@@ -90,9 +97,8 @@ def test_a_damaged_cache_entry_is_a_miss(
 ) -> None:
     server = server_says(450)
     entry = _entry(tmp_path, server, hostile_key)
-    entry.parent.mkdir(mode=0o700)
     entry.write_text(content, "latin-1")
-    result = run_cli("--base-url", server.url, "--cache-ttl", "300", *preset, bound=30)
+    result = _cached_run(run_cli, server, *preset)
     assert result.code == 0, result.stderr
     assert "450 remaining" in result.stdout
     assert json.loads(entry.read_text())["credits_remaining"] == 450  # rewritten whole
@@ -132,12 +138,10 @@ def test_a_world_writable_cache_dir_is_not_trusted_and_is_made_private(
     run_cli: Callable[..., Run],
 ) -> None:
     server = server_says(10)
-    entry = _entry(tmp_path, server, hostile_key)
-    entry.parent.mkdir()
-    entry.parent.chmod(0o777)
-    entry.write_text(json.dumps({"v": 1, "credits_remaining": 999999, "fetched_at": 4e9}))
+    entry = _entry(tmp_path, server, hostile_key, mode=0o777)
+    entry.write_text(json.dumps({"v": 1, "credits_remaining": 999999, "fetched_at": time.time()}))
     entry.chmod(0o600)
-    result = run_cli("--base-url", server.url, "--cache-ttl", "300", "--min-credits", "500")
+    result = _cached_run(run_cli, server, "--min-credits", "500")
     assert result.code == 1  # the live balance (10), not the forged one
     assert stat.S_IMODE(entry.parent.stat().st_mode) == 0o700
 
@@ -152,11 +156,8 @@ def test_an_entry_owned_by_another_user_is_not_trusted(
         pytest.skip("needs root to plant a file owned by another user")
     server = server_says(10)
     entry = _entry(tmp_path, server, hostile_key)
-    entry.parent.mkdir(mode=0o700)
-    import time
-
     entry.write_text(json.dumps({"v": 1, "credits_remaining": 999999, "fetched_at": time.time()}))
     os.chown(entry, NOBODY_UID, NOBODY_UID)
-    result = run_cli("--base-url", server.url, "--cache-ttl", "300", "--min-credits", "500")
+    result = _cached_run(run_cli, server, "--min-credits", "500")
     assert result.code == 1
     assert "10 remaining" in result.stdout
