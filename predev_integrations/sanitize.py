@@ -9,8 +9,6 @@ redacts once more at the end in case escaping itself spelled a fragment.
 
 from __future__ import annotations
 
-import unicodedata
-
 #: Shortest run of key characters that counts as a leak (a random 8-char run is unguessable).
 MIN_FRAGMENT = 8
 #: What a redacted run is replaced with.
@@ -75,6 +73,8 @@ def clean(text: str, limit: int = DEFAULT_LIMIT) -> str:
     """
     words = " ".join(text.split())
     if not (words.isascii() and words.isprintable()):
+        import unicodedata  # only for text that needs it; most lines are plain ASCII
+
         words = "".join(
             _escape_char(ch) if unicodedata.category(ch) in _UNSAFE else ch for ch in words
         )
