@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from . import deadline
+from . import deadline, logscrub
 from .decoding import BoundedDecoder
 from .errors import ApiError, ConfigError, InvalidResponseError, TransportError
 from .protocol import (
@@ -147,6 +147,7 @@ class _BaseClient:
             ) from None
         self._clock = clock
         self._rand = rand
+        logscrub.install()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -234,7 +235,7 @@ class CreditsClient(_BaseClient):
     def _attempt(self, timeout: float) -> Balance:
         """One request; every socket operation in it ends by `timeout` from now (see deadline)."""
         try:
-            with deadline.deadline(timeout):
+            with deadline.deadline(timeout), logscrub.scrubbing(self._key.reveal()):
                 response = self._http.send(
                     self._http_request(self._http, timeout),
                     stream=True,
@@ -298,7 +299,7 @@ class AsyncCreditsClient(_BaseClient):
         import anyio  # httpx's own dependency; works under asyncio and trio alike
 
         try:
-            with anyio.fail_after(timeout):
+            with anyio.fail_after(timeout), logscrub.scrubbing(self._key.reveal()):
                 response = await self._http.send(
                     self._http_request(self._http, timeout),
                     stream=True,

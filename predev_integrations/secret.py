@@ -65,13 +65,3 @@ def redact(text: str, secret: Secret | str | None) -> str:
 
     value = secret.reveal() if isinstance(secret, Secret) else secret
     return redact_text(text, value)
-
-
-def redact_exception(exc: BaseException, secret: Secret) -> BaseException:
-    """Scrub the key from an exception's message and text fields (a server may echo it back)."""
-    exc.args = tuple(redact(a, secret) if isinstance(a, str) else a for a in exc.args)
-    for name in ("error", "message"):
-        value = getattr(exc, name, None)
-        if isinstance(value, str):
-            setattr(exc, name, redact(value, secret))
-    return exc

@@ -4,6 +4,7 @@ of it, gets neither the key nor any 8-character fragment of it printed anywhere.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +14,7 @@ from .conftest import (
     Run,
     assert_no_fragment,
     authorization,
+    bounded,
     http_response,
     replying,
 )
@@ -117,3 +119,48 @@ def test_keys_made_of_escape_sequences_are_still_redacted(
     for fmt in ("text", "github"):
         result = run_cli("--base-url", server.url, "--format", fmt, key=key, bound=30)
         assert result.code == 3
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_http_libraries_logs_carry_no_key_and_no_raw_server_text(
+    mode: str,
+    hostile_key: str,
+    serve: Callable[..., RawServer],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """httpx logs the reason phrase (INFO) and httpcore the headers (DEBUG): both reach
+    Airflow task logs, and both are the server's to choose."""
+    import asyncio
+
+    from predev_integrations.client import AsyncCreditsClient, CreditsClient
+    from predev_integrations.errors import ApiError
+    from predev_integrations.retry import RetryPolicy
+
+    def answer(request: bytes) -> bytes:
+        key = authorization(request).removeprefix("Bearer ").encode()
+        head = b"HTTP/1.1 401 Nope " + key + b" \x9b31m\r\nX-Echo: " + key + b"\r\n"
+        return head + b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+
+    server = serve(replying(answer))
+    policy = RetryPolicy(retries=0)
+
+    def fetch() -> None:
+        if mode == "sync":
+            with CreditsClient(hostile_key, base_url=server.url, policy=policy) as client:
+                client.get_balance()
+            return
+
+        async def go() -> None:
+            async with AsyncCreditsClient(hostile_key, base_url=server.url, policy=policy) as c:
+                await c.get_balance()
+
+        asyncio.run(go())
+
+    with caplog.at_level(logging.DEBUG):
+        raised = bounded(fetch, 20)
+    assert isinstance(raised, ApiError)
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("401" in message for message in messages)  # the logs are still there
+    for message in messages:
+        assert_no_fragment(hostile_key, message)
+        assert "\x9b" not in message
