@@ -29,16 +29,33 @@ def server_says(serve: Callable[..., RawServer]) -> Callable[[float], RawServer]
     return start
 
 
-def _entry(tmp_path: Path, server: RawServer, key: str, *, mode: int = 0o700) -> Path:
-    """The path of the cache entry for (server, key), in a fresh directory of that mode."""
-    path = cache.entry_path(tmp_path / "cache", server.url, Secret(key))
-    path.parent.mkdir()
-    path.parent.chmod(mode)
-    return path
+class CacheCase:
+    """A server answering `balance`, the cache entry the CLI will use for it, and a cached run."""
+
+    def __init__(self, tmp_path: Path, key: str, server: RawServer, run_cli: Callable[..., Run]):
+        self.server = server
+        self.entry = cache.entry_path(tmp_path / "cache", server.url, Secret(key))
+        self._run_cli = run_cli
+
+    def plant_dir(self, mode: int = 0o700) -> Path:
+        """Create the entry's directory with `mode`; returns the entry's path."""
+        self.entry.parent.mkdir()
+        self.entry.parent.chmod(mode)
+        return self.entry
+
+    def run(self, *args: str) -> Run:
+        return self._run_cli("--base-url", self.server.url, "--cache-ttl", "300", *args, bound=30)
 
 
-def _cached_run(run_cli: Callable[..., Run], server: RawServer, *args: str) -> Run:
-    return run_cli("--base-url", server.url, "--cache-ttl", "300", *args, bound=30)
+@pytest.fixture
+def cached(
+    tmp_path: Path,
+    hostile_key: str,
+    server_says: Callable[[float], RawServer],
+    run_cli: Callable[..., Run],
+) -> Callable[[float], CacheCase]:
+    """`cached(balance)`: a server answering `balance`, and its cache entry."""
+    return lambda balance: CacheCase(tmp_path, hostile_key, server_says(balance), run_cli)
 
 
 def test_a_fifo_as_the_key_file_is_refused_at_once(
@@ -62,15 +79,10 @@ def test_a_fifo_as_the_config_file_is_refused_at_once(
     assert "FIFO" in result.stderr
 
 
-def test_a_fifo_planted_at_the_cache_entry_is_a_miss(
-    tmp_path: Path,
-    hostile_key: str,
-    server_says: Callable[[float], RawServer],
-    run_cli: Callable[..., Run],
-) -> None:
-    server = server_says(450)
-    os.mkfifo(_entry(tmp_path, server, hostile_key))
-    result = _cached_run(run_cli, server)
+def test_a_fifo_planted_at_the_cache_entry_is_a_miss(cached: Callable[[float], CacheCase]) -> None:
+    case = cached(450)
+    os.mkfifo(case.plant_dir())
+    result = case.run()
     assert result.code == 0
     assert "450 remaining" in result.stdout
 
@@ -88,17 +100,12 @@ def test_a_fifo_planted_at_the_cache_entry_is_a_miss(
 )
 @pytest.mark.parametrize("preset", [[], ["--preset", "pre-commit"]])
 def test_a_damaged_cache_entry_is_a_miss(
-    content: str,
-    preset: list[str],
-    tmp_path: Path,
-    hostile_key: str,
-    server_says: Callable[[float], RawServer],
-    run_cli: Callable[..., Run],
+    content: str, preset: list[str], cached: Callable[[float], CacheCase]
 ) -> None:
-    server = server_says(450)
-    entry = _entry(tmp_path, server, hostile_key)
+    case = cached(450)
+    entry = case.plant_dir()
     entry.write_text(content, "latin-1")
-    result = _cached_run(run_cli, server, *preset)
+    result = case.run(*preset)
     assert result.code == 0, result.stderr
     assert "450 remaining" in result.stdout
     assert json.loads(entry.read_text())["credits_remaining"] == 450  # rewritten whole
@@ -132,32 +139,26 @@ def test_home_unset_and_a_uid_without_passwd_entry_runs_without_cache(
 
 
 def test_a_world_writable_cache_dir_is_not_trusted_and_is_made_private(
-    tmp_path: Path,
-    hostile_key: str,
-    server_says: Callable[[float], RawServer],
-    run_cli: Callable[..., Run],
+    cached: Callable[[float], CacheCase],
 ) -> None:
-    server = server_says(10)
-    entry = _entry(tmp_path, server, hostile_key, mode=0o777)
+    case = cached(10)  # the forged entry says 999999, against a floor of 500
+    entry = case.plant_dir(0o777)
     entry.write_text(json.dumps({"v": 1, "credits_remaining": 999999, "fetched_at": time.time()}))
     entry.chmod(0o600)
-    result = _cached_run(run_cli, server, "--min-credits", "500")
+    result = case.run("--min-credits", "500")
     assert result.code == 1  # the live balance (10), not the forged one
     assert stat.S_IMODE(entry.parent.stat().st_mode) == 0o700
 
 
 def test_an_entry_owned_by_another_user_is_not_trusted(
-    tmp_path: Path,
-    hostile_key: str,
-    server_says: Callable[[float], RawServer],
-    run_cli: Callable[..., Run],
+    cached: Callable[[float], CacheCase],
 ) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root to plant a file owned by another user")
-    server = server_says(10)
-    entry = _entry(tmp_path, server, hostile_key)
+    case = cached(10)
+    entry = case.plant_dir()
     entry.write_text(json.dumps({"v": 1, "credits_remaining": 999999, "fetched_at": time.time()}))
     os.chown(entry, NOBODY_UID, NOBODY_UID)
-    result = _cached_run(run_cli, server, "--min-credits", "500")
+    result = case.run("--min-credits", "500")
     assert result.code == 1
     assert "10 remaining" in result.stdout
