@@ -11,25 +11,45 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from .files import read_regular
+from .ranges import BALANCE, Range, range_problem
 from .secret import Secret
 from .verdict import Balance
 
 _FORMAT = 1
+#: An entry is ~80 bytes; anything bigger was not written by us.
+MAX_ENTRY_BYTES = 4096
+#: Unix seconds from 1970 to 9999: a stored time outside this is damage.
+TIMESTAMP = Range(0, 253_402_300_799)
 
 
-def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """`$PREDEV_CACHE_DIR`, else `$XDG_CACHE_HOME/predev`, else `~/.cache/predev`."""
+def cache_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    """`$PREDEV_CACHE_DIR`, else `$XDG_CACHE_HOME/predev`, else `~/.cache/predev`.
+
+    None (no cache) when there is no home to put it in: `HOME` unset and a uid with no
+    passwd entry is normal in containers, and must not fail the check.
+    """
     env = os.environ if env is None else env
     if env.get("PREDEV_CACHE_DIR"):
         return Path(env["PREDEV_CACHE_DIR"])
     if env.get("XDG_CACHE_HOME"):
         return Path(env["XDG_CACHE_HOME"]) / "predev"
-    return Path.home() / ".cache" / "predev"
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError):
+        return None
+    return home / ".cache" / "predev" if str(home) not in ("", "~") else None
+
+
+def _trusted(info: os.stat_result, uid: int, *, directory: bool) -> bool:
+    """Ours alone: owned by `uid`, and (for a directory) writable by nobody else."""
+    if info.st_uid != uid:
+        return False
+    return not (directory and info.st_mode & 0o022)
 
 
 def entry_path(directory: Path, base_url: str, api_key: Secret) -> Path:
@@ -40,23 +60,30 @@ def entry_path(directory: Path, base_url: str, api_key: Secret) -> Path:
     return directory / f"balance-{digest.hexdigest()[:40]}.json"
 
 
-def read(path: Path, ttl: float, now: float) -> Balance | None:
-    """The cached balance if it is younger than `ttl` seconds, else None."""
+def read(path: Path, ttl: float, now: float, *, uid: int | None = None) -> Balance | None:
+    """The cached balance if it is younger than `ttl` seconds, else None.
+
+    A miss, too, for anything we did not write ourselves: not a regular file (a FIFO is never
+    waited on), a symlink, owned by another user (`uid`, default the effective uid), in a
+    directory others can write, or whose content is damaged or out of range.
+    """
     if ttl <= 0:
         return None
+    uid = os.geteuid() if uid is None else uid
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read(4096))
-    except (OSError, ValueError):
+        if not _trusted(os.stat(path.parent), uid, directory=True):
+            return None
+        raw, info = read_regular(path, MAX_ENTRY_BYTES, follow_symlinks=False)
+        if not _trusted(info, uid, directory=False):
+            return None
+        data = json.loads(raw)
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("v") != _FORMAT:
         return None
     balance, stored_at = data.get("credits_remaining"), data.get("fetched_at")
-    for value in (balance, stored_at):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None
-        if not math.isfinite(value):
-            return None
+    if range_problem(balance, BALANCE) or range_problem(stored_at, TIMESTAMP):
+        return None
     assert isinstance(balance, (int, float))
     assert isinstance(stored_at, (int, float))
     age = now - stored_at
@@ -65,14 +92,27 @@ def read(path: Path, ttl: float, now: float) -> Balance | None:
     return balance
 
 
-def write(path: Path, balance: Balance, now: float) -> bool:
-    """Store the balance atomically; returns False (and changes nothing) on any OS error."""
+def _private_dir(directory: Path, uid: int) -> bool:
+    """Create the directory 0700, or make an existing one of ours 0700; False if not ours."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = os.stat(directory)
+    if info.st_uid != uid:
+        return False
+    if info.st_mode & 0o077:
+        os.chmod(directory, 0o700)
+    return True
+
+
+def write(path: Path, balance: Balance, now: float, *, uid: int | None = None) -> bool:
+    """Store the balance atomically; False (and nothing changed) on any OS error, or when
+    the directory belongs to another user."""
     payload = json.dumps({"v": _FORMAT, "credits_remaining": balance, "fetched_at": now})
     import tempfile  # only the live path writes; keep it off the cache-hit import path
 
     tmp_name: str | None = None
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private_dir(path.parent, os.geteuid() if uid is None else uid):
+            return False
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp creates it 0600
             handle.write(payload)

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from . import __version__
+from .entry import EXIT_INTERRUPTED
 from .errors import EXIT_API, EXIT_CONFIG, EXIT_LOW, EXIT_OK, ApiError, ConfigError
+from .ranges import CREDITS, RETRIES, SECONDS, TTL, Range, number_from_text
 from .report import Outcome, render
-from .secret import Secret, redact
+from .sanitize import safe_text
+from .secret import Secret
 
 PROG = "predev-credits-check"
+#: Longest error line printed; every part quoted from outside is shorter still.
+MAX_LINE = 1000
 FORMATS = ("text", "json", "github")
 
 #: Built-in defaults, below presets, the config file and flags (in that order of precedence).
@@ -87,7 +91,12 @@ class _Parser(argparse.ArgumentParser):
     github = False
 
     def error(self, message: str) -> NoReturn:
-        """One line instead of usage + message, with the documented exit code 2."""
+        """One line instead of usage + message, with the documented exit code 2.
+
+        argparse quotes the command line, which may hold anything (even a key pasted as a
+        flag by mistake): the message is cleaned, and redacted of $PREDEV_API_KEY.
+        """
+        message = safe_text(message, os.environ.get("PREDEV_API_KEY"), MAX_LINE)
         if self.github:
             render(Outcome("error", error=f"{message} (see --help)"), "github", self.prog)
             self.exit(EXIT_CONFIG)
@@ -102,34 +111,17 @@ def _asks_for_github(argv: Sequence[str]) -> bool:
     )
 
 
-def _number(text: str) -> float | int:
-    try:
-        value: float | int = int(text)
-    except ValueError:
+def _flag(bounds: Range, cast: type[float] | None = None) -> Callable[[str], float | int]:
+    """An argparse `type` that parses a number within `bounds` (see ranges)."""
+
+    def parse(text: str) -> float | int:
         try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
-    return value
+            value = number_from_text(text, bounds)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return cast(value) if cast is not None else value
 
-
-def _positive(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be above 0")
-    return float(value)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,13 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--min-credits",
-        type=_number,
+        type=_flag(CREDITS),
         metavar="N",
         help="floor: fail below this balance (default 1)",
     )
     p.add_argument(
         "--warn-below",
-        type=_number,
+        type=_flag(CREDITS),
         metavar="N",
         help="warn (still exit 0) when the balance is below this",
     )
@@ -166,23 +158,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     key.add_argument("--api-key-file", metavar="PATH", help="read the key from this file")
     p.add_argument(
-        "--timeout", type=_positive, metavar="S", help="seconds per request (default 10)"
+        "--timeout",
+        type=_flag(SECONDS, float),
+        metavar="S",
+        help="seconds per request (default 10)",
     )
     p.add_argument(
         "--retries",
-        type=_count,
+        type=_flag(RETRIES),
         metavar="N",
         help="retries after the first attempt (default 2; 0 disables)",
     )
     p.add_argument(
         "--deadline",
-        type=_positive,
+        type=_flag(SECONDS, float),
         metavar="S",
         help="seconds for the whole check, retries and waits included (default 30)",
     )
     p.add_argument(
         "--cache-ttl",
-        type=_number,
+        type=_flag(TTL),
         metavar="S",
         help="reuse a balance read less than S seconds ago (default 0 = off)",
     )
@@ -275,8 +270,11 @@ def _fetch(base_url: str, key: Secret, options: dict[str, Any], integration: str
         return client.get_balance()
 
 
-def check(args: argparse.Namespace) -> tuple[Outcome, int]:
-    """Run one check and return what to report and the exit code."""
+def check(args: argparse.Namespace, keys: list[Secret] | None = None) -> tuple[Outcome, int]:
+    """Run one check and return what to report and the exit code.
+
+    The key, once loaded, is appended to `keys` so the caller can redact the final output.
+    """
     from . import cache
     from .settings import load_api_key, resolve_base_url
     from .verdict import Verdict, evaluate
@@ -289,11 +287,14 @@ def check(args: argparse.Namespace) -> tuple[Outcome, int]:
         if args.preset in SKIP_HINTS:
             raise ConfigError(f"{exc} {SKIP_HINTS[args.preset]}") from None
         raise
+    if keys is not None:
+        keys.append(key)
     floor, warn_below = options["min_credits"], options["warn_below"]
     common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
 
     ttl = options["cache_ttl"]
-    path = cache.entry_path(cache.cache_dir(), base_url, key) if ttl > 0 else None
+    directory = cache.cache_dir() if ttl > 0 else None
+    path = cache.entry_path(directory, base_url, key) if directory is not None else None
     balance = cache.read(path, ttl, time.time()) if path is not None else None
     cached = balance is not None
     if balance is None:
@@ -301,7 +302,8 @@ def check(args: argparse.Namespace) -> tuple[Outcome, int]:
             balance = _fetch(base_url, key, options, _integration(args))
         except ApiError as exc:
             soft = options["on_error"] == "warn"
-            outcome = Outcome("error", error=redact(exc.describe(), key), soft=soft, **common)
+            error = safe_text(exc.describe(), key.reveal(), MAX_LINE)
+            outcome = Outcome("error", error=error, soft=soft, **common)
             return outcome, EXIT_OK if soft else EXIT_API
         if path is not None:
             cache.write(path, balance, time.time())
@@ -313,22 +315,27 @@ def check(args: argparse.Namespace) -> tuple[Outcome, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: never raises, never prints a traceback (set PREDEV_DEBUG=1 for one)."""
+    """Entry point: never raises, never prints a traceback (set PREDEV_DEBUG=1 for one).
+
+    A report that cannot be written (stdout closed or full) is dropped: the exit code is still
+    the verdict's, and nothing is printed about it.
+    """
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     if isinstance(parser, _Parser):
         parser.github = _asks_for_github(argv)
     args = parser.parse_args(argv)
+    keys: list[Secret] = []
     collect = gc.isenabled()
     gc.disable()  # a short run makes few cycles; collecting during imports costs ~4 ms
     try:
-        outcome, code = check(args)
+        outcome, code = check(args, keys)
     except ConfigError as exc:
-        outcome, code = Outcome("error", error=str(exc)), EXIT_CONFIG
+        outcome, code = Outcome("error", error=safe_text(str(exc), None, MAX_LINE)), EXIT_CONFIG
         _fill_floor(outcome, args)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted.", file=sys.stderr)
-        return 130
+        _print_quietly(f"{PROG}: interrupted.", sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug of ours must still not dump a traceback with locals
         if os.environ.get("PREDEV_DEBUG"):
             raise
@@ -341,8 +348,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if collect:
             gc.enable()
-    render(outcome, args.format, PROG)
+    try:
+        render(outcome, args.format, PROG, key=keys[0].reveal() if keys else None)
+        sys.stdout.flush()
+    except OSError:
+        _drop_output()
     return code
+
+
+def _print_quietly(text: str, stream: Any) -> None:
+    try:
+        print(text, file=stream, flush=True)
+    except OSError:
+        _drop_output()
+
+
+def _drop_output() -> None:
+    """stdout/stderr cannot be written: point them at /dev/null, so that the interpreter's
+    own flush at exit does not print "Exception ignored ... BrokenPipeError" and exit 120."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            continue
+    os.close(devnull)
 
 
 def _fill_floor(outcome: Outcome, args: argparse.Namespace) -> None:

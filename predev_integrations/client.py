@@ -10,11 +10,13 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from .errors import ApiError, ConfigError, TransportError
+from . import deadline, logscrub
+from .decoding import BoundedDecoder
+from .errors import ApiError, ConfigError, InvalidResponseError, TransportError
 from .protocol import (
     MAX_BODY_BYTES,
     Balance,
@@ -23,8 +25,11 @@ from .protocol import (
     parse_response,
 )
 from .retry import RetryPolicy, RetryState
-from .secret import Secret, key_problem, redact, redact_exception
+from .sanitize import duration, safe_text
+from .secret import Secret, key_problem
 from .urls import DEFAULT_BASE_URL, normalize_base_url
+
+_H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
 
 
 def _http_options(base_url: str) -> dict[str, Any]:
@@ -47,24 +52,70 @@ def _http_options(base_url: str) -> dict[str, Any]:
     return options
 
 
+def _new_http(factory: Callable[..., _H], base_url: str, **kwargs: Any) -> _H:
+    """Build an httpx client; proxy settings it cannot use are a configuration error.
+
+    httpx reads HTTPS_PROXY/ALL_PROXY when it is built: a socks:// proxy without the socks
+    extra raises ImportError, an unknown scheme ValueError. Their text may hold the proxy's
+    credentials, so it is not quoted.
+    """
+    try:
+        return factory(**kwargs, **_http_options(base_url))
+    except (ImportError, ValueError, httpx.InvalidURL):
+        raise ConfigError(
+            "The proxy set in the environment (HTTPS_PROXY, ALL_PROXY) cannot be used: an "
+            "unsupported scheme, or socks:// without `pip install httpx[socks]`; fix or unset "
+            "it, or add the API host to NO_PROXY."
+        ) from None
+
+
 class _Body:
-    """Accumulates a streamed body up to the cap and watches the attempt's time budget."""
+    """Accumulates a streamed body, decoded and capped as it arrives, within the attempt's time.
+
+    Raw bytes go through `BoundedDecoder`, so neither the network bytes nor any decoding
+    layer can grow past MAX_BODY_BYTES (+1) however the server encodes its answer.
+    """
 
     def __init__(self, headers: Mapping[str, str], timeout: float, clock: Callable[[], float]):
         self.data = bytearray()
         self.truncated = content_length_exceeds_cap(headers)
+        #: Why the body could not be decoded (unsupported or corrupt encoding), if it could not.
+        self.problem: InvalidResponseError | None = None
+        #: True while raw chunks should be fed to `add` (set by the client).
+        self.streaming = False
+        self._decoder: BoundedDecoder | None = None
+        try:
+            self._decoder = BoundedDecoder(headers, MAX_BODY_BYTES)
+        except InvalidResponseError as exc:
+            self.problem = exc
         self._ends_at = clock() + timeout
         self._clock = clock
         self._timeout = timeout
 
-    def add(self, chunk: bytes) -> bool:
-        """Append a chunk; False once enough has been read (cap reached)."""
-        self.data += chunk
-        if len(self.data) > MAX_BODY_BYTES:
+    @property
+    def wanted(self) -> bool:
+        return not self.truncated and self.problem is None
+
+    def add_decoded(self, content: bytes) -> None:
+        """A body httpx already holds decoded (a response built in memory, as by MockTransport)."""
+        self.data += content[: MAX_BODY_BYTES + 1]
+        self.truncated = len(content) > MAX_BODY_BYTES
+
+    def add(self, raw: bytes) -> bool:
+        """Decode and append a raw chunk; False once enough has been read (cap or bad data)."""
+        assert self._decoder is not None
+        try:
+            self.data += self._decoder.feed(raw)
+        except InvalidResponseError as exc:
+            self.problem = exc
+            return False
+        if self._decoder.exceeded:
             self.truncated = True
             return False
         if self._clock() > self._ends_at:
-            raise TransportError(f"Timed out after {self._timeout:g} s reading the API answer.")
+            raise TransportError(
+                f"Timed out after {duration(self._timeout)} s reading the API answer."
+            )
         return True
 
 
@@ -88,8 +139,15 @@ class _BaseClient:
         self.base_url = normalize_base_url(base_url)
         self.policy = policy or RetryPolicy()
         self._request = build_request(self.base_url, self._key, integration)
+        try:
+            self._host = httpx.URL(self._request.url).host
+        except (httpx.InvalidURL, ValueError):  # e.g. a host IDNA cannot encode
+            raise ConfigError(
+                f"The base URL {safe_text(self.base_url, limit=100)} has an invalid host name."
+            ) from None
         self._clock = clock
         self._rand = rand
+        logscrub.install()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -97,17 +155,19 @@ class _BaseClient:
     def _new_state(self) -> RetryState:
         return RetryState(self.policy, self._clock, self._rand)
 
+    def _timed_out(self, timeout: float) -> TransportError:
+        return TransportError(
+            f"Timed out after {duration(timeout)} s waiting for {self._host}; "
+            "check the network or raise --timeout."
+        )
+
     def _transport_error(self, exc: httpx.HTTPError, timeout: float) -> TransportError:
-        host = httpx.URL(self._request.url).host
         if isinstance(exc, httpx.TimeoutException):
-            text = (
-                f"Timed out after {timeout:g} s waiting for {host}; "
-                "check the network or raise --timeout."
-            )
-        else:
-            reason = redact(str(exc) or type(exc).__name__, self._key)
-            text = f"Could not reach {host} ({reason}); check the network and --base-url."
-        return TransportError(text)
+            return self._timed_out(timeout)
+        reason = safe_text(str(exc) or type(exc).__name__, self._key.reveal(), limit=120)
+        return TransportError(
+            f"Could not reach {self._host} ({reason}); check the network and --base-url."
+        )
 
     def _http_request(
         self, http: httpx.Client | httpx.AsyncClient, timeout: float
@@ -118,13 +178,29 @@ class _BaseClient:
             request.method, request.url, headers=dict(request.headers), timeout=timeout
         )
 
+    def _body(self, response: httpx.Response, timeout: float) -> _Body:
+        """The body reader for `response`; `streaming` says whether raw chunks are still wanted.
+
+        Redirects and bodies announced too big are not read; a response httpx already holds in
+        memory (a mock transport's) is taken as it is.
+        """
+        body = _Body(response.headers, timeout, self._clock)
+        if body.wanted and not response.is_redirect:
+            if response.is_stream_consumed:
+                body.add_decoded(response.content)
+            else:
+                body.streaming = True
+        return body
+
     def _parse(self, response: httpx.Response, body: _Body) -> Balance:
-        try:
-            return parse_response(
-                response.status_code, response.headers, bytes(body.data), truncated=body.truncated
-            )
-        except ApiError as exc:
-            raise redact_exception(exc, self._key) from None
+        """Every text the server controls is redacted and cleaned inside `parse_response`."""
+        status = response.status_code
+        if body.problem is not None and 200 <= status < 300:
+            raise body.problem
+        data = bytes(body.data) if body.problem is None else b""
+        return parse_response(
+            status, response.headers, data, truncated=body.truncated, secret=self._key
+        )
 
 
 class CreditsClient(_BaseClient):
@@ -140,9 +216,11 @@ class CreditsClient(_BaseClient):
     ) -> None:
         super().__init__(api_key, **kwargs)  # type: ignore[arg-type]
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            transport=transport, **_http_options(self.base_url)
-        )
+        if http_client is None:
+            http_client = _new_http(httpx.Client, self.base_url, transport=transport)
+            if transport is None:
+                deadline.install([http_client._transport, *http_client._mounts.values()])
+        self._http = http_client
 
     def get_balance(self) -> Balance:
         """Prototype credits remaining, retried per the policy; raises ApiError subclasses."""
@@ -155,21 +233,23 @@ class CreditsClient(_BaseClient):
                 time.sleep(state.delay_or_raise(error))
 
     def _attempt(self, timeout: float) -> Balance:
+        """One request; every socket operation in it ends by `timeout` from now (see deadline)."""
         try:
-            response = self._http.send(
-                self._http_request(self._http, timeout),
-                stream=True,
-                auth=None,
-                follow_redirects=False,
-            )
-            try:
-                body = _Body(response.headers, timeout, self._clock)
-                if not body.truncated and not response.is_redirect:
-                    for chunk in response.iter_bytes():
-                        if not body.add(chunk):
-                            break
-            finally:
-                response.close()
+            with deadline.deadline(timeout), logscrub.scrubbing(self._key.reveal()):
+                response = self._http.send(
+                    self._http_request(self._http, timeout),
+                    stream=True,
+                    auth=None,
+                    follow_redirects=False,
+                )
+                try:
+                    body = self._body(response, timeout)
+                    if body.streaming:
+                        for chunk in response.iter_raw():
+                            if not body.add(chunk):
+                                break
+                finally:
+                    response.close()
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, timeout) from None
         return self._parse(response, body)
@@ -200,9 +280,7 @@ class AsyncCreditsClient(_BaseClient):
     ) -> None:
         super().__init__(api_key, **kwargs)  # type: ignore[arg-type]
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            transport=transport, **_http_options(self.base_url)
-        )
+        self._http = http_client or _new_http(httpx.AsyncClient, self.base_url, transport=transport)
 
     async def get_balance(self) -> Balance:
         """Prototype credits remaining, retried per the policy; raises ApiError subclasses."""
@@ -217,21 +295,28 @@ class AsyncCreditsClient(_BaseClient):
                 await asyncio.sleep(state.delay_or_raise(error))
 
     async def _attempt(self, timeout: float) -> Balance:
+        """One request inside a cancel scope: connect, TLS, headers, body all end by `timeout`."""
+        import anyio  # httpx's own dependency; works under asyncio and trio alike
+
         try:
-            response = await self._http.send(
-                self._http_request(self._http, timeout),
-                stream=True,
-                auth=None,
-                follow_redirects=False,
-            )
-            try:
-                body = _Body(response.headers, timeout, self._clock)
-                if not body.truncated and not response.is_redirect:
-                    async for chunk in response.aiter_bytes():
-                        if not body.add(chunk):
-                            break
-            finally:
-                await response.aclose()
+            with anyio.fail_after(timeout), logscrub.scrubbing(self._key.reveal()):
+                response = await self._http.send(
+                    self._http_request(self._http, timeout),
+                    stream=True,
+                    auth=None,
+                    follow_redirects=False,
+                )
+                try:
+                    body = self._body(response, timeout)
+                    if body.streaming:
+                        async for chunk in response.aiter_raw():
+                            if not body.add(chunk):
+                                break
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await response.aclose()
+        except TimeoutError:
+            raise self._timed_out(timeout) from None
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, timeout) from None
         return self._parse(response, body)

@@ -7,7 +7,6 @@ tests) share every rule about what the API's answers mean.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +22,8 @@ from .errors import (
     ServerError,
     UnauthorizedError,
 )
+from .ranges import BALANCE, range_problem
+from .sanitize import DEFAULT_LIMIT, safe_text
 from .secret import Secret
 from .urls import endpoint_url
 from .verdict import Balance
@@ -55,27 +56,41 @@ def build_request(base_url: str, api_key: Secret, integration: str = "cli") -> R
         headers={
             "Authorization": f"Bearer {api_key.reveal()}",
             "Accept": "application/json",
+            # Compressed answers are decoded with a cap (see decoding), but none is the safest.
+            "Accept-Encoding": "identity",
             "User-Agent": user_agent(integration),
         },
     )
 
 
-def excerpt(body: bytes, limit: int = EXCERPT_CHARS) -> str:
-    """A short single-line, printable rendering of a body, safe to put in an error message."""
-    text = body[: limit * 4].decode("utf-8", errors="replace")
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    text = " ".join(text.split())
+def excerpt(body: bytes, limit: int = EXCERPT_CHARS, *, secret: Secret | None = None) -> str:
+    """A short single-line, printable, key-free rendering of a body, for an error message.
+
+    The whole body is decoded and redacted before it is shortened: a cut must never leave
+    part of the key behind.
+    """
+    key = secret.reveal() if secret is not None else None
+    text = safe_text(body.decode("utf-8", errors="replace"), key, limit)
     if not text:
         return "(empty body)"
-    return repr(text[:limit] + ("…" if len(text) > limit else ""))
+    return f"'{text}'"
 
 
-def _error_fields(body: bytes) -> tuple[str | None, str | None]:
-    """`error` and `message` of a documented error body; None where absent or not text."""
+def _load_json(body: bytes) -> object:
+    """json.loads that treats absurd nesting like any other invalid JSON (ValueError)."""
     try:
-        data = json.loads(body)
+        return json.loads(body)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _error_fields(body: bytes, secret: Secret | None) -> tuple[str | None, str | None]:
+    """`error` and `message` of a documented error body, redacted and cleaned; None if absent."""
+    key = secret.reveal() if secret is not None else None
+    try:
+        data = _load_json(body)
     except ValueError:
-        return None, excerpt(body) if body.strip() else None
+        return None, excerpt(body, secret=secret) if body.strip() else None
     if not isinstance(data, dict):
         return None, None
 
@@ -83,7 +98,7 @@ def _error_fields(body: bytes) -> tuple[str | None, str | None]:
         value = data.get(name)
         if not isinstance(value, str) or not value.strip():
             return None
-        return " ".join(value.split())[:200]
+        return safe_text(value, key, DEFAULT_LIMIT) or None
 
     return field_text("error"), field_text("message")
 
@@ -95,56 +110,73 @@ def _retry_after_header(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def parse_balance(body: bytes, *, truncated: bool = False) -> Balance:
-    """Validate a 2xx body: `{"success": true, "creditsRemaining": <finite number>}`."""
+def parse_balance(body: bytes, *, truncated: bool = False, secret: Secret | None = None) -> Balance:
+    """Validate a 2xx body: `{"success": true, "creditsRemaining": <number in range>}`."""
+
     if truncated:
         raise InvalidResponseError(
             f"The API answer is larger than {MAX_BODY_BYTES // 1024} KiB and was not read; "
             "check that --base-url points at the pre.dev API."
         )
     try:
-        data = json.loads(body)
+        data = _load_json(body)
     except ValueError:
         raise InvalidResponseError(
-            f"The API answer is not JSON: {excerpt(body)}; "
+            f"The API answer is not JSON: {excerpt(body, secret=secret)}; "
             "check that --base-url points at the pre.dev API."
         ) from None
     if not isinstance(data, dict):
         raise InvalidResponseError(
-            f"The API answer is not a JSON object: {excerpt(body)}; expected "
+            f"The API answer is not a JSON object: {excerpt(body, secret=secret)}; expected "
             '{"success": true, "creditsRemaining": <number>}.'
         )
     if data.get("success") is not True:
-        raise InvalidResponseError(f"The API answer does not say success: true: {excerpt(body)}.")
+        raise InvalidResponseError(
+            f"The API answer does not say success: true: {excerpt(body, secret=secret)}."
+        )
     if "creditsRemaining" not in data:
         raise InvalidResponseError(
-            f"The API answer has no creditsRemaining field: {excerpt(body)}."
+            f"The API answer has no creditsRemaining field: {excerpt(body, secret=secret)}."
         )
     value = data["creditsRemaining"]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidResponseError(
             f"creditsRemaining is {type(value).__name__ if value is not None else 'null'}, "
-            f"not a number: {excerpt(body)}."
+            f"not a number: {excerpt(body, secret=secret)}."
         )
-    if not math.isfinite(value):
-        raise InvalidResponseError(f"creditsRemaining is not a finite number: {excerpt(body)}.")
+    problem = range_problem(value, BALANCE)
+    if problem is not None:
+        raise InvalidResponseError(f"creditsRemaining {problem}; the answer cannot be right.")
     return value
 
 
 def classify_status(
-    status: int, headers: Mapping[str, str], body: bytes, *, now: float | None = None
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: float | None = None,
+    secret: Secret | None = None,
 ) -> ApiError:
     """Turn a non-2xx answer into the exception that says what it means and what to do."""
     from .retry import parse_retry_after
 
+    if status == 304:
+        return HttpStatusError(
+            status,
+            hint="Not Modified: no balance in it, and not a redirect; "
+            "check that --base-url points at the pre.dev API.",
+        )
     if 300 <= status < 400:
+        key = secret.reveal() if secret is not None else None
         location = next((v for k, v in headers.items() if k.lower() == "location"), "")
-        target = f" to {location.split('?')[0][:100]}" if location else ""
+        shown = safe_text(location.split("?")[0], key, 100) if location else ""
+        target = f" to {shown}" if shown else ""
         return RedirectError(
             f"The API answered HTTP {status} (redirect{target}); redirects are not followed so the "
             "key never leaves the configured host. Set --base-url to the final address."
         )
-    error, message = _error_fields(body)
+    error, message = _error_fields(body, secret)
     if status == 400:
         return MissingContextError(
             status,
@@ -168,7 +200,7 @@ def classify_status(
         return RateLimitedError(
             status, error, message, retry_after=retry_after, hint="Rate limited; try again later."
         )
-    if status >= 500:
+    if 500 <= status < 600:
         retry_after = parse_retry_after(_retry_after_header(headers), now=now)
         return ServerError(
             status,
@@ -187,19 +219,21 @@ def parse_response(
     *,
     truncated: bool = False,
     now: float | None = None,
+    secret: Secret | None = None,
 ) -> Balance:
-    """The balance from a complete answer, or the typed exception describing it."""
+    """The balance from a complete answer, or the typed exception describing it.
+
+    Any text quoted from the answer is redacted of `secret` (whole or in part) and cleaned.
+    """
     if 200 <= status < 300:
-        return parse_balance(body, truncated=truncated)
-    raise classify_status(status, headers, body, now=now)
+        return parse_balance(body, truncated=truncated, secret=secret)
+    raise classify_status(status, headers, body, now=now, secret=secret)
 
 
 def content_length_exceeds_cap(headers: Mapping[str, str]) -> bool:
     """True when the server announces a body too big to read: skip reading it at all."""
     for name, value in headers.items():
         if name.lower() == "content-length":
-            try:
-                return int(value) > MAX_BODY_BYTES
-            except ValueError:
-                return False
+            digits = value.strip()
+            return digits.isdigit() and (len(digits) > 12 or int(digits) > MAX_BODY_BYTES)
     return False

@@ -10,8 +10,9 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from typing import TextIO
+from typing import TextIO, cast
 
+from .sanitize import clean, markdown, redact, workflow_data, workflow_property
 from .verdict import Balance
 
 TOP_UP_URL = "https://pre.dev/project/playground"
@@ -112,20 +113,13 @@ def render_json(outcome: Outcome, prog: str, out: TextIO, err: TextIO) -> None:
 # --- GitHub Actions -------------------------------------------------------------------------
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def annotation(level: str, title: str, message: str) -> str:
     """A workflow command such as `::error title=...::message`, escaped per GitHub's rules."""
-    return f"::{level} title={_escape_property(title)}::{_escape_data(message)}"
+    return f"::{level} title={workflow_property(title)}::{workflow_data(message)}"
 
 
 def github_outputs(outcome: Outcome) -> dict[str, str]:
+    """Step outputs: our own words and numbers only, each one line (`name=value` format)."""
     return {
         "credits-remaining": number(outcome.balance) if outcome.status != "error" else "",
         "status": outcome.status,
@@ -134,7 +128,8 @@ def github_outputs(outcome: Outcome) -> dict[str, str]:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Text for the summary's Markdown: one line, no HTML, links, images or comments."""
+    return markdown(clean(text, limit=1000))
 
 
 def github_summary(outcome: Outcome) -> str:
@@ -156,23 +151,30 @@ def github_summary(outcome: Outcome) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _append(path: str, text: str, err: TextIO, what: str) -> None:
+def _append(path: str, text: str, err: TextIO, what: str, key: str | None = None) -> None:
     try:
         with open(path, "a", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.write(redact(text, key))
     except OSError as exc:
         print(f"warning: could not write {what} ({exc.strerror or exc}).", file=err)
 
 
 def render_github(
-    outcome: Outcome, prog: str, out: TextIO, err: TextIO, env: Mapping[str, str] | None = None
+    outcome: Outcome,
+    prog: str,
+    out: TextIO,
+    err: TextIO,
+    env: Mapping[str, str] | None = None,
+    *,
+    key: str | None = None,
 ) -> None:
     env = os.environ if env is None else env
     if env.get("GITHUB_OUTPUT"):
-        text = "".join(f"{k}={v}\n" for k, v in github_outputs(outcome).items())
-        _append(env["GITHUB_OUTPUT"], text, err, "GITHUB_OUTPUT")
+        text = "".join(f"{k}={clean(v)}\n" for k, v in github_outputs(outcome).items())
+        _append(env["GITHUB_OUTPUT"], text, err, "GITHUB_OUTPUT", key)
     if env.get("GITHUB_STEP_SUMMARY"):
-        _append(env["GITHUB_STEP_SUMMARY"], github_summary(outcome), err, "GITHUB_STEP_SUMMARY")
+        summary = github_summary(outcome)
+        _append(env["GITHUB_STEP_SUMMARY"], summary, err, "GITHUB_STEP_SUMMARY", key)
     if outcome.status == "error":
         level = "warning" if outcome.soft else "error"
         print(annotation(level, "pre.dev credits check failed", outcome.error or ""), file=out)
@@ -185,14 +187,36 @@ def render_github(
         print(summary_line(outcome), file=out)
 
 
+class _Redacting:
+    """A text stream that redacts the key from everything written: the last line of defence,
+    after every escape (an escape could spell a fragment of the key)."""
+
+    def __init__(self, stream: TextIO, key: str | None) -> None:
+        self._stream = stream
+        self._key = key
+
+    def write(self, text: str) -> int:
+        return self._stream.write(redact(text, self._key))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 def render(
-    outcome: Outcome, fmt: str, prog: str, out: TextIO | None = None, err: TextIO | None = None
+    outcome: Outcome,
+    fmt: str,
+    prog: str,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    *,
+    key: str | None = None,
 ) -> None:
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
+    """Write the report; `key` is redacted from every byte written (streams and files)."""
+    to = cast(TextIO, _Redacting(sys.stdout if out is None else out, key))
+    te = cast(TextIO, _Redacting(sys.stderr if err is None else err, key))
     if fmt == "json":
-        render_json(outcome, prog, out, err)
+        render_json(outcome, prog, to, te)
     elif fmt == "github":
-        render_github(outcome, prog, out, err)
+        render_github(outcome, prog, to, te, key=key)
     else:
-        render_text(outcome, prog, out, err)
+        render_text(outcome, prog, to, te)

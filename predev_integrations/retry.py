@@ -10,10 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import ApiError, ConfigError, HttpStatusError
+from .ranges import RETRIES, SECONDS, range_problem
 
 DEFAULT_RETRIES = 2
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_DEADLINE = 30.0
+#: An HTTP date is 29 characters; anything much longer is not a Retry-After value.
+MAX_RETRY_AFTER_TEXT = 64
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,10 @@ class RetryPolicy:
     retry_after_cap: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.retries < 0:
-            raise ConfigError(f"retries must be 0 or more, got {self.retries}.")
-        if not self.timeout > 0:
-            raise ConfigError(f"timeout must be above 0 seconds, got {self.timeout}.")
-        if not self.deadline > 0:
-            raise ConfigError(f"deadline must be above 0 seconds, got {self.deadline}.")
+        for name, bounds in (("retries", RETRIES), ("timeout", SECONDS), ("deadline", SECONDS)):
+            problem = range_problem(getattr(self, name), bounds)
+            if problem is not None:
+                raise ConfigError(f"{name} {problem}.")
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -41,7 +42,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     if value is None:
         return None
     value = value.strip()
-    if not value:
+    if not value or len(value) > MAX_RETRY_AFTER_TEXT:
         return None
     try:
         seconds = float(value)
@@ -53,15 +54,16 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
+        if when.tzinfo is None:
+            return None
+        stamp = when.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):  # e.g. the year 99999
         return None
     if now is None:
         import time
 
         now = time.time()
-    return max(0.0, when.timestamp() - now)
+    return max(0.0, stamp - now)
 
 
 def backoff_delay(policy: RetryPolicy, retry_number: int, rand: float) -> float:

@@ -57,18 +57,11 @@ def key_problem(value: str) -> str | None:
 
 
 def redact(text: str, secret: Secret | str | None) -> str:
-    """Belt and braces: replace the key if it somehow reached a message."""
+    """Replace the key, and any run of 8 or more of its characters, with ***.
+
+    Call it before shortening or escaping text, never after (see `sanitize`).
+    """
+    from .sanitize import redact as redact_text
+
     value = secret.reveal() if isinstance(secret, Secret) else secret
-    if value and len(value) >= 4 and value in text:
-        return text.replace(value, "***")
-    return text
-
-
-def redact_exception(exc: BaseException, secret: Secret) -> BaseException:
-    """Scrub the key from an exception's message and text fields (a server may echo it back)."""
-    exc.args = tuple(redact(a, secret) if isinstance(a, str) else a for a in exc.args)
-    for name in ("error", "message"):
-        value = getattr(exc, name, None)
-        if isinstance(value, str):
-            setattr(exc, name, redact(value, secret))
-    return exc
+    return redact_text(text, value)

@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 
 from .errors import ConfigError
+from .files import read_regular
+from .sanitize import safe_text
 from .secret import MAX_KEY_LENGTH, Secret, key_problem
 from .urls import DEFAULT_BASE_URL, normalize_base_url
 
@@ -35,19 +37,24 @@ def load_api_key(
     env = os.environ if env is None else env
     if api_key_file is not None:
         fix = "Put the pre.dev API key alone in that file, or use PREDEV_API_KEY."
+        shown = safe_text(api_key_file, limit=200)
         try:
-            with open(api_key_file, encoding="utf-8") as handle:
-                raw = handle.read(MAX_KEY_LENGTH + 2)
+            # Non-blocking and regular files only: a FIFO with no writer must not hang the run.
+            data, _ = read_regular(api_key_file, MAX_KEY_LENGTH + 2)
+            raw = data.decode("utf-8")
         except OSError as exc:
             raise ConfigError(
-                f"Cannot read the API key file {api_key_file}: {exc.strerror or exc}. {fix}"
+                f"Cannot read the API key file {shown}: {exc.strerror or exc}. {fix}"
             ) from None
         except UnicodeDecodeError:
-            raise ConfigError(f"The API key file {api_key_file} is not UTF-8 text. {fix}") from None
-        return _checked_key(raw, f"The API key file {api_key_file}", fix)
+            raise ConfigError(f"The API key file {shown} is not UTF-8 text. {fix}") from None
+        return _checked_key(raw, f"The API key file {shown}", fix)
     name = api_key_env or DEFAULT_KEY_ENV
-    if not _ENV_NAME.match(name):
-        raise ConfigError(f"--api-key-env {name!r} is not a valid environment variable name.")
+    if not _ENV_NAME.fullmatch(name):
+        raise ConfigError(
+            f"--api-key-env {safe_text(repr(name), limit=60)} is not a valid environment "
+            "variable name."
+        )
     fix = (
         f"Set it to your pre.dev API key (export {name}=... locally, or pass it from a "
         "secret in CI)."

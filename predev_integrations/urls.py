@@ -6,6 +6,7 @@ import ipaddress
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .sanitize import quote, safe_text
 
 DEFAULT_BASE_URL = "https://api.pre.dev"
 ENDPOINT_PATH = "/credits-balance"
@@ -21,6 +22,27 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def host_problem(host: str) -> str | None:
+    """Why `host` cannot be connected to, or None: empty labels (`a..b`), over-long names, or
+    characters IDNA refuses (`☃.net`). Checked here so httpx never raises on it later."""
+    if host.startswith("[") or ":" in host:
+        return None  # an IPv6 literal; urlsplit has already parsed it
+    name = host.removesuffix(".")
+    if not name.isascii():
+        import idna  # httpx's own dependency, so the check matches what httpx will do
+
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return "not a valid internationalised domain name"
+    labels = name.split(".")
+    if len(name) > 253 or any(not 0 < len(label) <= 63 for label in labels):
+        return "empty or over-long label"
+    if not all(label.replace("-", "").replace("_", "").isalnum() for label in labels):
+        return "characters not allowed in a host name"
+    return None
+
+
 def normalize_base_url(raw: str) -> str:
     """Validate a base URL and return it without a trailing slash.
 
@@ -30,22 +52,28 @@ def normalize_base_url(raw: str) -> str:
     value = raw.strip()
     if not value:
         raise ConfigError("The base URL is empty; omit it to use https://api.pre.dev.")
+    shown = quote(value, limit=100)
     try:
         parts = urlsplit(value)
         host = parts.hostname or ""
         _ = parts.port  # raises ValueError on a bad port
     except ValueError as exc:
-        raise ConfigError(f"The base URL {value!r} is not a valid URL ({exc}).") from None
+        raise ConfigError(
+            f"The base URL {shown} is not a valid URL ({safe_text(str(exc), limit=80)})."
+        ) from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not host:
         raise ConfigError(
-            f"The base URL {value!r} must look like https://host[:port][/path] "
+            f"The base URL {shown} must look like https://host[:port][/path] "
             "(e.g. https://api.pre.dev)."
         )
     if parts.username is not None or parts.password is not None:
         raise ConfigError("The base URL must not contain credentials; pass the key separately.")
     if parts.query or parts.fragment:
-        raise ConfigError(f"The base URL {value!r} must not have a query or fragment.")
+        raise ConfigError(f"The base URL {shown} must not have a query or fragment.")
+    problem = host_problem(host)
+    if problem is not None:
+        raise ConfigError(f"The base URL {shown} has an invalid host name ({problem}).")
     if scheme == "http" and not is_loopback_host(host):
         raise ConfigError(
             f"Refusing plain http:// to {host}: the API key would travel unencrypted. "

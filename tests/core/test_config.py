@@ -38,7 +38,7 @@ def test_empty_or_null_values_are_fine(tmp_path: Path, text: str) -> None:
     [
         ("min_credit: 5\n", "unknown key 'min_credit'"),
         ("min_credits: '5'\n", "min_credits must be a number"),
-        ("min_credits: -1\n", "min_credits must be a finite number >= 0"),
+        ("min_credits: -1\n", "min_credits must be a number >= 0"),
         ("min_credits: true\n", "min_credits must be a number"),
         ("cache_ttl: .inf\n", "cache_ttl must be a finite number"),
         ("warn_below: [1]\n", "warn_below must be a number"),

@@ -1,0 +1,40 @@
+"""The console entry point: Ctrl-C at any moment, imports included, is one line and exit 130.
+
+A KeyboardInterrupt raised while `cli` and its modules import would escape `cli.main` as a
+traceback. So the first thing the process runs (this tiny module, which imports nothing new)
+replaces the SIGINT handler: the run stops at once with the documented exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+
+#: Exit code of a run stopped by Ctrl-C (SIGINT), as shells report it (128 + 2).
+EXIT_INTERRUPTED = 130
+_MESSAGE = b"predev-credits-check: interrupted.\n"
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    """Stop now: no traceback, no cleanup that could itself be interrupted.
+
+    A cache write in progress leaves at most a private temporary file; the entry it replaces
+    is only ever swapped in whole.
+    """
+    try:
+        os.write(2, _MESSAGE)
+    finally:
+        os._exit(EXIT_INTERRUPTED)
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, _interrupted)
+    from .cli import main as run
+
+    return run()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Numbers from outside (flags, YAML, JSON, cache files), parsed with their range checked.
+
+A number is compared with its bounds exactly (Python compares a huge int with a float without
+converting it), so an integer literal beyond float range is just "out of range", never an
+OverflowError; text is refused before it is long enough to be slow to parse.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from .sanitize import brief, quote
+
+#: Text longer than this is not a number anyone meant to type.
+MAX_NUMBER_TEXT = 40
+
+
+class Range(NamedTuple):  # not a dataclass: `dataclasses` costs the CLI ~2 ms to import
+    """Accepted values: `low <= v <= high` (`low` excluded when `above`), whole if `integer`."""
+
+    low: float
+    high: float
+    above: bool = False
+    integer: bool = False
+
+    def describe(self) -> str:
+        kind = "a whole number" if self.integer else "a number"
+        low = f"above {_show(self.low)}" if self.above else f">= {_show(self.low)}"
+        return f"{kind} {low} and <= {_show(self.high)}"
+
+
+def _show(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+#: The bounds of every number the user or the API gives us.
+CREDITS = Range(0, 1e15)
+SECONDS = Range(0, 86_400, above=True)
+TTL = Range(0, 365 * 86_400)
+RETRIES = Range(0, 100, integer=True)
+#: A balance the API reports; a real one is far smaller, a bigger one is a broken server.
+BALANCE = Range(-1e15, 1e15)
+
+
+def range_problem(value: object, bounds: Range) -> str | None:
+    """Why `value` is not acceptable (naming it briefly), or None when it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be {bounds.describe()}, got {brief(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, got {brief(value)}"
+    if bounds.integer and not isinstance(value, int):
+        return f"must be {bounds.describe()}, got {brief(value)}"
+    too_low = value <= bounds.low if bounds.above else value < bounds.low
+    if too_low or value > bounds.high:
+        return f"must be {bounds.describe()}, got {brief(value)}"
+    return None
+
+
+def number_from_text(text: str, bounds: Range) -> int | float:
+    """Parse a flag's text as a number within `bounds`; ValueError says why not."""
+    stripped = text.strip()
+    if len(stripped) > MAX_NUMBER_TEXT:
+        raise ValueError(f"{quote(text)} is too long to be a number")
+    value: int | float
+    try:
+        value = int(stripped)
+    except ValueError:
+        if bounds.integer:
+            raise ValueError(f"{quote(text)} is not a whole number") from None
+        try:
+            value = float(stripped)
+        except ValueError:
+            raise ValueError(f"{quote(text)} is not a number") from None
+    problem = range_problem(value, bounds)
+    if problem is not None:
+        raise ValueError(f"{quote(text)} {problem.split(', got ')[0]}")
+    return value
