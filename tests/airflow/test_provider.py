@@ -153,4 +153,8 @@ def test_the_example_dags_parse() -> None:
 
     bag = DagBag(dag_folder=EXAMPLE_DAGS)
     assert bag.import_errors == {}
-    assert set(bag.dag_ids) == {"example_predev_credits_sensor", "example_predev_credits_check"}
+    assert set(bag.dag_ids) == {
+        "example_predev_credits_sensor",
+        "example_predev_credits_check",
+        "example_predev_credits_event",
+    }
