@@ -346,3 +346,42 @@ async def test_watchers_and_deferred_sensors_on_one_connection_share_one_request
         await manager.stop_all()
     assert len(events) == 40  # every sensor once, every watcher once
     assert sandbox.requests <= elapsed / interval + 1
+
+
+async def test_in_airflows_shared_stream_n_watchers_read_the_connection_and_log_once(
+    predev_conn: str,
+    sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shared = pytest.importorskip("airflow.triggers.shared_stream")  # Airflow 3.3+
+    from airflow_provider.hooks.predev import PreDevHook
+
+    caplog.set_level(logging.INFO)
+    reads: list[str] = []
+    read_settings = PreDevHook.aget_settings
+
+    async def counted(self: PreDevHook) -> Any:
+        reads.append(self.predev_conn_id)
+        return await read_settings(self)
+
+    monkeypatch.setattr(PreDevHook, "aget_settings", counted)
+    sandbox.configure(statuses=[401])
+    watchers = [watcher(poke_interval=0.2, min_credits=FLOOR + n) for n in range(50)]
+    manager = shared.SharedStreamManager()
+    tasks = [
+        asyncio.create_task(
+            drive(w.filter_shared_stream(manager.subscribe(trigger_id=n, trigger=w, key=key)), [])
+        )
+        for n, w in enumerate(watchers)
+        if (key := w.shared_stream_key()) is not None
+    ]
+    await asyncio.sleep(1.0)  # the 401, one back-off, then a good reading
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await manager.stop_all()
+    assert len(tasks) == 50
+    assert len(reads) == 2  # once at the start, once again after the rejected key
+    assert caplog.text.count("HTTP 401") == 1
+    assert caplog.text.count("readable again") == 1
