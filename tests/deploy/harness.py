@@ -17,6 +17,7 @@ Stable API (other test modules build on it; change it only by adding):
         airflow.dag_runs("my_dag")                          # [{"dag_run_id", "state", ...}]
         airflow.restart("triggerer")                        # stop ONE process, start it again
         airflow.output("triggerer"), airflow.output()       # captured stdout+stderr, as text
+        airflow.wait_for_output("scheduler", "some text")    # until a process printed it
         airflow.home                                        # AIRFLOW_HOME, to scan files
         airflow.api("GET", "/api/v2/...")                   # any other REST call (JSON)
     # leaving the block stops every process by its PID (process group); `stop()` does it early
@@ -307,6 +308,10 @@ class Deployment:
             return ti if ti is not None and ti.state in states else None
 
         return self._wait(reached, timeout, f"{dag_id}.{task_id} to be {sorted(states)}")
+
+    def wait_for_output(self, name: str, text: str, timeout: float = 180.0) -> None:
+        """Until process `name` has printed `text` (for events the REST API does not show)."""
+        self._wait(lambda: text in self.output(name), timeout, f"{name} to print {text!r}")
 
     def _wait(self, probe: Callable[[], T | None], timeout: float, what: str) -> T:
         deadline = time.monotonic() + timeout
