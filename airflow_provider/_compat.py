@@ -1,40 +1,80 @@
-"""Imports that moved between Airflow 3.x releases, resolved once, without deprecated paths."""
+"""Everything that moved between Airflow 3.0, 3.1, 3.2 and 3.3, resolved once.
+
+The rest of the provider imports these names from here, never the moving paths: the newest
+path first, then the older line's, so no supported line warns and none fails. Each fallback
+names the lines that need it; `tests/airflow/test_compat.py` asserts, on every line the matrix
+runs, which path each name came from (so every fallback runs in some cell).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-try:  # Airflow 3.1+: exceptions live in the Task SDK.
+from airflow.sdk import Connection
+
+try:  # 3.1+
+    from airflow.sdk import BaseHook
+except ImportError:  # 3.0: the hook base is not in the Task SDK yet
+    from airflow.hooks.base import BaseHook  # type: ignore[attr-defined,no-redef,unused-ignore]
+
+try:  # 3.2+
+    from airflow.sdk import conf
+except ImportError:  # 3.0, 3.1
+    from airflow.configuration import conf  # type: ignore[assignment,unused-ignore]
+
+try:  # 3.2+: all three live in the Task SDK (3.1 has only AirflowException there)
     from airflow.sdk.exceptions import (
         AirflowException,
         AirflowFailException,
         AirflowNotFoundException,
     )
-except ImportError:  # pragma: no cover - Airflow 3.0
-    from airflow.exceptions import (  # type: ignore[attr-defined,no-redef,unused-ignore]
+except ImportError:  # 3.0, 3.1
+    from airflow.exceptions import (  # type: ignore[no-redef,attr-defined,unused-ignore]
         AirflowException,
         AirflowFailException,
         AirflowNotFoundException,
     )
 
-try:  # Airflow 3.2+; `airflow.stats` is a deprecated shim there.
+try:  # 3.2+; `airflow.stats` is a deprecated shim there
     from airflow.sdk.observability.stats import Stats as _Stats
-except ImportError:  # pragma: no cover - Airflow 3.0/3.1
-    from airflow.stats import Stats as _Stats
+except ImportError:  # 3.0, 3.1
+    from airflow.stats import Stats as _Stats  # type: ignore[no-redef,unused-ignore]
 
 __all__ = [
     "GAUGE",
     "AirflowException",
     "AirflowFailException",
     "AirflowNotFoundException",
+    "BaseHook",
+    "aget_connection",
+    "conf",
     "emit_gauge",
 ]
 
 #: The one metric: the balance each check saw.
 GAUGE = "predev.credits_remaining"
 
+#: 3.3.2+ reads connections in the triggerer without blocking (marked by `aextra_dejson`).
+ASYNC_CONNECTIONS = hasattr(Connection, "aextra_dejson")
+
 
 def emit_gauge(balance: float, conn_id: str) -> None:
     """Send `predev.credits_remaining` through Airflow's Stats (statsd or OpenTelemetry)."""
     tags: dict[str, Any] = {"conn_id": conn_id}
     _Stats.gauge(GAUGE, balance, tags=tags)
+
+
+async def aget_connection(hook: type[BaseHook], conn_id: str) -> Connection:
+    """The connection, read without blocking the event loop, on every Airflow 3.x.
+
+    3.0 has no `aget_connection`; before 3.3.2 it masks secrets with a synchronous supervisor
+    call that can deadlock next to other async calls. There the blocking read runs in a worker
+    thread instead.
+    """
+    if ASYNC_CONNECTIONS:
+        conn: Connection = await hook.aget_connection(conn_id)
+        return conn
+    from asgiref.sync import sync_to_async
+
+    result: Connection = await sync_to_async(hook.get_connection)(conn_id)
+    return result

@@ -62,7 +62,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "pre.dev",
-                "python-modules": ["airflow_provider.triggers.credits"],
+                "python-modules": [
+                    "airflow_provider.triggers.credits",
+                    "airflow_provider.triggers.credits_event",
+                ],
             }
         ],
         "connection-types": [

@@ -13,13 +13,22 @@ ENDPOINT_PATH = "/credits-balance"
 
 
 def is_loopback_host(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 or ::1: the same answer on every Python.
+
+    IPv4-mapped IPv6 (`::ffff:127.0.0.1`) is not loopback here: Python 3.13's `ipaddress`
+    says it is and 3.10-3.12 say it is not, and where the key may travel in clear text must
+    not depend on the interpreter. Refusing it costs nothing: `127.0.0.1` reaches the same host.
+    """
     host = host.strip("[]").lower()
     if host == "localhost":  # not *.localhost: a resolver may send those anywhere
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return False
+    return address.is_loopback
 
 
 def host_problem(host: str) -> str | None:

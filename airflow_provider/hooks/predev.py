@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow.sdk import BaseHook, Connection
+from airflow.sdk import Connection
 
 from predev_integrations.client import CreditsClient
 from predev_integrations.errors import ConfigError, PreDevError
@@ -21,7 +21,7 @@ from predev_integrations.shared_poll import shared_balance
 from predev_integrations.urls import DEFAULT_BASE_URL, normalize_base_url
 from predev_integrations.verdict import Balance
 
-from .._compat import AirflowNotFoundException
+from .._compat import AirflowNotFoundException, BaseHook, aget_connection
 from ..get_provider_info import UI_FIELD_BEHAVIOUR
 
 INTEGRATION = "airflow"
@@ -117,7 +117,7 @@ class PreDevHook(BaseHook):
     async def aget_settings(self) -> PreDevSettings:
         """Like `get_settings`, without blocking the event loop (for the triggerer)."""
         try:
-            conn = await _aget_connection(type(self), self.predev_conn_id)
+            conn = await aget_connection(type(self), self.predev_conn_id)
         except AirflowNotFoundException:
             raise self._missing() from None
         return settings_from(conn)
@@ -155,18 +155,3 @@ class PreDevHook(BaseHook):
         except PreDevError as error:
             return False, error.describe()
         return True, f"Connected to pre.dev: {balance:g} prototype credits remaining."
-
-
-async def _aget_connection(hook: type[BaseHook], conn_id: str) -> Connection:
-    """The connection, read without blocking the loop on every Airflow 3.x.
-
-    Before 3.3.2, `aget_connection` masks secrets with a synchronous supervisor call that can
-    deadlock next to other async calls; there the blocking read runs in a worker thread.
-    """
-    if hasattr(Connection, "aextra_dejson"):
-        conn: Connection = await hook.aget_connection(conn_id)
-        return conn
-    from asgiref.sync import sync_to_async
-
-    result: Connection = await sync_to_async(hook.get_connection)(conn_id)
-    return result

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue, conf
+from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue
 
 from predev_integrations.errors import ApiError
 from predev_integrations.verdict import Balance, Verdict, evaluate
 
 from .._check import as_number, describe, fatal, log_enough, read_balance
+from .._compat import conf
 from ..hooks.predev import PreDevHook
 from ..triggers.credits import PreDevCreditsTrigger
 

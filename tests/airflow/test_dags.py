@@ -10,11 +10,26 @@ import pytest
 
 from airflow_provider import _compat
 from predev_integrations.sandbox import Sandbox
+from tests.airflow.lines import since
 
 SENSOR_DAGS = ["predev_sensor_poke", "predev_sensor_reschedule", "predev_sensor_deferrable"]
 GATE = "wait_for_credits"
 
 RunDag = Callable[[str], Any]
+
+#: Under pytest, Airflow 3.0's `dag.test()` prints no task's exception: the failure messages
+#: are asserted there by the real deployment's task logs (tests/deploy) instead.
+DAG_TEST_SHOWS_TASK_ERRORS = since("3.1")
+#: Airflow 3.0's `dag.test()` counts each reschedule of a reschedule-mode sensor as a try.
+RESCHEDULE_KEEPS_THE_TRY = since("3.1")
+
+
+def wait_tries(dag: str) -> int | None:
+    """The try number a sensor that waited ends on: 1, or unknown (None) where reschedules
+    count as tries."""
+    if dag == "predev_sensor_reschedule" and not RESCHEDULE_KEEPS_THE_TRY:
+        return None
+    return 1
 
 
 @pytest.mark.parametrize("dag", SENSOR_DAGS)
@@ -36,7 +51,9 @@ def test_the_sensor_waits_while_credits_are_low_then_passes_when_they_rise(
     rise(2.0, 500)
     result = run_dag(dag)
     assert result.state == "success"
-    assert result.tasks[GATE] == ("success", 1)
+    state, tries = result.tasks[GATE]
+    assert state == "success"
+    assert tries == (wait_tries(dag) or tries)
     assert result.xcom[GATE] == 500
     assert sandbox.requests >= 2
     assert "10 pre.dev credits remaining, below the floor of 100" in result.output
@@ -79,7 +96,8 @@ def test_a_rejected_key_fails_the_task_at_once_without_retries(
     assert result.tasks[gate] == ("failed", 1)  # the gates have retries=2: none was used
     assert sandbox.requests == len(statuses)  # no retry, no loop
     assert result.seconds < 45  # well inside the sensor's 60 s timeout
-    assert message in result.output
+    if DAG_TEST_SHOWS_TASK_ERRORS:
+        assert message in result.output
 
 
 @pytest.mark.parametrize(
@@ -95,7 +113,7 @@ def test_the_check_operator_fails_below_the_floor_without_retries(
     assert sandbox.requests == 1
     if state == "success":
         assert result.xcom["check_credits"] == balance
-    else:
+    elif DAG_TEST_SHOWS_TASK_ERRORS:
         assert "99 credits remaining, below the floor of 100" in result.output
 
 
@@ -127,8 +145,16 @@ def test_the_key_appears_nowhere_in_the_task_logs(
     outputs.append(run_dag("predev_check_operator").output)
     text = "\n".join(outputs)
     assert "450 pre.dev credits remaining" in text  # the logs were captured
-    assert "HTTP 401" in text  # ... the failures' too
-    assert "HTTP 500" in text
+    if DAG_TEST_SHOWS_TASK_ERRORS:
+        assert "HTTP 401" in text  # ... the failures' too
+        assert "HTTP 500" in text
+    else:
+        # Airflow 3.0's in-process supervisor logs its own secret-masking request at debug
+        # level, password included (`MaskSecret(value=...)`): upstream, `dag.test()` only; the
+        # real deployment (tests/deploy) shows no such line. README: known issues.
+        leaks = [line for line in text.splitlines() if api_key in line]
+        assert all("MaskSecret(value=" in line for line in leaks), leaks
+        text = "\n".join(line for line in text.splitlines() if api_key not in line)
     assert api_key not in text
     for path in airflow_db.rglob("*"):  # log files, and the metadata DB (XCom, triggers)
         if path.is_file():

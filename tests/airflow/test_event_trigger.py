@@ -1,0 +1,387 @@
+"""`PreDevCreditsEventTrigger` in an event loop, as the triggerer runs an asset watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from airflow_provider.triggers.credits import PreDevCreditsTrigger
+from airflow_provider.triggers.credits_event import STATE_KEY_PREFIX, PreDevCreditsEventTrigger
+from predev_integrations.errors import ConfigError
+from predev_integrations.sandbox import Sandbox
+
+from .conftest import conn_json
+
+FLOOR = 500
+FAST = 0.02  # seconds between readings where the test drives the balance per request
+
+
+class FakeStore:
+    """Airflow 3.3's asset state store for one asset, kept as JSON like the real one."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.writes = 0
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    async def aset(self, key: str, value: Any) -> None:
+        self.values[key] = json.loads(json.dumps(value))
+        self.writes += 1
+
+
+class BrokenStore(FakeStore):
+    """What a trigger watched by two assets gets: every call refuses."""
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        raise ValueError("Task has 2 concrete inlets and outlets")
+
+    async def aset(self, key: str, value: Any) -> None:
+        raise ValueError("Task has 2 concrete inlets and outlets")
+
+
+def watcher(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsEventTrigger:
+    trigger = PreDevCreditsEventTrigger(**{"min_credits": FLOOR, "poke_interval": FAST, **settings})
+    if store is not None:
+        trigger.asset_state_store = store  # type: ignore[assignment] # as the triggerer does
+    return trigger
+
+
+async def events_until(
+    trigger: PreDevCreditsEventTrigger, done: Callable[[], bool], timeout: float = 30
+) -> list[dict[str, Any]]:
+    """Run the trigger until `done()`, then cancel it as the triggerer would."""
+    events: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for event in trigger.run():
+            events.append(event.payload)
+
+    task = asyncio.create_task(consume())
+
+    async def wait() -> None:
+        while not done():
+            await asyncio.sleep(0.005)
+            if task.done():
+                task.result()  # an ended or crashed watch is a failure here
+                raise AssertionError("the watch ended")
+
+    await asyncio.wait_for(wait(), timeout)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return events
+
+
+@pytest.fixture
+def balances(
+    monkeypatch: pytest.MonkeyPatch, httpx_mock: HTTPXMock, api_key: str
+) -> Callable[[Sequence[float]], list[float]]:
+    """`balances([..])` serves one balance per request (then the last again) on
+    `predev_default`; returns the list of balances served so far."""
+    url = "https://api.pre.dev"
+    monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", conn_json(url, api_key))
+
+    def serve(sequence: Sequence[float]) -> list[float]:
+        served: list[float] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            assert request.headers["authorization"] == f"Bearer {api_key}"
+            served.append(sequence[min(len(served), len(sequence) - 1)])
+            return httpx.Response(200, json={"success": True, "creditsRemaining": served[-1]})
+
+        httpx_mock.add_callback(answer, is_reusable=True)
+        return served
+
+    return serve
+
+
+def seen(served: list[float], count: int) -> Callable[[], bool]:
+    return lambda: len(served) >= count
+
+
+def fired(events: list[dict[str, Any]]) -> list[tuple[float, str]]:
+    return [(event["balance"], event["fired_by"]) for event in events]
+
+
+def test_serialize_carries_the_connection_id_and_settings_never_the_key(
+    predev_conn: str, api_key: str
+) -> None:
+    trigger = PreDevCreditsEventTrigger(min_credits=500, poke_interval=30, min_increase=100)
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider.triggers.credits_event.PreDevCreditsEventTrigger"
+    assert kwargs == {
+        "predev_conn_id": "predev_default",
+        "min_credits": 500,
+        "poke_interval": 30.0,
+        "min_increase": 100,
+    }
+    assert PreDevCreditsEventTrigger(**kwargs).serialize() == (classpath, kwargs)
+    assert api_key not in repr(trigger) + repr(vars(trigger))
+
+
+def test_an_asset_watcher_accepts_it() -> None:
+    from airflow.sdk import Asset, AssetWatcher
+
+    trigger = PreDevCreditsEventTrigger(min_credits=500)
+    asset = Asset("predev_credits", watchers=[AssetWatcher(name="credits_back", trigger=trigger)])
+    assert asset.watchers[0].trigger is trigger
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"min_credits": "500"},
+        {"min_credits": 500, "min_increase": 0},
+        {"min_credits": 5, "poke_interval": 0},
+    ],
+)
+def test_settings_that_cannot_describe_an_edge_fail_when_the_dag_is_parsed(
+    settings: dict[str, Any],
+) -> None:
+    with pytest.raises(ConfigError):
+        PreDevCreditsEventTrigger(**settings)
+
+
+async def test_one_event_per_upward_crossing_none_while_the_level_holds(
+    balances: Callable[[Sequence[float]], list[float]],
+) -> None:
+    sequence = [100, 200, 600, 700, 800, 650, 300, 100, 900, 900, 900]
+    served = balances(sequence)
+    events = await events_until(watcher(), seen(served, len(sequence) + 3))
+    assert fired(events) == [(600, "floor"), (900, "floor")]
+    assert events[0] == {
+        "balance": 600,
+        "previous": 200,
+        "floor": FLOOR,
+        "fired_by": "floor",
+        "predev_conn_id": "predev_default",
+    }
+
+
+async def test_with_min_increase_a_top_up_above_the_floor_fires_too(
+    balances: Callable[[Sequence[float]], list[float]],
+) -> None:
+    sequence = [100, 600, 580, 700, 690, 1200, 1150]
+    served = balances(sequence)
+    events = await events_until(watcher(min_increase=100), seen(served, len(sequence) + 3))
+    assert fired(events) == [(600, "floor"), (700, "top_up"), (1200, "top_up")]
+
+
+async def test_the_first_reading_is_a_baseline_however_high(
+    balances: Callable[[Sequence[float]], list[float]],
+) -> None:
+    served = balances([900])
+    assert await events_until(watcher(), seen(served, 5)) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "with_store", "expected"),
+    [
+        # Restarted while high: nothing, with a store or without.
+        ([100, 900], [900, 900], True, [[900], []]),
+        ([100, 900], [900, 900], False, [[900], []]),
+        # Topped up while the triggerer was down: the store sees it, a baseline cannot.
+        ([100, 200], [900, 900], True, [[], [900]]),
+        ([100, 200], [900, 900], False, [[], []]),
+    ],
+)
+async def test_a_restart_neither_repeats_nor_with_a_store_loses_an_event(
+    balances: Callable[[Sequence[float]], list[float]],
+    before: list[float],
+    after: list[float],
+    with_store: bool,
+    expected: list[list[float]],
+) -> None:
+    store = FakeStore() if with_store else None
+    served = balances(before + after)
+    first = await events_until(watcher(store), seen(served, len(before)))
+    await asyncio.sleep(2 * FAST)  # a new triggerer process has no shared answer to reuse
+    second = await events_until(watcher(store), seen(served, len(before) + len(after) + 2))
+    assert [[e["balance"] for e in first], [e["balance"] for e in second]] == expected
+    if store is not None:
+        assert store.values == {STATE_KEY_PREFIX + "predev_default": {"v": 1, "balance": 900}}
+
+
+async def test_the_store_is_written_only_when_the_balance_changes(
+    balances: Callable[[Sequence[float]], list[float]],
+) -> None:
+    store = FakeStore()
+    served = balances([100, 100, 100, 900, 900, 900, 900])
+    await events_until(watcher(store), seen(served, 10))
+    assert store.writes == 2
+
+
+async def test_a_store_that_refuses_is_logged_once_and_the_watch_goes_on(
+    balances: Callable[[Sequence[float]], list[float]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    served = balances([100, 600, 100, 600])
+    events = await events_until(watcher(BrokenStore()), seen(served, 6))
+    assert fired(events) == [(600, "floor"), (600, "floor")]
+    assert caplog.text.count("the last observation in the asset state store") == 1
+
+
+async def run_for(trigger: PreDevCreditsEventTrigger, seconds: float) -> list[dict[str, Any]]:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    return await events_until(trigger, lambda: loop.time() >= end)
+
+
+@pytest.mark.parametrize(("status", "error"), [(400, "Missing context"), (401, "Unauthorized")])
+async def test_a_rejected_key_is_logged_once_backs_off_and_recovers_when_fixed(
+    predev_conn: str,
+    sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    api_key: str,
+    status: int,
+    error: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    sandbox.configure(balance=100, statuses=[200] + [status] * 1000)
+    failing: list[int] = []
+
+    async def fix_then_top_up() -> None:
+        await asyncio.sleep(2.0)
+        failing.append(sandbox.requests - 1)
+        sandbox.configure(statuses=[])  # the key is accepted again
+        await asyncio.sleep(1.0)
+        sandbox.configure(balance=900)
+
+    fixer = asyncio.create_task(fix_then_top_up())
+    events = await run_for(watcher(poke_interval=0.1), 4.0)
+    await fixer
+    assert fired(events) == [(900, "floor")]
+    # 2 s at 0.1 s would be about 20 requests; backing off (0.1, 0.2, 0.4, 0.8, ...) makes 5.
+    assert failing[0] <= 6
+    assert caplog.text.count(f"HTTP {status} ({error}") == 1
+    assert caplog.text.count("readable again") == 1
+    assert api_key not in caplog.text + json.dumps(events)
+
+
+async def test_a_missing_connection_is_logged_once_and_picked_up_once_created(
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox: Sandbox,
+    api_key: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    monkeypatch.delenv("AIRFLOW_CONN_PREDEV_DEFAULT", raising=False)
+    sandbox.configure(balance=100, schedule=[(2.0, 900)])
+
+    async def create_connection() -> None:
+        await asyncio.sleep(1.0)
+        monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", conn_json(sandbox.url, api_key))
+
+    creator = asyncio.create_task(create_connection())
+    events = await run_for(watcher(poke_interval=0.1), 3.5)
+    await creator
+    assert fired(events) == [(900, "floor")]
+    assert caplog.text.count("'predev_default' is not defined") == 1
+
+
+async def test_a_transient_error_is_logged_once_and_the_watch_goes_on(
+    predev_conn: str, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    # Two failed readings (1 try + 2 retries each), then the balance is back.
+    sandbox.configure(balance=100, statuses=[200] + [500] * 6)
+    trigger = watcher(poke_interval=0.1)
+    events_task = asyncio.create_task(events_until(trigger, lambda: sandbox.requests >= 9))
+    await asyncio.sleep(0.2)
+    sandbox.configure(balance=900)  # while the readings fail
+    events = await events_task
+    assert fired(events) == [(900, "floor")]  # seen at the first reading that worked
+    assert (
+        caplog.text.count("Could not read the pre.dev balance on 'predev_default' (HTTP 500") == 1
+    )
+
+
+async def drive(stream: AsyncIterator[Any], into: list[Any]) -> None:
+    async for event in stream:
+        into.append(event)
+
+
+@pytest.mark.parametrize("shared_stream", [False, True], ids=["run", "airflow-shared-stream"])
+async def test_watchers_and_deferred_sensors_on_one_connection_share_one_request_per_interval(
+    predev_conn: str, sandbox: Sandbox, shared_stream: bool
+) -> None:
+    interval = 0.25
+    sandbox.configure(balance=100, schedule=[(1.5, 900)])
+    watchers = [watcher(poke_interval=interval, min_credits=FLOOR + i) for i in range(20)]
+    sensors = [PreDevCreditsTrigger(predev_conn, 800, interval) for _ in range(20)]
+    events: list[Any] = []
+    streams: list[AsyncIterator[Any]] = [t.run() for t in sensors]
+    if shared_stream:
+        shared = pytest.importorskip("airflow.triggers.shared_stream")
+        manager = shared.SharedStreamManager()
+        for number, trigger in enumerate(watchers):
+            key = trigger.shared_stream_key()
+            streams.append(
+                trigger.filter_shared_stream(
+                    manager.subscribe(trigger_id=number, trigger=trigger, key=key)
+                )
+            )
+    else:
+        streams += [t.run() for t in watchers]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
+    await asyncio.sleep(3.0)
+    elapsed = loop.time() - started
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if shared_stream:
+        await manager.stop_all()
+    assert len(events) == 40  # every sensor once, every watcher once
+    assert sandbox.requests <= elapsed / interval + 1
+
+
+async def test_in_airflows_shared_stream_n_watchers_read_the_connection_and_log_once(
+    predev_conn: str,
+    sandbox: Sandbox,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shared = pytest.importorskip("airflow.triggers.shared_stream")  # Airflow 3.3+
+    from airflow_provider.hooks.predev import PreDevHook
+
+    caplog.set_level(logging.INFO)
+    reads: list[str] = []
+    read_settings = PreDevHook.aget_settings
+
+    async def counted(self: PreDevHook) -> Any:
+        reads.append(self.predev_conn_id)
+        return await read_settings(self)
+
+    monkeypatch.setattr(PreDevHook, "aget_settings", counted)
+    sandbox.configure(statuses=[401])
+    watchers = [watcher(poke_interval=0.2, min_credits=FLOOR + n) for n in range(50)]
+    manager = shared.SharedStreamManager()
+    tasks = [
+        asyncio.create_task(
+            drive(w.filter_shared_stream(manager.subscribe(trigger_id=n, trigger=w, key=key)), [])
+        )
+        for n, w in enumerate(watchers)
+        if (key := w.shared_stream_key()) is not None
+    ]
+    await asyncio.sleep(1.0)  # the 401, one back-off, then a good reading
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await manager.stop_all()
+    assert len(tasks) == 50
+    assert len(reads) == 2  # once at the start, once again after the rejected key
+    assert caplog.text.count("HTTP 401") == 1
+    assert caplog.text.count("readable again") == 1

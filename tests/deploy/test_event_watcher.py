@@ -1,0 +1,182 @@
+"""The asset watcher in a real deployment: the scheduler, dag-processor, api-server and triggerer
+as separate processes (`dag.test()` does not run asset watchers), against the sandbox.
+
+The tests run in file order on one deployment and one balance history, as a team would see it:
+low, topped up, high for a while, a dip, a second top-up, triggerer restarts. Every reading of
+every watcher and deferred sensor in the triggerer shares one request per interval, so the
+sandbox's request counter is the clock: `readings(n)` waits for n more polls.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.version import Version
+
+from predev_integrations.sandbox import Sandbox
+from tests.deploy.harness import Deployment, deploy
+
+pytestmark = [pytest.mark.integration, pytest.mark.airflow]
+
+EVENT_DAGS = Path(__file__).parent / "event_dags"
+GENERATE = "predev_event_generate"
+SENSORS_DAG = "predev_event_sensors"
+INTERVAL = 2.0  # as in event_dags/predev_event_dags.py
+SENSORS = 4
+LOW, HIGH = 100, 900
+
+
+def airflow_line() -> Version:
+    from airflow import __version__
+
+    return Version(__version__)
+
+
+#: Airflow 3.3 added the asset state store a watcher keeps its last observation in.
+HAS_STATE_STORE = airflow_line() >= Version("3.3")
+
+
+@pytest.fixture(scope="module")
+def watching(
+    tmp_path_factory: pytest.TempPathFactory, deploy_sandbox: Sandbox, deploy_key: str
+) -> Iterator[Deployment]:
+    """A deployment of `event_dags/`, its watchers polling the sandbox from a low balance."""
+    deploy_sandbox.configure(balance=LOW, statuses=[])
+    conn = json.dumps({"conn_type": "predev", "host": deploy_sandbox.url, "password": deploy_key})
+    root = tmp_path_factory.mktemp("event-deployment")
+    env = {
+        "AIRFLOW_CONN_PREDEV_DEFAULT": conn,
+        # The harness turns the job schedule off; it also turns off asset-triggered runs.
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",
+    }
+    with deploy(EVENT_DAGS, root=root, env=env) as airflow:
+        airflow.wait_for_dag(GENERATE)
+        airflow.wait_for_dag(SENSORS_DAG)
+        yield airflow
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def readings(deploy_sandbox: Sandbox) -> Callable[[int], None]:
+    """`readings(n)`: wait until the triggerer has polled n more times."""
+
+    def wait(n: int) -> None:
+        target = deploy_sandbox.requests + n
+        wait_until(lambda: deploy_sandbox.requests >= target, f"{n} more readings")
+
+    return wait
+
+
+def runs(airflow: Deployment) -> list[dict[str, Any]]:
+    return sorted(airflow.dag_runs(GENERATE), key=lambda run: str(run.get("run_after")))
+
+
+def wait_for_runs(airflow: Deployment, count: int) -> list[dict[str, Any]]:
+    wait_until(lambda: len(runs(airflow)) >= count, f"{count} run(s) of {GENERATE}")
+    found = runs(airflow)
+    for run in found:
+        assert airflow.wait_for_run(GENERATE, run["dag_run_id"]) == "success"
+    return found
+
+
+def payloads(airflow: Deployment, run_id: str) -> list[Any]:
+    """What the watcher's events carried into the run (the asset events' `extra`)."""
+    answer = airflow.api("GET", f"/api/v2/dags/{GENERATE}/dagRuns/{run_id}/upstreamAssetEvents")
+    return [event["extra"].get("payload") for event in answer["asset_events"]]
+
+
+def test_a_low_balance_starts_no_run(watching: Deployment, readings: Callable[[int], None]) -> None:
+    readings(5)
+    assert runs(watching) == []
+
+
+def test_one_top_up_starts_exactly_one_run_and_staying_high_no_more(
+    watching: Deployment, deploy_sandbox: Sandbox, readings: Callable[[int], None]
+) -> None:
+    deploy_sandbox.configure(balance=HIGH)
+    [run] = wait_for_runs(watching, 1)
+    assert payloads(watching, run["dag_run_id"]) == [
+        {
+            "balance": HIGH,
+            "previous": LOW,
+            "floor": 500,
+            "fired_by": "floor",
+            "predev_conn_id": "predev_default",
+        }
+    ]
+    readings(6)
+    assert len(runs(watching)) == 1
+
+
+def test_a_second_dip_and_top_up_starts_one_more(
+    watching: Deployment, deploy_sandbox: Sandbox, readings: Callable[[int], None]
+) -> None:
+    deploy_sandbox.configure(balance=LOW)
+    readings(3)
+    assert len(runs(watching)) == 1
+    deploy_sandbox.configure(balance=HIGH)
+    wait_for_runs(watching, 2)
+    readings(6)
+    assert len(runs(watching)) == 2
+
+
+def test_restarting_the_triggerer_while_high_starts_none(
+    watching: Deployment, readings: Callable[[int], None]
+) -> None:
+    watching.restart("triggerer")
+    readings(6)
+    assert len(runs(watching)) == 2
+
+
+def test_a_top_up_while_the_triggerer_is_down_starts_one_run_where_the_state_is_stored(
+    watching: Deployment, deploy_sandbox: Sandbox, readings: Callable[[int], None]
+) -> None:
+    deploy_sandbox.configure(balance=LOW)
+    readings(3)
+    watching.stop_process("triggerer")
+    deploy_sandbox.configure(balance=HIGH)
+    watching.restart("triggerer")
+    readings(6)
+    expected = 3 if HAS_STATE_STORE else 2  # before 3.3 the first reading is the baseline
+    assert len(wait_for_runs(watching, expected)) == expected
+
+
+def test_watchers_and_deferred_sensors_share_one_request_per_interval(
+    watching: Deployment, deploy_sandbox: Sandbox, readings: Callable[[int], None]
+) -> None:
+    run_id = watching.trigger(SENSORS_DAG)
+    for n in range(SENSORS):
+        watching.wait_for_task(SENSORS_DAG, run_id, f"wait_{n}", {"deferred"})
+    readings(2)  # every sensor's trigger has joined the poll
+    before, started = deploy_sandbox.requests, time.monotonic()
+    time.sleep(12 * INTERVAL)
+    made, elapsed = deploy_sandbox.requests - before, time.monotonic() - started
+    # 5 watchers (1 + 4 idle) and 4 deferred sensors: 9 triggers on one connection.
+    print(f"\n9 triggers, {elapsed:.1f} s at {INTERVAL:g} s: {made} requests")  # for the report
+    assert elapsed / INTERVAL / 2 <= made <= elapsed / INTERVAL + 2
+
+
+def test_the_key_is_nowhere_and_each_event_is_logged_once(
+    watching: Deployment, deploy_key: str
+) -> None:
+    """Runs last: stops the deployment so every output is complete."""
+    watching.stop()
+    outputs = watching.output()
+    assert deploy_key not in outputs
+    for path in [*watching.home.rglob("*"), *watching.output_dir.rglob("*")]:
+        if path.is_file():
+            assert deploy_key.encode() not in path.read_bytes(), path
+    events = 3 if HAS_STATE_STORE else 2
+    assert watching.output("triggerer").count("pre.dev credits are back on") == events
