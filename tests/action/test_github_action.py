@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,31 +101,3 @@ def test_main_runs_the_cli_with_the_inputs(
     assert out[1].startswith("::error title=pre.dev credits check failed::")
     assert "--min-credits" in out[1]
     assert "status=error" in outputs.read_text(encoding="utf-8")
-
-
-#: Installed as sitecustomize: SIGINT the moment the CLI module starts importing.
-_INTERRUPT_ON_CLI_IMPORT = """
-import importlib.abc, os, signal, sys
-
-class _Interrupt(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "predev_integrations.cli":
-            sys.meta_path.remove(self)
-            os.kill(os.getpid(), signal.SIGINT)
-        return None
-
-sys.meta_path.insert(0, _Interrupt())
-"""
-
-
-def test_ctrl_c_in_the_action_step_is_exit_130_and_one_line(tmp_path: Path) -> None:
-    (tmp_path / "sitecustomize.py").write_text(_INTERRUPT_ON_CLI_IMPORT)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
-    proc = subprocess.run(
-        [sys.executable, "-m", "predev_integrations.github_action", "--version"],
-        env=env,
-        capture_output=True,
-        timeout=30,
-        check=False,
-    )
-    assert (proc.returncode, proc.stderr) == (130, b"predev-credits-check: interrupted.\n")

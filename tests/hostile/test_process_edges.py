@@ -63,13 +63,15 @@ sys.meta_path.insert(0, _Interrupt())
 
 
 @pytest.mark.parametrize("module", ["cli", "report", "errors", "sanitize"])
+@pytest.mark.parametrize("entry", ["predev_integrations", "predev_integrations.github_action"])
 def test_ctrl_c_while_the_modules_import_is_exit_130_without_traceback(
-    module: str, tmp_path: Path
+    entry: str, module: str, tmp_path: Path
 ) -> None:
+    """The console script and the Action's step alike."""
     (tmp_path / "sitecustomize.py").write_text(_INTERRUPT_ON_IMPORT.format(module=module))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     proc = subprocess.run(
-        [sys.executable, "-m", "predev_integrations", "--version"],
+        [sys.executable, "-m", entry, "--version"],
         env=env,
         capture_output=True,
         timeout=30,
