@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .options import MIN_CREDITS
 from .sanitize import clean, markdown, redact, workflow_data, workflow_property
 from .verdict import ERROR, STATUSES, Verdict
 
@@ -36,7 +37,7 @@ class Outcome:
         status: Verdict | str,
         *,
         balance: Balance | None = None,
-        min_credits: float = 1,
+        min_credits: float = MIN_CREDITS,
         warn_below: float | None = None,
         cached: bool = False,
         error: str | None = None,
