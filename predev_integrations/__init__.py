@@ -6,11 +6,15 @@ modules (httpx, yaml) are only loaded by the submodules that need them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
+#: The `typing` module's flag without importing typing (~7 ms of imports a cache hit does not
+#: need); type checkers treat any `TYPE_CHECKING` as true. The modules a cache hit loads use
+#: the same idiom.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers only
+    from typing import Any
+
     from .client import AsyncCreditsClient, CreditsClient
     from .verdict import Verdict, evaluate
 

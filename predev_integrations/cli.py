@@ -7,20 +7,31 @@ Imports stay lazy: a cache hit loads neither httpx nor (without a config file) y
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
 
-from . import __version__
+from . import __version__, options
 from .entry import EXIT_INTERRUPTED
-from .errors import EXIT_API, EXIT_CONFIG, EXIT_LOW, EXIT_OK, ApiError, ConfigError
+from .errors import (
+    EXIT_INTERNAL,
+    EXIT_LOW,
+    EXIT_OK,
+    ApiError,
+    ConfigError,
+    PreDevError,
+)
 from .ranges import CREDITS, RETRIES, SECONDS, TTL, Range, number_from_text
 from .report import Outcome, render
 from .sanitize import safe_text
-from .secret import Secret
+from .verdict import ERROR
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn
+
+    from .secret import Secret
 
 PROG = "predev-credits-check"
 #: Longest error line printed; every part quoted from outside is shorter still.
@@ -29,20 +40,20 @@ FORMATS = ("text", "json", "github")
 
 #: Built-in defaults, below presets, the config file and flags (in that order of precedence).
 DEFAULTS: dict[str, Any] = {
-    "min_credits": 1,
+    "min_credits": options.MIN_CREDITS,
     "warn_below": None,
-    "on_error": "fail",
-    "on_low": "fail",
-    "cache_ttl": 0,
-    "timeout": 10.0,
-    "retries": 2,
-    "deadline": 30.0,
+    "on_error": options.FAIL,
+    "on_low": options.FAIL,
+    "cache_ttl": options.CACHE_TTL,
+    "timeout": options.TIMEOUT,
+    "retries": options.RETRIES,
+    "deadline": options.DEADLINE,
 }
 
 #: A commit or push must never hang or break on an outage: short timeouts, cached, warn on error.
 _HOOK_DEFAULTS: dict[str, Any] = {
     "cache_ttl": 300,
-    "on_error": "warn",
+    "on_error": options.WARN,
     "timeout": 3.0,
     "retries": 1,
     "deadline": 5.0,
@@ -61,30 +72,6 @@ SKIP_HINTS = {
 }
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's formatter, minus its `import shutil` (bz2, lzma, ...: ~1.5 ms per run).
-
-    argparse builds a formatter for every `add_argument`, even when no help is printed; the
-    width it would get from shutil is read here from $COLUMNS or the terminal, as shutil does.
-    """
-
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=_columns() - 2)
-
-
-def _columns() -> int:
-    try:
-        columns = int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
 class _Parser(argparse.ArgumentParser):
     #: Set by main() for `--format github`: a usage error then sets the step outputs and an
     #: ::error annotation too, like every other outcome (the Action's outputs are never unset).
@@ -97,14 +84,18 @@ class _Parser(argparse.ArgumentParser):
         flag by mistake): the message is cleaned, and redacted of $PREDEV_API_KEY.
         """
         message = safe_text(message, os.environ.get("PREDEV_API_KEY"), MAX_LINE)
+        code = ConfigError.exit_code
         if self.github:
-            render(Outcome("error", error=f"{message} (see --help)"), "github", self.prog)
-            self.exit(EXIT_CONFIG)
-        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see --help)\n")
+            render(Outcome(ERROR, error=f"{message} (see --help)"), "github", self.prog)
+            self.exit(code)
+        self.exit(code, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _asks_for_github(argv: Sequence[str]) -> bool:
-    """`--format github` or `--format=github`, seen before parsing so usage errors honour it."""
+    """`--format github` or `--format=github`, seen before parsing so usage errors honour it.
+
+    Exact, because the parser refuses abbreviations (`--form github` is a usage error).
+    """
     return any(
         arg == "--format=github" or (arg == "--format" and list(argv[i + 1 : i + 2]) == ["github"])
         for i, arg in enumerate(argv)
@@ -127,7 +118,7 @@ def _flag(bounds: Range, cast: type[float] | None = None) -> Callable[[str], flo
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
-        formatter_class=_Formatter,
+        allow_abbrev=False,
         description="Fail (or warn) when the pre.dev prototype-credit balance is below a floor.",
         epilog="Exit codes: 0 ok/warn, 1 below the floor, 2 usage or configuration error, "
         "3 the API could not be read. The key is read from $PREDEV_API_KEY (or --api-key-env "
@@ -137,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-credits",
         type=_flag(CREDITS),
         metavar="N",
-        help="floor: fail below this balance (default 1)",
+        help=f"floor: fail below this balance (default {options.MIN_CREDITS})",
     )
     p.add_argument(
         "--warn-below",
@@ -161,34 +152,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=_flag(SECONDS, float),
         metavar="S",
-        help="seconds per request (default 10)",
+        help=f"seconds per request (default {options.TIMEOUT:g})",
     )
     p.add_argument(
         "--retries",
         type=_flag(RETRIES),
         metavar="N",
-        help="retries after the first attempt (default 2; 0 disables)",
+        help=f"retries after the first attempt (default {options.RETRIES}; 0 disables)",
     )
     p.add_argument(
         "--deadline",
         type=_flag(SECONDS, float),
         metavar="S",
-        help="seconds for the whole check, retries and waits included (default 30)",
+        help=f"seconds for the whole check, retries and waits included "
+        f"(default {options.DEADLINE:g})",
     )
     p.add_argument(
         "--cache-ttl",
         type=_flag(TTL),
         metavar="S",
-        help="reuse a balance read less than S seconds ago (default 0 = off)",
+        help=f"reuse a balance read less than S seconds ago (default {options.CACHE_TTL} = off)",
     )
     p.add_argument(
         "--on-error",
-        choices=("fail", "warn"),
+        choices=options.POLICIES,
         help="API unreadable: fail (exit 3, default) or warn (exit 0)",
     )
     p.add_argument(
         "--on-low",
-        choices=("fail", "warn"),
+        choices=options.POLICIES,
         help="below the floor: fail (exit 1, default) or warn (exit 0)",
     )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
@@ -208,29 +200,29 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
     """Defaults < preset < config file < flags; then cross-field validation."""
     from .config import find_config
 
-    options = dict(DEFAULTS)
+    chosen = dict(DEFAULTS)
     if args.preset:
-        options.update(PRESETS[args.preset])
+        chosen.update(PRESETS[args.preset])
     path = find_config(args.config)
     if path is not None:
         from .config import load_config
 
-        options.update(load_config(path))
+        chosen.update(load_config(path))
     for name in DEFAULTS:
         value = getattr(args, name, None)
         if value is not None:
-            options[name] = value
-    warn_below, floor = options["warn_below"], options["min_credits"]
+            chosen[name] = value
+    warn_below, floor = chosen["warn_below"], chosen["min_credits"]
     if warn_below is not None and warn_below < floor:
         raise ConfigError(
             f"warn_below ({warn_below}) is below min_credits ({floor}), so it would never warn; "
             "raise warn_below or lower min_credits."
         )
-    if args.deadline is None and options["timeout"] > options["deadline"]:
+    if args.deadline is None and chosen["timeout"] > chosen["deadline"]:
         # A longer --timeout than the default deadline means "wait that long": one attempt
         # always gets its full timeout unless a deadline was asked for explicitly.
-        options["deadline"] = options["timeout"]
-    return options
+        chosen["deadline"] = chosen["timeout"]
+    return chosen
 
 
 def _integration(args: argparse.Namespace) -> str:
@@ -239,32 +231,13 @@ def _integration(args: argparse.Namespace) -> str:
     return args.preset or "cli"
 
 
-def _skip_httpx_cli() -> None:
-    """Keep httpx from importing its own command-line client (rich, click, pygments).
-
-    `import httpx` loads `httpx._main` whenever those happen to be installed (they are in
-    most Airflow and dev environments): ~30 ms of every live check, for code we never run.
-    A placeholder with a `main` that explains itself takes its place in this process only.
-    """
-    if "httpx" in sys.modules or "httpx._main" in sys.modules:
-        return
-    import types
-
-    def main() -> NoReturn:
-        raise SystemExit("httpx's command line is not loaded inside predev-credits-check.")
-
-    placeholder = types.ModuleType("httpx._main", main.__doc__)
-    placeholder.main = main  # type: ignore[attr-defined]
-    sys.modules["httpx._main"] = placeholder
-
-
-def _fetch(base_url: str, key: Secret, options: dict[str, Any], integration: str) -> float | int:
-    _skip_httpx_cli()
+def _fetch(base_url: str, key: Secret, settings: dict[str, Any], integration: str) -> float | int:
+    """Read the balance over HTTP; the client validates the base URL before any request."""
     from .client import CreditsClient
     from .retry import RetryPolicy
 
     policy = RetryPolicy(
-        retries=options["retries"], timeout=options["timeout"], deadline=options["deadline"]
+        retries=settings["retries"], timeout=settings["timeout"], deadline=settings["deadline"]
     )
     with CreditsClient(key, base_url=base_url, policy=policy, integration=integration) as client:
         return client.get_balance()
@@ -274,13 +247,15 @@ def check(args: argparse.Namespace, keys: list[Secret] | None = None) -> tuple[O
     """Run one check and return what to report and the exit code.
 
     The key, once loaded, is appended to `keys` so the caller can redact the final output.
+    Errors from our inputs raise (ConfigError); an unreadable API is an outcome, because
+    `--on-error warn` may tolerate it.
     """
     from . import cache
-    from .settings import load_api_key, resolve_base_url
+    from .settings import base_url_setting, load_api_key
     from .verdict import Verdict, evaluate
 
-    options = resolve_options(args)
-    base_url = resolve_base_url(args.base_url)
+    settings = resolve_options(args)
+    base_url = base_url_setting(args.base_url)
     try:
         key = load_api_key(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
     except ConfigError as exc:
@@ -289,34 +264,35 @@ def check(args: argparse.Namespace, keys: list[Secret] | None = None) -> tuple[O
         raise
     if keys is not None:
         keys.append(key)
-    floor, warn_below = options["min_credits"], options["warn_below"]
+    floor, warn_below = settings["min_credits"], settings["warn_below"]
     common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
 
-    ttl = options["cache_ttl"]
+    ttl = settings["cache_ttl"]
     directory = cache.cache_dir() if ttl > 0 else None
     path = cache.entry_path(directory, base_url, key) if directory is not None else None
     balance = cache.read(path, ttl, time.time()) if path is not None else None
     cached = balance is not None
     if balance is None:
         try:
-            balance = _fetch(base_url, key, options, _integration(args))
+            balance = _fetch(base_url, key, settings, _integration(args))
         except ApiError as exc:
-            soft = options["on_error"] == "warn"
+            soft = settings["on_error"] == options.WARN
             error = safe_text(exc.describe(), key.reveal(), MAX_LINE)
-            outcome = Outcome("error", error=error, soft=soft, **common)
-            return outcome, EXIT_OK if soft else EXIT_API
+            outcome = Outcome(ERROR, error=error, soft=soft, **common)
+            return outcome, EXIT_OK if soft else exc.exit_code
         if path is not None:
             cache.write(path, balance, time.time())
 
     verdict = evaluate(balance, floor, warn_below)
-    soft = verdict is Verdict.LOW and options["on_low"] == "warn"
-    outcome = Outcome(verdict.value, balance=balance, cached=cached, soft=soft, **common)
+    soft = verdict is Verdict.LOW and settings["on_low"] == options.WARN
+    outcome = Outcome(verdict, balance=balance, cached=cached, soft=soft, **common)
     return outcome, EXIT_LOW if verdict is Verdict.LOW and not soft else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: never raises, never prints a traceback (set PREDEV_DEBUG=1 for one).
+    """Entry point: never raises, never prints a traceback.
 
+    A bug of ours is one line naming the log file that holds the traceback (see crashlog).
     A report that cannot be written (stdout closed or full) is dropped: the exit code is still
     the verdict's, and nothing is printed about it.
     """
@@ -326,28 +302,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.github = _asks_for_github(argv)
     args = parser.parse_args(argv)
     keys: list[Secret] = []
-    collect = gc.isenabled()
-    gc.disable()  # a short run makes few cycles; collecting during imports costs ~4 ms
     try:
         outcome, code = check(args, keys)
-    except ConfigError as exc:
-        outcome, code = Outcome("error", error=safe_text(str(exc), None, MAX_LINE)), EXIT_CONFIG
+    except PreDevError as exc:
+        outcome = Outcome(ERROR, error=safe_text(exc.describe(), None, MAX_LINE))
+        code = exc.exit_code
         _fill_floor(outcome, args)
     except KeyboardInterrupt:
         _print_quietly(f"{PROG}: interrupted.", sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # a bug of ours must still not dump a traceback with locals
-        if os.environ.get("PREDEV_DEBUG"):
-            raise
-        outcome = Outcome(
-            "error",
-            error=f"internal error ({type(exc).__name__}); rerun with "
-            "PREDEV_DEBUG=1 and report it.",
-        )
-        code = EXIT_API
-    finally:
-        if collect:
-            gc.enable()
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback in a log
+        from .crashlog import log_internal_error
+
+        line = log_internal_error(exc, [key.reveal() for key in keys])
+        outcome, code = Outcome(ERROR, error=safe_text(line, None, MAX_LINE)), EXIT_INTERNAL
     try:
         render(outcome, args.format, PROG, key=keys[0].reveal() if keys else None)
         sys.stdout.flush()

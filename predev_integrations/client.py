@@ -2,13 +2,14 @@
 
 Both build the same request, read at most MAX_BODY_BYTES, never follow redirects, and
 retry by the same pure policy. Only the I/O verbs (`with`/`async with`, `sleep`) differ.
+Time and chance come in as arguments (`clock`, `now`, `rand`, `sleep`), so tests inject them.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -35,19 +36,13 @@ _H = TypeVar("_H", httpx.Client, httpx.AsyncClient)
 def _http_options(base_url: str) -> dict[str, Any]:
     """Options for an httpx client we build ourselves.
 
-    Plain http is only ever to loopback (see `normalize_base_url`), and there two defaults of
-    httpx would be wrong:
-    - `trust_env`: an `HTTP_PROXY` in the environment would route the request, key and all,
-      in clear text through that proxy. Loopback is never proxied.
-    - `verify`: httpx loads the CA bundle eagerly (~15 ms) even for http. An empty context
-      that still requires certificates is cheap, and fails closed should TLS ever happen.
+    Plain http is only ever to loopback (see `normalize_base_url`), and there httpx's
+    `trust_env` would be wrong: an `HTTP_PROXY` in the environment would route the request,
+    key and all, in clear text through that proxy. Loopback is never proxied.
     https keeps httpx's defaults: proxies tunnel TLS end to end, and certificates are verified.
     """
     options: dict[str, Any] = {"follow_redirects": False}
     if base_url.startswith("http://"):
-        import ssl
-
-        options["verify"] = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         options["trust_env"] = False
     return options
 
@@ -130,8 +125,11 @@ class _BaseClient:
         policy: RetryPolicy | None = None,
         integration: str = "library",
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
     ) -> None:
+        """`clock` times attempts and the deadline; `now` (Unix time) reads Retry-After dates;
+        `rand` in [0, 1) jitters the backoff. Each client takes its own `sleep` too."""
         self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
         problem = key_problem(self._key.reveal())
         if problem is not None:
@@ -146,6 +144,7 @@ class _BaseClient:
                 f"The base URL {safe_text(self.base_url, limit=100)} has an invalid host name."
             ) from None
         self._clock = clock
+        self._now = now
         self._rand = rand
         logscrub.install()
 
@@ -199,7 +198,12 @@ class _BaseClient:
             raise body.problem
         data = bytes(body.data) if body.problem is None else b""
         return parse_response(
-            status, response.headers, data, truncated=body.truncated, secret=self._key
+            status,
+            response.headers,
+            data,
+            truncated=body.truncated,
+            now=self._now(),
+            secret=self._key,
         )
 
 
@@ -212,9 +216,11 @@ class CreditsClient(_BaseClient):
         *,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         **kwargs: object,
     ) -> None:
         super().__init__(api_key, **kwargs)  # type: ignore[arg-type]
+        self._sleep = sleep
         self._owns_http = http_client is None
         if http_client is None:
             http_client = _new_http(httpx.Client, self.base_url, transport=transport)
@@ -230,7 +236,7 @@ class CreditsClient(_BaseClient):
             try:
                 return self._attempt(timeout)
             except ApiError as error:
-                time.sleep(state.delay_or_raise(error))
+                self._sleep(state.delay_or_raise(error))
 
     def _attempt(self, timeout: float) -> Balance:
         """One request; every socket operation in it ends by `timeout` from now (see deadline)."""
@@ -276,9 +282,12 @@ class AsyncCreditsClient(_BaseClient):
         *,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         **kwargs: object,
     ) -> None:
+        """`sleep` defaults to anyio's, which works under asyncio and trio alike."""
         super().__init__(api_key, **kwargs)  # type: ignore[arg-type]
+        self._sleep = sleep
         self._owns_http = http_client is None
         self._http = http_client or _new_http(httpx.AsyncClient, self.base_url, transport=transport)
 
@@ -290,9 +299,12 @@ class AsyncCreditsClient(_BaseClient):
             try:
                 return await self._attempt(timeout)
             except ApiError as error:
-                import asyncio  # here, not at the top: the sync CLI never needs it (~5 ms)
+                delay = state.delay_or_raise(error)
+                if self._sleep is None:
+                    import anyio  # here, not at the top: the sync CLI never needs it
 
-                await asyncio.sleep(state.delay_or_raise(error))
+                    self._sleep = anyio.sleep
+                await self._sleep(delay)
 
     async def _attempt(self, timeout: float) -> Balance:
         """One request inside a cancel scope: connect, TLS, headers, body all end by `timeout`."""

@@ -5,20 +5,23 @@ yaml is imported only when a file is actually read.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import os
 
 from .errors import ConfigError
 from .files import read_regular
+from .options import POLICIES
 from .ranges import CREDITS, TTL, Range, range_problem
 from .sanitize import brief, safe_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CONFIG_FILENAME = ".predev-credits.yml"
 #: A config file holds four short keys; anything this big is not one.
 MAX_CONFIG_BYTES = 64 * 1024
 MAX_DEPTH = 4
 MAX_EVENTS = 1000
-ON_ERROR_CHOICES = ("fail", "warn")
 
 #: key -> (kind, description) of what the file may hold.
 CONFIG_KEYS = {
@@ -38,21 +41,20 @@ def non_negative_number(value: object, what: str, bounds: Range = CREDITS) -> fl
     return value
 
 
-def find_config(explicit: str | None, cwd: Path | None = None) -> Path | None:
+def find_config(explicit: str | None, cwd: str | os.PathLike[str] | None = None) -> str | None:
     """`--config PATH` (must exist), else `.predev-credits.yml` in the working directory."""
     if explicit is not None:
-        path = Path(explicit)
         shown = safe_text(explicit, limit=200)
-        if path.is_dir():
+        if os.path.isdir(explicit):
             raise ConfigError(f"Config path {shown} is a directory; name the file in it.")
-        if not path.exists():
+        if not os.path.exists(explicit):
             raise ConfigError(f"Config file {shown} does not exist; fix --config or remove it.")
-        return path
-    candidate = (cwd or Path.cwd()) / CONFIG_FILENAME
-    return candidate if candidate.is_file() else None
+        return explicit
+    candidate = os.path.join(os.getcwd() if cwd is None else cwd, CONFIG_FILENAME)
+    return candidate if os.path.isfile(candidate) else None
 
 
-def load_config(path: Path) -> dict[str, Any]:
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and validate a config file; every problem names the file and the key.
 
     The file is read without blocking (a FIFO or device is refused) and at most
@@ -131,7 +133,7 @@ def _check(source: str, key: str, value: object) -> object:
     if key == "warn_below" and value is None:
         return None
     if key == "on_error":
-        if value not in ON_ERROR_CHOICES:
+        if value not in POLICIES:
             raise ConfigError(f"{what} must be fail or warn, got {brief(value)}.")
         return value
     return non_negative_number(value, what, TTL if key == "cache_ttl" else CREDITS)

@@ -2,7 +2,8 @@
 
 A KeyboardInterrupt raised while `cli` and its modules import would escape `cli.main` as a
 traceback. So the first thing the process runs (this tiny module, which imports nothing new)
-replaces the SIGINT handler: the run stops at once with the documented exit code.
+replaces the SIGINT handler: the run stops at once with the documented exit code. Every way
+of running the check (the console script, `python -m`, the GitHub Action) goes through `main`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from types import FrameType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import FrameType
 
 #: Exit code of a run stopped by Ctrl-C (SIGINT), as shells report it (128 + 2).
 EXIT_INTERRUPTED = 130
@@ -29,11 +34,17 @@ def _interrupted(signum: int, frame: FrameType | None) -> None:
         os._exit(EXIT_INTERRUPTED)
 
 
-def main() -> int:
+def stop_on_interrupt() -> None:
+    """From now on, Ctrl-C ends the process at once: one line on stderr, exit 130."""
     signal.signal(signal.SIGINT, _interrupted)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `predev-credits-check` with `argv` (default: the command line) under that handler."""
+    stop_on_interrupt()
     from .cli import main as run
 
-    return run()
+    return run(argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

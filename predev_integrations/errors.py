@@ -6,13 +6,17 @@ Messages are one line, never contain the API key, and say what to do next.
 from __future__ import annotations
 
 EXIT_OK = 0
+#: The balance is below the floor (a verdict, not an error).
 EXIT_LOW = 1
 EXIT_CONFIG = 2
 EXIT_API = 3
+#: A bug of ours: like an unreadable API, the balance could not be checked.
+EXIT_INTERNAL = EXIT_API
+#: (Ctrl-C is exit 130: `entry.EXIT_INTERRUPTED`, kept there so its handler imports nothing.)
 
 
 class PreDevError(Exception):
-    """Base of everything this package raises on purpose."""
+    """Base of everything this package raises on purpose; `exit_code` is the CLI's for it."""
 
     exit_code = EXIT_API
     #: How many attempts were made before giving up; set by the retry loop.

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 #: Inputs passed through as they are written, with the flag each one sets.
 FLAGS = {
@@ -56,15 +59,21 @@ def translate(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the check with the step's inputs; `argv` adds CLI arguments after them."""
-    from .cli import main as cli_main
+    """Run the check with the step's inputs; `argv` adds CLI arguments after them.
+
+    It goes through `entry.main`, like the console script, so Ctrl-C is exit 130 and one line.
+    """
+    from .entry import main as run
+    from .entry import stop_on_interrupt
+
+    stop_on_interrupt()
     from .report import annotation
 
     flags, warnings = translate(os.environ)
     for warning in warnings:
         print(annotation("warning", "pre.dev credits check", warning), flush=True)
     try:
-        return cli_main([*flags, *(sys.argv[1:] if argv is None else argv)])
+        return run([*flags, *(sys.argv[1:] if argv is None else argv)])
     except SystemExit as exc:  # argparse's usage errors and --version end this way
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
 

@@ -1,7 +1,7 @@
 """Sans-IO heart of the client: build the request, read the answer, classify failures.
 
-Nothing here touches the network or the clock, so the sync and async clients (and the
-tests) share every rule about what the API's answers mean.
+Nothing here touches the network or the clock (the time of day comes in as `now`), so the
+sync and async clients (and the tests) share every rule about what the API's answers mean.
 """
 
 from __future__ import annotations
@@ -103,11 +103,12 @@ def _error_fields(body: bytes, secret: Secret | None) -> tuple[str | None, str |
     return field_text("error"), field_text("message")
 
 
-def _retry_after_header(headers: Mapping[str, str]) -> str | None:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            return value
-    return None
+def _retry_after(headers: Mapping[str, str], now: float | None) -> float | None:
+    """Seconds the Retry-After header asks for; a date needs `now`, else it is ignored."""
+    from .retry import parse_retry_after
+
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    return parse_retry_after(value, now=now)
 
 
 def parse_balance(body: bytes, *, truncated: bool = False, secret: Secret | None = None) -> Balance:
@@ -158,9 +159,11 @@ def classify_status(
     now: float | None = None,
     secret: Secret | None = None,
 ) -> ApiError:
-    """Turn a non-2xx answer into the exception that says what it means and what to do."""
-    from .retry import parse_retry_after
+    """Turn a non-2xx answer into the exception that says what it means and what to do.
 
+    `now` (Unix seconds) turns a Retry-After date into a wait; without it only the
+    delta-seconds form is honoured, and a date leaves the wait to the backoff.
+    """
     if status == 304:
         return HttpStatusError(
             status,
@@ -196,12 +199,12 @@ def classify_status(
             status, error, message, hint="Check that --base-url points at the pre.dev API."
         )
     if status == 429:
-        retry_after = parse_retry_after(_retry_after_header(headers), now=now)
+        retry_after = _retry_after(headers, now)
         return RateLimitedError(
             status, error, message, retry_after=retry_after, hint="Rate limited; try again later."
         )
     if 500 <= status < 600:
-        retry_after = parse_retry_after(_retry_after_header(headers), now=now)
+        retry_after = _retry_after(headers, now)
         return ServerError(
             status,
             error,

@@ -8,7 +8,6 @@ OverflowError; text is refused before it is long enough to be slow to parse.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from .sanitize import brief, quote
 
@@ -16,13 +15,22 @@ from .sanitize import brief, quote
 MAX_NUMBER_TEXT = 40
 
 
-class Range(NamedTuple):  # not a dataclass: `dataclasses` costs the CLI ~2 ms to import
-    """Accepted values: `low <= v <= high` (`low` excluded when `above`), whole if `integer`."""
+class Range:
+    """Accepted values: `low <= v <= high` (`low` excluded when `above`), whole if `integer`.
 
-    low: float
-    high: float
-    above: bool = False
-    integer: bool = False
+    A plain class, not a NamedTuple or dataclass: the CLI imports this on every run, and
+    `typing` or `dataclasses` would cost it a few milliseconds.
+    """
+
+    __slots__ = ("above", "high", "integer", "low")
+
+    def __init__(
+        self, low: float, high: float, *, above: bool = False, integer: bool = False
+    ) -> None:
+        self.low = low
+        self.high = high
+        self.above = above
+        self.integer = integer
 
     def describe(self) -> str:
         kind = "a whole number" if self.integer else "a number"

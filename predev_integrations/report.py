@@ -6,17 +6,25 @@ summary and the annotations here.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Mapping
-from typing import TextIO, cast
 
+from .options import MIN_CREDITS
 from .sanitize import clean, markdown, redact, workflow_data, workflow_property
-from .verdict import Balance
+from .verdict import ERROR, STATUSES, Verdict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from _typeshed import SupportsWrite
+
+    from .verdict import Balance
+
+    #: Where a report is written: a text stream, or the redacting wrapper around one.
+    Stream = SupportsWrite[str]
 
 TOP_UP_URL = "https://pre.dev/project/playground"
-STATUSES = ("ok", "warn", "low", "error")
 
 
 class Outcome:
@@ -26,17 +34,17 @@ class Outcome:
 
     def __init__(
         self,
-        status: str,
+        status: Verdict | str,
         *,
         balance: Balance | None = None,
-        min_credits: float = 1,
+        min_credits: float = MIN_CREDITS,
         warn_below: float | None = None,
         cached: bool = False,
         error: str | None = None,
         soft: bool = False,
     ) -> None:
         assert status in STATUSES
-        self.status = status
+        self.status = str(status)
         self.balance = balance
         self.min_credits = min_credits
         self.warn_below = warn_below
@@ -47,7 +55,7 @@ class Outcome:
 
     @property
     def sufficient(self) -> bool:
-        return self.status in ("ok", "warn")
+        return self.status != ERROR and Verdict(self.status).sufficient
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -76,11 +84,11 @@ def summary_line(outcome: Outcome) -> str:
     if outcome.warn_below is not None:
         floor += f", warn below {number(outcome.warn_below)}"
     head = f"pre.dev credits: {number(outcome.balance)} remaining{cached} ({floor})"
-    if outcome.status == "ok":
+    if outcome.status == Verdict.OK:
         return f"{head}: ok."
-    if outcome.status == "warn":
+    if outcome.status == Verdict.WARN:
         return f"{head}: warn, running low; top up soon at {TOP_UP_URL}."
-    if outcome.status == "low":
+    if outcome.status == Verdict.LOW:
         tail = " Continuing because low balances are tolerated." if outcome.soft else ""
         return (
             f"{head}: LOW, below the floor; top up at {TOP_UP_URL} before generating specs.{tail}"
@@ -97,16 +105,18 @@ def error_line(prog: str, outcome: Outcome) -> str:
     return f"{prog}: error: {outcome.error}"
 
 
-def render_text(outcome: Outcome, prog: str, out: TextIO, err: TextIO) -> None:
-    if outcome.status == "error":
+def render_text(outcome: Outcome, prog: str, out: Stream, err: Stream) -> None:
+    if outcome.status == ERROR:
         print(error_line(prog, outcome), file=err)
     else:
         print(summary_line(outcome), file=out)
 
 
-def render_json(outcome: Outcome, prog: str, out: TextIO, err: TextIO) -> None:
+def render_json(outcome: Outcome, prog: str, out: Stream, err: Stream) -> None:
+    import json  # only this format needs it
+
     print(json.dumps(outcome.as_dict()), file=out)
-    if outcome.status == "error":
+    if outcome.status == ERROR:
         print(error_line(prog, outcome), file=err)
 
 
@@ -121,7 +131,7 @@ def annotation(level: str, title: str, message: str) -> str:
 def github_outputs(outcome: Outcome) -> dict[str, str]:
     """Step outputs: our own words and numbers only, each one line (`name=value` format)."""
     return {
-        "credits-remaining": number(outcome.balance) if outcome.status != "error" else "",
+        "credits-remaining": number(outcome.balance) if outcome.status != ERROR else "",
         "status": outcome.status,
         "sufficient": "true" if outcome.sufficient else "false",
     }
@@ -133,7 +143,7 @@ def _cell(text: str) -> str:
 
 
 def github_summary(outcome: Outcome) -> str:
-    icon = {"ok": "✅", "warn": "⚠️", "low": "❌", "error": "❌"}[outcome.status]
+    icon = {Verdict.OK.value: "✅", Verdict.WARN.value: "⚠️"}.get(outcome.status, "❌")
     balance = number(outcome.balance) if outcome.balance is not None else "unknown"
     warn = number(outcome.warn_below) if outcome.warn_below is not None else "—"
     lines = [
@@ -146,12 +156,12 @@ def github_summary(outcome: Outcome) -> str:
     ]
     if outcome.error:
         lines += ["", f"**Error:** {_cell(outcome.error)}"]
-    elif outcome.status == "low":
+    elif outcome.status == Verdict.LOW:
         lines += ["", f"Top up at {TOP_UP_URL} before generating specs."]
     return "\n".join(lines) + "\n\n"
 
 
-def _append(path: str, text: str, err: TextIO, what: str, key: str | None = None) -> None:
+def _append(path: str, text: str, err: Stream, what: str, key: str | None = None) -> None:
     try:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(redact(text, key))
@@ -162,8 +172,8 @@ def _append(path: str, text: str, err: TextIO, what: str, key: str | None = None
 def render_github(
     outcome: Outcome,
     prog: str,
-    out: TextIO,
-    err: TextIO,
+    out: Stream,
+    err: Stream,
     env: Mapping[str, str] | None = None,
     *,
     key: str | None = None,
@@ -175,13 +185,13 @@ def render_github(
     if env.get("GITHUB_STEP_SUMMARY"):
         summary = github_summary(outcome)
         _append(env["GITHUB_STEP_SUMMARY"], summary, err, "GITHUB_STEP_SUMMARY", key)
-    if outcome.status == "error":
+    if outcome.status == ERROR:
         level = "warning" if outcome.soft else "error"
         print(annotation(level, "pre.dev credits check failed", outcome.error or ""), file=out)
-    elif outcome.status == "low":
+    elif outcome.status == Verdict.LOW:
         level = "warning" if outcome.soft else "error"
         print(annotation(level, "pre.dev credits low", summary_line(outcome)), file=out)
-    elif outcome.status == "warn":
+    elif outcome.status == Verdict.WARN:
         print(annotation("warning", "pre.dev credits running low", summary_line(outcome)), file=out)
     else:
         print(summary_line(outcome), file=out)
@@ -191,29 +201,32 @@ class _Redacting:
     """A text stream that redacts the key from everything written: the last line of defence,
     after every escape (an escape could spell a fragment of the key)."""
 
-    def __init__(self, stream: TextIO, key: str | None) -> None:
+    def __init__(self, stream: Stream, key: str | None) -> None:
         self._stream = stream
         self._key = key
 
     def write(self, text: str) -> int:
-        return self._stream.write(redact(text, self._key))
+        self._stream.write(redact(text, self._key))
+        return len(text)
 
     def flush(self) -> None:
-        self._stream.flush()
+        flush = getattr(self._stream, "flush", None)
+        if flush is not None:
+            flush()
 
 
 def render(
     outcome: Outcome,
     fmt: str,
     prog: str,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
+    out: Stream | None = None,
+    err: Stream | None = None,
     *,
     key: str | None = None,
 ) -> None:
     """Write the report; `key` is redacted from every byte written (streams and files)."""
-    to = cast(TextIO, _Redacting(sys.stdout if out is None else out, key))
-    te = cast(TextIO, _Redacting(sys.stderr if err is None else err, key))
+    to = _Redacting(sys.stdout if out is None else out, key)
+    te = _Redacting(sys.stderr if err is None else err, key)
     if fmt == "json":
         render_json(outcome, prog, to, te)
     elif fmt == "github":

@@ -1,6 +1,7 @@
 """Retry policy as pure functions: which failures to retry, how long to wait, when to stop.
 
-The clients pass in the clock and the random source, so the policy is exactly testable.
+The clients pass in the clock, the wall-clock time and the random source (and do the
+sleeping themselves), so the policy is exactly testable.
 """
 
 from __future__ import annotations
@@ -9,12 +10,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import options
 from .errors import ApiError, ConfigError, HttpStatusError
 from .ranges import RETRIES, SECONDS, range_problem
 
-DEFAULT_RETRIES = 2
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_DEADLINE = 30.0
 #: An HTTP date is 29 characters; anything much longer is not a Retry-After value.
 MAX_RETRY_AFTER_TEXT = 64
 
@@ -23,9 +22,9 @@ MAX_RETRY_AFTER_TEXT = 64
 class RetryPolicy:
     """`retries` is the number of attempts after the first; `deadline` bounds everything."""
 
-    retries: int = DEFAULT_RETRIES
-    timeout: float = DEFAULT_TIMEOUT
-    deadline: float = DEFAULT_DEADLINE
+    retries: int = options.RETRIES
+    timeout: float = options.TIMEOUT
+    deadline: float = options.DEADLINE
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     retry_after_cap: float = 30.0
@@ -37,8 +36,12 @@ class RetryPolicy:
                 raise ConfigError(f"{name} {problem}.")
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+def parse_retry_after(value: str | None, *, now: float | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None.
+
+    `now` is the caller's wall-clock time (Unix seconds); the date form needs it, and gives
+    None without it. Never read from the clock here.
+    """
     if value is None:
         return None
     value = value.strip()
@@ -50,6 +53,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         pass
     else:
         return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    if now is None:
+        return None
     from email.utils import parsedate_to_datetime
 
     try:
@@ -59,10 +64,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
         stamp = when.timestamp()
     except (TypeError, ValueError, IndexError, OverflowError):  # e.g. the year 99999
         return None
-    if now is None:
-        import time
-
-        now = time.time()
     return max(0.0, stamp - now)
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
 
 from .errors import ConfigError
 from .files import read_regular
 from .sanitize import safe_text
 from .secret import MAX_KEY_LENGTH, Secret, key_problem
-from .urls import DEFAULT_BASE_URL, normalize_base_url
+from .urls import DEFAULT_BASE_URL
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEFAULT_KEY_ENV = "PREDEV_API_KEY"
 BASE_URL_ENV = "PREDEV_BASE_URL"
@@ -64,8 +67,12 @@ def load_api_key(
     return _checked_key(env[name], f"The environment variable {name}", fix)
 
 
-def resolve_base_url(flag: str | None, env: Mapping[str, str] | None = None) -> str:
-    """`--base-url`, else `$PREDEV_BASE_URL`, else https://api.pre.dev; validated."""
+def base_url_setting(flag: str | None, env: Mapping[str, str] | None = None) -> str:
+    """`--base-url`, else `$PREDEV_BASE_URL`, else https://api.pre.dev; as written, stripped.
+
+    Not validated yet: `normalize_base_url` does that before any request (a cache hit makes
+    none, and keys its entry by this text).
+    """
     env = os.environ if env is None else env
     raw = flag if flag is not None else (env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
-    return normalize_base_url(raw)
+    return raw.strip()

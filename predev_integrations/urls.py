@@ -1,9 +1,10 @@
-"""Base-URL rules: HTTPS everywhere, plain HTTP only to loopback."""
+"""Base-URL rules: HTTPS everywhere, plain HTTP only to loopback.
+
+Parsing happens only before a request: the CLI imports this module on a cache hit too, so
+urllib.parse and ipaddress load inside the functions that need them.
+"""
 
 from __future__ import annotations
-
-import ipaddress
-from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .sanitize import quote, safe_text
@@ -22,6 +23,8 @@ def is_loopback_host(host: str) -> bool:
     host = host.strip("[]").lower()
     if host == "localhost":  # not *.localhost: a resolver may send those anywhere
         return True
+    import ipaddress
+
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -62,6 +65,8 @@ def normalize_base_url(raw: str) -> str:
     if not value:
         raise ConfigError("The base URL is empty; omit it to use https://api.pre.dev.")
     shown = quote(value, limit=100)
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(value)
         host = parts.hostname or ""

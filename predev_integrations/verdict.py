@@ -9,6 +9,8 @@ Balance = int | float
 
 
 class Verdict(str, Enum):
+    """The three outcomes of a readable balance; their values are the reported statuses."""
+
     OK = "ok"
     WARN = "warn"
     LOW = "low"
@@ -20,6 +22,12 @@ class Verdict(str, Enum):
     def sufficient(self) -> bool:
         """At or above the floor (a warning still lets the pipeline run)."""
         return self is not Verdict.LOW
+
+
+#: The status of a check that could not judge a balance (it has no verdict).
+ERROR = "error"
+#: Every status a report, a step output or an XCom can carry.
+STATUSES = (*(verdict.value for verdict in Verdict), ERROR)
 
 
 def evaluate(balance: Balance, min_credits: float, warn_below: float | None = None) -> Verdict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,15 @@ def test_the_check_step_passes_every_input_the_module_reads_and_no_other() -> No
     assert passed == {env_name(name): f"${{{{ inputs.{name} }}}}" for name in read}
 
 
+@pytest.fixture
+def sigint_restored() -> Iterator[None]:
+    """`main` installs the CLI's Ctrl-C handler; give pytest its own back afterwards."""
+    previous = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("sigint_restored")
 def test_main_runs_the_cli_with_the_inputs(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

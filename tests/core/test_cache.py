@@ -15,21 +15,21 @@ KEY = Secret("pdk_cache_test_key_123")
 
 
 def test_cache_dir_precedence(tmp_path: Path) -> None:
-    assert cache.cache_dir({"PREDEV_CACHE_DIR": "/a", "XDG_CACHE_HOME": "/b"}) == Path("/a")
-    assert cache.cache_dir({"XDG_CACHE_HOME": "/b"}) == Path("/b/predev")
-    assert cache.cache_dir({}) == Path.home() / ".cache" / "predev"
+    assert cache.cache_dir({"PREDEV_CACHE_DIR": "/a", "XDG_CACHE_HOME": "/b"}) == "/a"
+    assert cache.cache_dir({"XDG_CACHE_HOME": "/b"}) == "/b/predev"
+    assert cache.cache_dir({"HOME": "/home/u"}) == "/home/u/.cache/predev"
 
 
 def test_entries_differ_by_url_and_key_and_never_contain_it(tmp_path: Path) -> None:
-    a = cache.entry_path(tmp_path, "https://api.pre.dev", KEY)
-    b = cache.entry_path(tmp_path, "http://127.0.0.1:1", KEY)
-    c = cache.entry_path(tmp_path, "https://api.pre.dev", Secret("another_key_456"))
+    a = Path(cache.entry_path(tmp_path, "https://api.pre.dev", KEY))
+    b = Path(cache.entry_path(tmp_path, "http://127.0.0.1:1", KEY))
+    c = Path(cache.entry_path(tmp_path, "https://api.pre.dev", Secret("another_key_456")))
     assert len({a, b, c}) == 3
     assert KEY.reveal() not in str(a)
 
 
 def test_roundtrip_within_ttl(tmp_path: Path) -> None:
-    path = cache.entry_path(tmp_path / "sub", "https://api.pre.dev", KEY)
+    path = Path(cache.entry_path(tmp_path / "sub", "https://api.pre.dev", KEY))
     assert cache.write(path, 12.5, now=1000.0)
     assert cache.read(path, ttl=300, now=1299.0) == 12.5
     data = json.loads(path.read_text())
@@ -45,7 +45,7 @@ def test_expired_disabled_or_future_entries_miss(tmp_path: Path, ttl: float, now
 
 
 def test_files_are_private(tmp_path: Path) -> None:
-    path = cache.entry_path(tmp_path / "c", "https://api.pre.dev", KEY)
+    path = Path(cache.entry_path(tmp_path / "c", "https://api.pre.dev", KEY))
     cache.write(path, 1, now=0)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

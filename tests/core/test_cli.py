@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from predev_integrations import __version__, cache
+from predev_integrations import __version__, cache, cli
 from predev_integrations.sandbox import BODIES, Sandbox
 
 RunCli = Callable[..., Any]  # conftest.run_cli, returning a CliResult
@@ -104,6 +106,9 @@ def test_missing_context_exits_3_with_the_documented_message(
         (["--config", "absent.yml"], {}, "does not exist"),
         (["--api-key-file", "k", "--api-key-env", "X"], {}, "not allowed with"),
         (["--min-credits", "5", "--warn-below", "1"], {}, "would never warn"),
+        # Flags are spelled in full: `--form github` must not pass for `--format github`.
+        (["--form", "github"], {}, "unrecognized arguments: --form"),
+        (["--min", "5"], {}, "unrecognized arguments: --min"),
     ],
 )
 def test_usage_and_configuration_errors_exit_2(
@@ -355,3 +360,55 @@ def test_python_dash_m_and_console_script_agree(cli_env: dict[str, str], tmp_pat
     )
     assert proc.returncode == 0
     assert "450 remaining" in proc.stdout
+
+
+@pytest.fixture
+def a_bug(
+    monkeypatch: pytest.MonkeyPatch, cli_env: dict[str, str], api_key: str, tmp_path: Path
+) -> None:
+    """The check fails with an exception of ours whose message quotes the key."""
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+
+    def broken(args: object, keys: list[object]) -> None:
+        raise RuntimeError(f"unexpected state near {api_key[2:]}")
+
+    monkeypatch.setattr(cli, "check", broken)
+
+
+def logged(stderr: str) -> Path:
+    """The log file named by the one-line internal error."""
+    (line,) = stderr.splitlines()
+    assert line.startswith("predev-credits-check: error: internal error (RuntimeError)")
+    return Path(line.split("the traceback is in ", 1)[1].split(". Please report it.")[0])
+
+
+@pytest.mark.usefixtures("a_bug")
+def test_a_bug_is_one_line_naming_a_private_log_with_the_traceback(
+    capsys: pytest.CaptureFixture[str], api_key: str, cache_dir: Path
+) -> None:
+    assert cli.main([]) == 3
+    err = capsys.readouterr().err
+    path = logged(err)
+    assert path.parent == cache_dir
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text(encoding="utf-8")
+    assert "Traceback" in text
+    assert "RuntimeError: unexpected state near ***" in text
+    assert not any(api_key[i : i + 8] in text + err for i in range(len(api_key) - 7))
+
+
+@pytest.mark.usefixtures("a_bug")
+def test_without_a_usable_cache_directory_the_log_is_a_private_temp_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("PREDEV_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert cli.main([]) == 3
+    path = logged(capsys.readouterr().err)
+    assert path.parent == tmp_path
+    assert path.name.startswith("predev-credits-check-")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,31 +25,28 @@ Fetch = Callable[..., Any]
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the clients' waits instead of sleeping."""
-    recorded: list[float] = []
-
-    async def fake_async_sleep(delay: float) -> None:
-        recorded.append(delay)
-
-    monkeypatch.setattr(time, "sleep", recorded.append)
-    monkeypatch.setattr(asyncio, "sleep", fake_async_sleep)
-    return recorded
+def sleeps() -> list[float]:
+    """The clients' waits, recorded by the `sleep` that `fetch` injects instead of sleeping."""
+    return []
 
 
 @pytest.fixture(params=["sync", "async"])
 def fetch(request: pytest.FixtureRequest, sleeps: list[float]) -> Fetch:
     """`fetch(**client_kwargs)` reads the balance with the sync or the async client."""
 
+    async def async_sleep(delay: float) -> None:
+        sleeps.append(delay)
+
     def run(**kwargs: Any) -> Any:
         kwargs.setdefault("base_url", BASE)
         kwargs.setdefault("rand", lambda: 0.5)
         if request.param == "sync":
-            with CreditsClient(kwargs.pop("key", KEY), **kwargs) as client:
+            with CreditsClient(kwargs.pop("key", KEY), sleep=sleeps.append, **kwargs) as client:
                 return client.get_balance()
 
         async def go() -> Any:
-            async with AsyncCreditsClient(kwargs.pop("key", KEY), **kwargs) as client:
+            key = kwargs.pop("key", KEY)
+            async with AsyncCreditsClient(key, sleep=async_sleep, **kwargs) as client:
                 return await client.get_balance()
 
         return asyncio.run(go())
@@ -114,6 +110,16 @@ def test_honours_retry_after_on_429(
     httpx_mock.add_response(url=URL, json=OK_BODY)
     assert fetch() == 450
     assert sleeps == [2.0]
+
+
+def test_reads_a_retry_after_date_against_the_injected_wall_clock(
+    fetch: Fetch, httpx_mock: HTTPXMock, sleeps: list[float]
+) -> None:
+    date = "Wed, 21 Oct 2015 07:28:10 GMT"  # 1445412490 in Unix time
+    httpx_mock.add_response(url=URL, status_code=503, headers={"Retry-After": date})
+    httpx_mock.add_response(url=URL, json=OK_BODY)
+    assert fetch(now=lambda: 1445412487.0) == 450
+    assert sleeps == [3.0]
 
 
 @pytest.mark.parametrize(

@@ -74,8 +74,8 @@ def test_find_config_prefers_explicit_path(tmp_path: Path) -> None:
     other = tmp_path / "other.yml"
     other.write_text("min_credits: 1\n")
     write(tmp_path, "min_credits: 2\n")
-    assert find_config(str(other), cwd=tmp_path) == other
-    assert find_config(None, cwd=tmp_path) == tmp_path / ".predev-credits.yml"
+    assert find_config(str(other), cwd=tmp_path) == str(other)
+    assert find_config(None, cwd=tmp_path) == str(tmp_path / ".predev-credits.yml")
     assert find_config(None, cwd=tmp_path / "nowhere") is None
     with pytest.raises(ConfigError, match="does not exist"):
         find_config(str(tmp_path / "absent.yml"))

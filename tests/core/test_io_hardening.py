@@ -57,7 +57,7 @@ def test_read_regular_refuses_devices() -> None:
 def test_cache_entries_of_another_owner_or_in_an_open_directory_are_misses(
     tmp_path: Path,
 ) -> None:
-    path = cache.entry_path(tmp_path / "c", "https://api.pre.dev", KEY)
+    path = Path(cache.entry_path(tmp_path / "c", "https://api.pre.dev", KEY))
     assert cache.write(path, 7, now=100.0)
     assert cache.read(path, ttl=60, now=110.0) == 7
     assert cache.read(path, ttl=60, now=110.0, uid=os.geteuid() + 1) is None
@@ -69,7 +69,7 @@ def test_cache_entries_of_another_owner_or_in_an_open_directory_are_misses(
 
 
 def test_the_cache_never_writes_into_another_users_directory(tmp_path: Path) -> None:
-    path = cache.entry_path(tmp_path / "c", "https://api.pre.dev", KEY)
+    path = Path(cache.entry_path(tmp_path / "c", "https://api.pre.dev", KEY))
     (tmp_path / "c").mkdir(mode=0o700)
     assert cache.write(path, 8, now=1.0, uid=os.geteuid() + 1) is False
     assert not path.exists()

@@ -155,9 +155,8 @@ def test_retry_state_gives_the_last_attempt_only_the_time_left() -> None:
     assert state.start_attempt() == pytest.approx(2.0)
 
 
-def test_retry_after_date_defaults_to_the_wall_clock() -> None:
-    import time
-    from email.utils import formatdate
-
-    in_a_minute = formatdate(time.time() + 60, usegmt=True)
-    assert parse_retry_after(in_a_minute) == pytest.approx(60, abs=2)
+def test_a_retry_after_date_needs_the_callers_time_and_never_reads_the_clock() -> None:
+    in_a_minute = "Wed, 21 Oct 2015 07:29:10 GMT"
+    assert parse_retry_after(in_a_minute, now=None) is None
+    assert parse_retry_after("7", now=None) == 7.0
+    assert parse_retry_after(in_a_minute, now=1445412490.0) == 60.0

@@ -9,7 +9,7 @@ import pytest
 
 from predev_integrations.errors import ConfigError
 from predev_integrations.secret import Secret, redact
-from predev_integrations.settings import load_api_key, resolve_base_url
+from predev_integrations.settings import base_url_setting, load_api_key
 from predev_integrations.urls import normalize_base_url
 
 
@@ -55,10 +55,10 @@ def test_refused_base_urls(raw: str, reason: str) -> None:
 
 def test_base_url_precedence_flag_then_env_then_default() -> None:
     env = {"PREDEV_BASE_URL": "http://127.0.0.1:1"}
-    assert resolve_base_url("https://flag.example", env) == "https://flag.example"
-    assert resolve_base_url(None, env) == "http://127.0.0.1:1"
-    assert resolve_base_url(None, {}) == "https://api.pre.dev"
-    assert resolve_base_url(None, {"PREDEV_BASE_URL": ""}) == "https://api.pre.dev"
+    assert base_url_setting(" https://flag.example ", env) == "https://flag.example"
+    assert base_url_setting(None, env) == "http://127.0.0.1:1"
+    assert base_url_setting(None, {}) == "https://api.pre.dev"
+    assert base_url_setting(None, {"PREDEV_BASE_URL": ""}) == "https://api.pre.dev"
 
 
 def test_key_from_default_env_var_is_stripped() -> None:

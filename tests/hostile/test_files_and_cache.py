@@ -34,7 +34,7 @@ class CacheCase:
 
     def __init__(self, tmp_path: Path, key: str, server: RawServer, run_cli: Callable[..., Run]):
         self.server = server
-        self.entry = cache.entry_path(tmp_path / "cache", server.url, Secret(key))
+        self.entry = Path(cache.entry_path(tmp_path / "cache", server.url, Secret(key)))
         self._run_cli = run_cli
 
     def plant_dir(self, mode: int = 0o700) -> Path:

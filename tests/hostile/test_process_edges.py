@@ -33,16 +33,16 @@ def test_a_closed_stdout_keeps_the_verdicts_exit_code(
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-@pytest.mark.parametrize("floor", ["1", "1000"])
+@pytest.mark.parametrize(("floor", "code"), [("1", 0), ("1000", 1)])
 def test_a_full_stdout_keeps_the_verdicts_exit_code(
-    floor: str, serve: Callable[..., RawServer], run_cli: Callable[..., Run]
+    floor: str, code: int, serve: Callable[..., RawServer], run_cli: Callable[..., Run]
 ) -> None:
     fd = os.open("/dev/full", os.O_WRONLY)
     try:
         result = run_cli("--base-url", serve(replying(OK)).url, "--min-credits", floor, stdout=fd)
     finally:
         os.close(fd)
-    assert result.code == (0 if floor == "1" else 1)
+    assert result.code == code
     assert "Exception ignored" not in result.stderr
 
 
@@ -63,13 +63,15 @@ sys.meta_path.insert(0, _Interrupt())
 
 
 @pytest.mark.parametrize("module", ["cli", "report", "errors", "sanitize"])
+@pytest.mark.parametrize("entry", ["predev_integrations", "predev_integrations.github_action"])
 def test_ctrl_c_while_the_modules_import_is_exit_130_without_traceback(
-    module: str, tmp_path: Path
+    entry: str, module: str, tmp_path: Path
 ) -> None:
+    """The console script and the Action's step alike."""
     (tmp_path / "sitecustomize.py").write_text(_INTERRUPT_ON_IMPORT.format(module=module))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     proc = subprocess.run(
-        [sys.executable, "-m", "predev_integrations", "--version"],
+        [sys.executable, "-m", entry, "--version"],
         env=env,
         capture_output=True,
         timeout=30,
