@@ -6,7 +6,7 @@ modules (httpx, yaml) are only loaded by the submodules that need them.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
 
 #: The `typing` module's flag without importing typing (~7 ms of imports a cache hit does not
 #: need); type checkers treat any `TYPE_CHECKING` as true. The modules a cache hit loads use
