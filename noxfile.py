@@ -55,6 +55,8 @@ CORE_TESTS = ["tests/core", "tests/precommit", "tests/action"]
 CELLS = [*(f"core-{p}" for p in PYTHONS), *(f"airflow-{a}" for a in AIRFLOW), "lowest"]
 nox.options.sessions = CELLS
 AIRFLOW_TESTS = ["tests/airflow", "tests/deploy"]
+#: Test directories no cell runs, and why (`make test` runs every directory).
+OUTSIDE_MATRIX = {"tests/bench": "the benchmark's smoke test: one interpreter is enough"}
 
 # pyenv keeps each interpreter in its own prefix: put them on PATH for nox and uv to find.
 os.environ["PATH"] = os.pathsep.join(
@@ -86,6 +88,8 @@ def install(session: nox.Session, *requirements: str, day: str | None = None) ->
 def run_cell(session: nox.Session, cell: str, paths: Sequence[str], *install_args: str,
              day: str | None = None) -> None:  # fmt: skip
     """Install, run pytest on `paths`, and leave the JUnit report and wall time for `table`."""
+    if unassigned := untested_directories():
+        session.error(f"{', '.join(unassigned)}: in no cell; add to CORE_TESTS or AIRFLOW_TESTS")
     started = time.monotonic()
     REPORTS.mkdir(parents=True, exist_ok=True)
     report = REPORTS / f"{cell}.xml"
@@ -99,6 +103,16 @@ def run_cell(session: nox.Session, cell: str, paths: Sequence[str], *install_arg
     finally:
         seconds = time.monotonic() - started
         (REPORTS / f"{cell}.json").write_text(json.dumps({"seconds": seconds}), "utf-8")
+
+
+def untested_directories() -> list[str]:
+    """Test directories that no cell runs and OUTSIDE_MATRIX does not explain."""
+    found = {
+        f"tests/{path.name}"
+        for path in (Path(__file__).parent / "tests").iterdir()
+        if path.is_dir() and any(path.glob("test_*.py"))
+    }
+    return sorted(found - {*CORE_TESTS, *AIRFLOW_TESTS, *OUTSIDE_MATRIX})
 
 
 @nox.session(python=PYTHONS)
