@@ -3,8 +3,8 @@
 `make matrix` runs every cell, then `nox -s table` prints one table (cell, passed, failed,
 skipped, time) from the JUnit reports the cells leave in `.venv/nox/matrix/`. The cells:
 
-- `core-3.10` ... `core-3.13`: the core, the hook and the Action (tests/core, tests/precommit,
-  tests/action) without Airflow, with today's newest dependencies.
+- `core-3.10` ... `core-3.13`: the core, the hook, the Action and the release checks (CORE_TESTS)
+  without Airflow, with today's newest dependencies.
 - `airflow-3.0` ... `airflow-3.3`: the newest patch of each Airflow line, installed as its
   users install it. Airflow publishes a constraints file per release, on GitHub, out of reach
   here; so each cell takes the newest dependencies as of the day PyPI published that release
@@ -50,11 +50,19 @@ AIRFLOW = {
 #: The floors pyproject.toml and .pre-commit-hooks.yaml declare, plus the newest pytest-httpx
 #: that accepts httpx 0.27 (0.35 needs httpx 0.28).
 LOWEST = ["httpx==0.27.0", "pyyaml==6.0", "pre-commit==3.2.0", "pytest-httpx==0.34.0"]
-CORE_TESTS = ["tests/core", "tests/precommit", "tests/action"]
+CORE_TESTS = [
+    "tests/core",
+    "tests/hostile",
+    "tests/precommit",
+    "tests/action",
+    "tests/release",
+]
 #: Every cell, in the table's order; also nox's default sessions.
 CELLS = [*(f"core-{p}" for p in PYTHONS), *(f"airflow-{a}" for a in AIRFLOW), "lowest"]
 nox.options.sessions = CELLS
 AIRFLOW_TESTS = ["tests/airflow", "tests/deploy"]
+#: Test directories no cell runs, and why (`make test` runs every directory).
+OUTSIDE_MATRIX = {"tests/bench": "the benchmark's smoke test: one interpreter is enough"}
 
 # pyenv keeps each interpreter in its own prefix: put them on PATH for nox and uv to find.
 os.environ["PATH"] = os.pathsep.join(
@@ -86,6 +94,8 @@ def install(session: nox.Session, *requirements: str, day: str | None = None) ->
 def run_cell(session: nox.Session, cell: str, paths: Sequence[str], *install_args: str,
              day: str | None = None) -> None:  # fmt: skip
     """Install, run pytest on `paths`, and leave the JUnit report and wall time for `table`."""
+    if unassigned := untested_directories():
+        session.error(f"{', '.join(unassigned)}: in no cell; add to CORE_TESTS or AIRFLOW_TESTS")
     started = time.monotonic()
     REPORTS.mkdir(parents=True, exist_ok=True)
     report = REPORTS / f"{cell}.xml"
@@ -99,6 +109,16 @@ def run_cell(session: nox.Session, cell: str, paths: Sequence[str], *install_arg
     finally:
         seconds = time.monotonic() - started
         (REPORTS / f"{cell}.json").write_text(json.dumps({"seconds": seconds}), "utf-8")
+
+
+def untested_directories() -> list[str]:
+    """Test directories that no cell runs and OUTSIDE_MATRIX does not explain."""
+    found = {
+        f"tests/{path.name}"
+        for path in (Path(__file__).parent / "tests").iterdir()
+        if path.is_dir() and any(path.glob("test_*.py"))
+    }
+    return sorted(found - {*CORE_TESTS, *AIRFLOW_TESTS, *OUTSIDE_MATRIX})
 
 
 @nox.session(python=PYTHONS)

@@ -69,12 +69,29 @@ def test_the_connection_form_is_declared_and_matches_the_hook() -> None:
     if since("3.2"):  # declared in get_provider_info: no hook import, no FAB
         assert manager.field_behaviours["predev"] == from_hook
         assert "extra__predev__timeout" in manager.connection_form_widgets
-    elif importlib.util.find_spec("flask_appbuilder") is None:
-        # Before 3.2 Airflow reads every provider's form from its hook, and only with
-        # flask_appbuilder installed; without it the form keeps the default fields.
-        assert "predev" not in manager.field_behaviours
-    else:
-        assert manager.field_behaviours["predev"] == from_hook
+        return
+    # Before 3.2 the UI reads every provider's form from its hook, through this service; in a
+    # fresh process, as the api-server's (this one's providers manager is already loaded).
+    probe = subprocess.run(
+        [sys.executable, "-c", UI_FORM_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    shown = json.loads(probe.stdout.strip().splitlines()[-1])
+    if since("3.1") or importlib.util.find_spec("flask_appbuilder") is not None:
+        assert shown == from_hook
+    else:  # 3.0 without the FAB provider shows no provider's form (README: known issues)
+        assert shown is None
+
+
+UI_FORM_PROBE = """
+import json
+from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+print(json.dumps(HookMetaService._get_hooks_with_mocked_fab()[2].get("predev")))
+"""
 
 
 def test_airflow_connections_test_succeeds(
