@@ -20,6 +20,7 @@ Stable API (other test modules build on it; change it only by adding):
         airflow.wait_for_output("scheduler", "some text")    # until a process printed it
         airflow.home                                        # AIRFLOW_HOME, to scan files
         airflow.api("GET", "/api/v2/...")                   # any other REST call (JSON)
+    wait_until(lambda: sandbox.requests >= 3, "three polls")  # any condition outside Airflow
     # leaving the block stops every process by its PID (process group); `stop()` does it early
 
 `deploy()` migrates a fresh SQLite DB, picks free loopback ports, and returns once the
@@ -64,6 +65,15 @@ class DeploymentError(AssertionError):
 class TaskState:
     state: str | None
     try_number: int
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 180.0) -> None:
+    """Until `condition()` holds, for what Airflow's processes do not report (sandbox counters)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
 
 
 def free_port() -> int:

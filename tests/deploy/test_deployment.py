@@ -3,28 +3,18 @@ real triggerer, each its own process, against the sandbox on loopback."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from predev_integrations.sandbox import Sandbox
-from tests.deploy.harness import Deployment, TaskState
+from tests.deploy.harness import Deployment, TaskState, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
 SENSOR_DAG = "predev_deploy_deferrable"
 CHECK_DAG = "predev_deploy_check"
 GATE = "wait_for_credits"
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def task_logs(
@@ -69,11 +59,15 @@ def test_a_deferred_sensor_waits_in_the_triggerer_then_the_dag_runs_on(
     assert airflow.wait_for_task(SENSOR_DAG, run_id, GATE, {"deferred"}) == TaskState("deferred", 1)
     wait_for_deferral_exit(airflow, SENSOR_DAG, run_id, GATE)
     # The worker's check saw 10; every later request comes from the triggerer's poll.
-    wait_until(lambda: deploy_sandbox.requests >= before + 3, "the triggerer to poll twice")
+    wait_until(
+        lambda: deploy_sandbox.requests >= before + 3, "the triggerer to poll twice", timeout=120
+    )
     if restart_triggerer:  # the trigger is rebuilt from its kwargs and reads the key again
         airflow.restart("triggerer")
         polled = deploy_sandbox.requests
-        wait_until(lambda: deploy_sandbox.requests > polled, "the new triggerer to poll")
+        wait_until(
+            lambda: deploy_sandbox.requests > polled, "the new triggerer to poll", timeout=120
+        )
     assert airflow.task_states(SENSOR_DAG, run_id)[GATE].state == "deferred"
 
     deploy_sandbox.configure(balance=500)

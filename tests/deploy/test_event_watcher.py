@@ -19,7 +19,7 @@ import pytest
 from packaging.version import Version
 
 from predev_integrations.sandbox import Sandbox
-from tests.deploy.harness import Deployment, deploy
+from tests.deploy.harness import Deployment, deploy, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
@@ -58,14 +58,6 @@ def watching(
         airflow.wait_for_dag(GENERATE)
         airflow.wait_for_dag(SENSORS_DAG)
         yield airflow
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture
