@@ -3,8 +3,8 @@
 `make matrix` runs every cell, then `nox -s table` prints one table (cell, passed, failed,
 skipped, time) from the JUnit reports the cells leave in `.venv/nox/matrix/`. The cells:
 
-- `core-3.10` ... `core-3.13`: the core, the hook, the Action and the release checks (CORE_TESTS)
-  without Airflow, with today's newest dependencies.
+- `core-3.10` ... `core-3.13`: the core, the hostile-server suite, the hook and the Action
+  (CORE_TESTS) without Airflow, with today's newest dependencies.
 - `airflow-3.0` ... `airflow-3.3`: the newest patch of each Airflow line, installed as its
   users install it. Airflow publishes a constraints file per release, on GitHub, out of reach
   here; so each cell takes the newest dependencies as of the day PyPI published that release
@@ -50,19 +50,16 @@ AIRFLOW = {
 #: The floors pyproject.toml and .pre-commit-hooks.yaml declare, plus the newest pytest-httpx
 #: that accepts httpx 0.27 (0.35 needs httpx 0.28).
 LOWEST = ["httpx==0.27.0", "pyyaml==6.0", "pre-commit==3.2.0", "pytest-httpx==0.34.0"]
-CORE_TESTS = [
-    "tests/core",
-    "tests/hostile",
-    "tests/precommit",
-    "tests/action",
-    "tests/release",
-]
+CORE_TESTS = ["tests/core", "tests/hostile", "tests/precommit", "tests/action"]
 #: Every cell, in the table's order; also nox's default sessions.
 CELLS = [*(f"core-{p}" for p in PYTHONS), *(f"airflow-{a}" for a in AIRFLOW), "lowest"]
 nox.options.sessions = CELLS
 AIRFLOW_TESTS = ["tests/airflow", "tests/deploy"]
 #: Test directories no cell runs, and why (`make test` runs every directory).
-OUTSIDE_MATRIX = {"tests/bench": "the benchmark's smoke test: one interpreter is enough"}
+OUTSIDE_MATRIX = {
+    "tests/bench": "the benchmark's smoke test: one interpreter is enough",
+    "tests/release": "checks this repository's lock and built files, the same in every cell",
+}
 
 # pyenv keeps each interpreter in its own prefix: put them on PATH for nox and uv to find.
 os.environ["PATH"] = os.pathsep.join(
@@ -89,6 +86,16 @@ def install(session: nox.Session, *requirements: str, day: str | None = None) ->
     )  # fmt: skip
     for built in wheelhouse.glob("predev_integrations-*.whl"):
         built.unlink()  # the tests install the checkout itself
+    # The Action installs its lock whatever this cell resolved: its wheels sit apart, so the
+    # hook's venv still gets this cell's versions (the lowest ones in `lowest`).
+    action_wheelhouse = venv / "action-wheelhouse"
+    shutil.rmtree(action_wheelhouse, ignore_errors=True)
+    session.run(
+        "python", "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+        "--require-hashes", "--no-deps", "--only-binary", ":all:", "-d", str(action_wheelhouse),
+        "-r", "action-requirements.txt",
+    )  # fmt: skip
+    session.env["PREDEV_TEST_ACTION_WHEELHOUSE"] = str(action_wheelhouse)
 
 
 def run_cell(session: nox.Session, cell: str, paths: Sequence[str], *install_args: str,

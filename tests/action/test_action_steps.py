@@ -35,7 +35,11 @@ from devtools.composite_action import (
 from predev_integrations.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
-WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
+#: The Action's locked wheels: `make install` puts them in the dev venv's wheelhouse; a matrix
+#: cell keeps them apart from the versions it tests and names the folder here.
+WHEELHOUSE = Path(
+    os.environ.get("PREDEV_TEST_ACTION_WHEELHOUSE") or Path(sys.prefix) / "wheelhouse"
+)
 
 pytestmark = pytest.mark.integration
 
