@@ -33,6 +33,15 @@ def redact(text: str, key: str | None) -> str:
     if len(key) < MIN_FRAGMENT:
         return text.replace(key, MASK) if len(key) >= 4 else text
     windows = {key[i : i + MIN_FRAGMENT] for i in range(len(key) - MIN_FRAGMENT + 1)}
+    # A key with `*` in it can form a new fragment with the mask itself ("0000001" + "***");
+    # each pass that masks anything makes the text shorter, so this ends.
+    while (masked := _mask_windows(text, windows)) != text:
+        text = masked
+    return text
+
+
+def _mask_windows(text: str, windows: set[str]) -> str:
+    """One pass: every character inside an 8-character window of the key becomes part of ***."""
     masked = bytearray(len(text))
     hit = False
     for i in range(len(text) - MIN_FRAGMENT + 1):

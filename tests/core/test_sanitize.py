@@ -34,6 +34,13 @@ def test_redact_masks_the_key_and_every_fragment_of_8_or_more(text: str, expecte
     assert redact(text, KEY) == expected
 
 
+def test_the_mask_cannot_complete_a_fragment_of_a_key_that_contains_stars() -> None:
+    """Found by Hypothesis: masking "...01*" left "0000001" + "***", itself a fragment."""
+    key = "0000000000000001*"
+    shown = redact("0000001" + key, key)
+    assert not any(key[i : i + 8] in shown for i in range(len(key) - 7))
+
+
 def test_redaction_happens_before_the_cut() -> None:
     """The old order (cut to 200, then redact) printed 35 of 36 characters of the key."""
     text = "x" * (200 - len(KEY) + 1) + KEY
