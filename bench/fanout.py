@@ -17,7 +17,7 @@ from .table import Row, failed, not_built
 REQUESTS_TARGET = 1.0
 RSS_TARGET_KIB = 20.0
 TARGET_N = 1000  # the target; smaller N pay page and arena granularity per trigger
-TRIGGER_MODULE = "airflow_provider.triggers.credits"
+TRIGGER_MODULE = "predev_airflow.triggers.credits"
 
 
 def child(stage: Stage, mode: str, n: int, interval: float, intervals: int) -> dict[str, Any]:

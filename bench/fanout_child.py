@@ -39,7 +39,7 @@ def sandbox_requests(base_url: str) -> int:
 
 
 def trigger_poller(interval: float) -> Poller:
-    from airflow_provider.triggers.credits import PreDevCreditsTrigger
+    from predev_airflow.triggers.credits import PreDevCreditsTrigger
 
     async def poll(ready: Callable[[], None]) -> None:
         trigger = PreDevCreditsTrigger("predev_default", FLOOR_ABOVE_BALANCE, interval)

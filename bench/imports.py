@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .harness import median
 
-FIRST_PARTY = ("predev_integrations", "airflow_provider")
+FIRST_PARTY = ("predev_integrations", "predev_airflow")
 RUN_TIME = "(a function, at run time)"
 
 #: What a cache hit needs beyond `python -c pass`: our modules, json (the cache file is JSON),

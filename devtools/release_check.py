@@ -113,13 +113,13 @@ def smoke(wheel: Path, version: str) -> None:
 
 def project_version(tag: str | None = None) -> str:
     """The version the build will carry, read as setuptools reads it; it must match `tag`."""
-    for line in (ROOT / "predev_integrations" / "__init__.py").read_text().splitlines():
+    for line in (ROOT / "predev_integrations" / "__version__.py").read_text().splitlines():
         if line.startswith("__version__"):
             version = line.split("=", 1)[1].strip().strip("\"'")
             if tag is not None and tag != f"v{version}":
                 raise CheckFailed(f"tag {tag} does not match the version {version}")
             return version
-    raise CheckFailed("no __version__ in predev_integrations/__init__.py")
+    raise CheckFailed("no __version__ in predev_integrations/__version__.py")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,7 @@ modules (httpx, yaml) are only loaded by the submodules that need them.
 
 from __future__ import annotations
 
-__version__ = "1.0.0"
+from .__version__ import __version__
 
 #: The `typing` module's flag without importing typing (~7 ms of imports a cache hit does not
 #: need); type checkers treat any `TYPE_CHECKING` as true. The modules a cache hit loads use
@@ -15,16 +15,30 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers only
     from typing import Any
 
-    from .client import AsyncCreditsClient, CreditsClient
-    from .verdict import Verdict, evaluate
+    from ._core.retry import RetryPolicy
+    from ._core.secret import Secret
+    from ._core.verdict import Verdict, evaluate
+    from ._http.client import AsyncCreditsClient, CreditsClient
 
-__all__ = ["AsyncCreditsClient", "CreditsClient", "Verdict", "__version__", "evaluate"]
+__all__ = [
+    "AsyncCreditsClient",
+    "CreditsClient",
+    "RetryPolicy",
+    "Secret",
+    "Verdict",
+    "__version__",
+    "evaluate",
+]
 
+#: Public name -> the private module that defines it (the layers are described in
+#: CONTRIBUTING.md; `errors` is the one public submodule).
 _LAZY = {
-    "CreditsClient": "client",
-    "AsyncCreditsClient": "client",
-    "evaluate": "verdict",
-    "Verdict": "verdict",
+    "CreditsClient": "._http.client",
+    "AsyncCreditsClient": "._http.client",
+    "RetryPolicy": "._core.retry",
+    "Secret": "._core.secret",
+    "evaluate": "._core.verdict",
+    "Verdict": "._core.verdict",
 }
 
 
@@ -35,4 +49,4 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from importlib import import_module
 
-    return getattr(import_module(f".{module}", __name__), name)
+    return getattr(import_module(module, __name__), name)

@@ -12,7 +12,8 @@ EXIT_CONFIG = 2
 EXIT_API = 3
 #: A bug of ours: like an unreadable API, the balance could not be checked.
 EXIT_INTERNAL = EXIT_API
-#: (Ctrl-C is exit 130: `entry.EXIT_INTERRUPTED`, kept there so its handler imports nothing.)
+#: (Ctrl-C is exit 130: `_cli.entry.EXIT_INTERRUPTED`, kept there so that its handler is
+#: installed before anything else of ours is imported.)
 
 
 class PreDevError(Exception):

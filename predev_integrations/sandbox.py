@@ -392,7 +392,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
     args = p.parse_args(argv)
-    from .urls import is_loopback_host
+    from ._core.urls import is_loopback_host
 
     if not is_loopback_host(args.host):
         p.error("the sandbox binds to loopback only (127.0.0.0/8, ::1, localhost)")

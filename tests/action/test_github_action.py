@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from predev_integrations import github_action
-from predev_integrations.github_action import FAIL_ON_LOW_TYPO, env_name, translate
+from predev_integrations._cli import action as github_action
+from predev_integrations._github import inputs as action_inputs
+from predev_integrations._github.inputs import FAIL_ON_LOW_TYPO, env_name, translate
 
 ACTION = Path(__file__).resolve().parents[2] / "action.yml"
 
@@ -21,7 +22,7 @@ def inputs(**values: str) -> dict[str, str]:
 
 
 def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> None:
-    unset = {env_name(name): "" for name in [*github_action.FLAGS, "fail-on-low"]}
+    unset = {env_name(name): "" for name in [*action_inputs.FLAGS, "fail-on-low"]}
     assert translate(unset) == (["--format", "github"], [])
     assert translate({}) == (["--format", "github"], [])
     assert translate(inputs(min_credits="  ", config="\n")) == (["--format", "github"], [])
@@ -68,7 +69,7 @@ def test_the_check_step_passes_every_input_the_module_reads_and_no_other() -> No
     action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
     [check] = [step for step in action["runs"]["steps"] if step.get("id") == "check"]
     passed = {name: value for name, value in check["env"].items() if name.startswith("INPUT_")}
-    read = {*github_action.FLAGS, "fail-on-low"}
+    read = {*action_inputs.FLAGS, "fail-on-low"}
     assert read == set(action["inputs"]) - {"api-key", "python"}
     assert passed == {env_name(name): f"${{{{ inputs.{name} }}}}" for name in read}
 
@@ -86,7 +87,7 @@ def test_main_runs_the_cli_with_the_inputs(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """A bad value is the CLI's usage error: exit 2, an ::error line, status=error outputs."""
-    for name in [*github_action.FLAGS, "fail-on-low"]:
+    for name in [*action_inputs.FLAGS, "fail-on-low"]:
         monkeypatch.delenv(env_name(name), raising=False)
     outputs = tmp_path / "output"
     outputs.write_text("", encoding="utf-8")

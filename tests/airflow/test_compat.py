@@ -1,4 +1,4 @@
-"""`airflow_provider._compat` on the Airflow line installed: each name comes from the path that
+"""`predev_airflow._compat` on the Airflow line installed: each name comes from the path that
 line provides, so across the matrix every fallback is taken by the line that needs it."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider import _compat
-from airflow_provider.hooks.predev import PreDevHook
+from predev_airflow import _compat
+from predev_airflow.hooks.predev import PreDevHook
 from tests.airflow.lines import AIRFLOW, since
 
 

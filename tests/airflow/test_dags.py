@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider import _compat
+from predev_airflow import _compat
 from predev_integrations.sandbox import Sandbox
 from tests.airflow.lines import since
 

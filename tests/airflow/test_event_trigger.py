@@ -13,8 +13,8 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from airflow_provider.triggers.credits import PreDevCreditsTrigger
-from airflow_provider.triggers.credits_event import STATE_KEY_PREFIX, PreDevCreditsEventTrigger
+from predev_airflow.triggers.credits import PreDevCreditsTrigger
+from predev_airflow.triggers.credits_event import STATE_KEY_PREFIX, PreDevCreditsEventTrigger
 from predev_integrations.errors import ConfigError
 from predev_integrations.sandbox import Sandbox
 
@@ -118,7 +118,7 @@ def test_serialize_carries_the_connection_id_and_settings_never_the_key(
 ) -> None:
     trigger = PreDevCreditsEventTrigger(min_credits=500, poke_interval=30, min_increase=100)
     classpath, kwargs = trigger.serialize()
-    assert classpath == "airflow_provider.triggers.credits_event.PreDevCreditsEventTrigger"
+    assert classpath == "predev_airflow.triggers.credits_event.PreDevCreditsEventTrigger"
     assert kwargs == {
         "predev_conn_id": "predev_default",
         "min_credits": 500,
@@ -355,7 +355,7 @@ async def test_in_airflows_shared_stream_n_watchers_read_the_connection_and_log_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     shared = pytest.importorskip("airflow.triggers.shared_stream")  # Airflow 3.3+
-    from airflow_provider.hooks.predev import PreDevHook
+    from predev_airflow.hooks.predev import PreDevHook
 
     caplog.set_level(logging.INFO)
     reads: list[str] = []

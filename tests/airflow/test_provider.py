@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from airflow.sdk import Connection
 
-from airflow_provider.get_provider_info import get_provider_info
-from airflow_provider.hooks.predev import PreDevHook, base_url_from, settings_from
+from predev_airflow.get_provider_info import get_provider_info
+from predev_airflow.hooks.predev import PreDevHook, base_url_from, settings_from
 from predev_integrations.errors import ConfigError
 from predev_integrations.sandbox import Sandbox
 from tests.airflow.lines import since
 
-EXAMPLE_DAGS = Path(__file__).parents[2] / "airflow_provider" / "example_dags"
+EXAMPLE_DAGS = Path(__file__).parents[2] / "predev_airflow" / "example_dags"
 
 
 def airflow_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -60,7 +60,7 @@ def test_the_connection_form_is_declared_and_matches_the_hook() -> None:
     else:
         hook = ProvidersManager().hooks["predev"]  # type: ignore[no-untyped-call]
     assert hook is not None
-    assert hook.hook_class_name == "airflow_provider.hooks.predev.PreDevHook"
+    assert hook.hook_class_name == "predev_airflow.hooks.predev.PreDevHook"
     assert hook.hook_name == "pre.dev"
     manager = ProvidersManager()  # type: ignore[no-untyped-call]
     from_hook = PreDevHook.get_ui_field_behaviour()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider.triggers.credits import PreDevCreditsTrigger
+from predev_airflow.triggers.credits import PreDevCreditsTrigger
 from predev_integrations.sandbox import Sandbox
 
 
@@ -26,7 +26,7 @@ def test_serialize_carries_the_connection_id_floor_and_interval_never_the_key(
 ) -> None:
     trigger = PreDevCreditsTrigger(predev_conn, 100, 30, warn_below=200)
     classpath, kwargs = trigger.serialize()
-    assert classpath == "airflow_provider.triggers.credits.PreDevCreditsTrigger"
+    assert classpath == "predev_airflow.triggers.credits.PreDevCreditsTrigger"
     assert kwargs == {
         "predev_conn_id": "predev_default",
         "min_credits": 100,

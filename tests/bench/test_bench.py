@@ -27,11 +27,11 @@ import time:       334 |       2324 |       re
 import time:      1685 |       6284 |     typing
 import time:       183 |       6552 |   predev_integrations
 import time:       628 |       1176 |   argparse
-import time:       268 |       9811 | predev_integrations.cli
+import time:       268 |       9811 | predev_integrations._cli.main
 import time:       633 |        673 | locale
 import time:      1723 |       1723 |     _hashlib
 import time:       176 |       2019 |   hashlib
-import time:       112 |       4307 | predev_integrations.cache
+import time:       112 |       4307 | predev_integrations._cli.cache
 """
 
 
@@ -58,13 +58,13 @@ def test_importtime_lines_get_the_module_that_imported_them() -> None:
         "enum": "re",
         "re": "typing",
         "typing": "predev_integrations",
-        "predev_integrations": "predev_integrations.cli",
-        "argparse": "predev_integrations.cli",
-        "predev_integrations.cli": None,
+        "predev_integrations": "predev_integrations._cli.main",
+        "argparse": "predev_integrations._cli.main",
+        "predev_integrations._cli.main": None,
         "locale": None,
         "_hashlib": "hashlib",
-        "hashlib": "predev_integrations.cache",
-        "predev_integrations.cache": None,
+        "hashlib": "predev_integrations._cli.cache",
+        "predev_integrations._cli.cache": None,
     }
 
 
@@ -75,8 +75,8 @@ def test_the_import_map_blames_the_first_of_our_modules_and_skips_the_baseline()
     assert cost.pulled_by["locale"] == imports.RUN_TIME
     assert cost.entry_points == {
         "predev_integrations → typing": 6.284,
-        "predev_integrations.cache → hashlib": 2.019,
-        "predev_integrations.cli → argparse": 1.176,
+        "predev_integrations._cli.cache → hashlib": 2.019,
+        "predev_integrations._cli.main → argparse": 1.176,
         f"{imports.RUN_TIME} → locale": 0.673,
     }
     assert set(imports.avoidable_on_cache_hit(cost)) == {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.tls import Certs, make_certs
-from predev_integrations.client import CreditsClient
+from predev_integrations._http.client import CreditsClient
 from predev_integrations.sandbox import Sandbox, main, tls_context
 
 

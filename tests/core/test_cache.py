@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from predev_integrations import cache
-from predev_integrations.secret import Secret
+from predev_integrations._cli import cache
+from predev_integrations._core.secret import Secret
 
 KEY = Secret("pdk_cache_test_key_123")
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from predev_integrations import __version__, cache, cli
+from predev_integrations import __version__
+from predev_integrations._cli import cache
+from predev_integrations._cli import main as cli
 from predev_integrations.sandbox import BODIES, Sandbox
 
 RunCli = Callable[..., Any]  # conftest.run_cli, returning a CliResult

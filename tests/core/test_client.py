@@ -11,10 +11,10 @@ import pytest
 from pytest_httpx import HTTPXMock, IteratorStream
 
 from predev_integrations import errors
-from predev_integrations.client import AsyncCreditsClient, CreditsClient
-from predev_integrations.protocol import MAX_BODY_BYTES
-from predev_integrations.retry import RetryPolicy
-from predev_integrations.secret import Secret
+from predev_integrations._core.protocol import MAX_BODY_BYTES
+from predev_integrations._core.retry import RetryPolicy
+from predev_integrations._core.secret import Secret
+from predev_integrations._http.client import AsyncCreditsClient, CreditsClient
 
 KEY = "pdk_unit_0123456789abcdef"
 BASE = "https://api.pre.dev"

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from predev_integrations.client import AsyncCreditsClient, CreditsClient, _http_options
+from predev_integrations._http.client import AsyncCreditsClient, CreditsClient, _http_options
 from predev_integrations.sandbox import Sandbox
 
 

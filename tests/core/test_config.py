@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from predev_integrations.cli import build_parser, resolve_options
-from predev_integrations.config import find_config, load_config
+from predev_integrations._cli.config import find_config, load_config
+from predev_integrations._cli.main import build_parser, resolve_options
 from predev_integrations.errors import ConfigError
 
 

@@ -13,12 +13,13 @@ import httpcore
 import httpx
 import pytest
 
-from predev_integrations import cache, deadline
-from predev_integrations.client import CreditsClient
+from predev_integrations._cli import cache
+from predev_integrations._cli.files import NotReadable, read_regular
+from predev_integrations._core.protocol import build_request, classify_status
+from predev_integrations._core.secret import Secret
+from predev_integrations._http import deadline
+from predev_integrations._http.client import CreditsClient
 from predev_integrations.errors import ConfigError, InvalidResponseError
-from predev_integrations.files import NotReadable, read_regular
-from predev_integrations.protocol import build_request, classify_status
-from predev_integrations.secret import Secret
 
 KEY = Secret("pdk_io_hardening_key_0123")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from predev_integrations._core.urls import is_loopback_host, normalize_base_url
 from predev_integrations.errors import ConfigError
-from predev_integrations.urls import is_loopback_host, normalize_base_url
 
 LOOPBACK = ["localhost", "LOCALHOST", "127.0.0.1", "127.255.255.254", "::1", "[::1]"]
 NOT_LOOPBACK = [

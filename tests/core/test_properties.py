@@ -10,14 +10,14 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from predev_integrations.config import parse_config
-from predev_integrations.decoding import BoundedDecoder
+from predev_integrations._cli.config import parse_config
+from predev_integrations._core.protocol import parse_response
+from predev_integrations._core.ranges import CREDITS, SECONDS, TTL, number_from_text, range_problem
+from predev_integrations._core.retry import parse_retry_after
+from predev_integrations._core.sanitize import MIN_FRAGMENT, clean, redact, safe_text
+from predev_integrations._core.secret import Secret
+from predev_integrations._http.decoding import BoundedDecoder
 from predev_integrations.errors import ApiError, ConfigError
-from predev_integrations.protocol import parse_response
-from predev_integrations.ranges import CREDITS, SECONDS, TTL, number_from_text, range_problem
-from predev_integrations.retry import parse_retry_after
-from predev_integrations.sanitize import MIN_FRAGMENT, clean, redact, safe_text
-from predev_integrations.secret import Secret
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEY_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from predev_integrations import errors
-from predev_integrations.protocol import (
+from predev_integrations._core.protocol import (
     MAX_BODY_BYTES,
     build_request,
     content_length_exceeds_cap,
@@ -15,7 +15,7 @@ from predev_integrations.protocol import (
     parse_response,
     user_agent,
 )
-from predev_integrations.secret import Secret
+from predev_integrations._core.secret import Secret
 
 
 def test_request_carries_bearer_key_accept_and_user_agent() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from predev_integrations import errors
-from predev_integrations.errors import ConfigError
-from predev_integrations.retry import (
+from predev_integrations._core.retry import (
     RetryPolicy,
     RetryState,
     attempt_timeout,
@@ -14,6 +13,7 @@ from predev_integrations.retry import (
     next_delay,
     parse_retry_after,
 )
+from predev_integrations.errors import ConfigError
 
 POLICY = RetryPolicy(retries=5, timeout=10, deadline=30, backoff_base=0.5, backoff_cap=4)
 

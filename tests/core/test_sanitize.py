@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from predev_integrations.sanitize import (
+from predev_integrations._core.sanitize import (
     brief,
     clean,
     duration,
-    markdown,
     quote,
     redact,
     safe_text,
-    workflow_data,
-    workflow_property,
 )
+from predev_integrations._github.commands import workflow_data, workflow_property
+from predev_integrations._github.summary import markdown
 
 KEY = "pdk_0123456789abcdefXYZ"
 

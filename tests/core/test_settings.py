@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from predev_integrations._cli.settings import base_url_setting, load_api_key
+from predev_integrations._core.secret import Secret, redact
+from predev_integrations._core.urls import normalize_base_url
 from predev_integrations.errors import ConfigError
-from predev_integrations.secret import Secret, redact
-from predev_integrations.settings import base_url_setting, load_api_key
-from predev_integrations.urls import normalize_base_url
 
 
 @pytest.mark.parametrize(

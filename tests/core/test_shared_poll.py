@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 import pytest
 
+from predev_integrations._core.retry import RetryPolicy
+from predev_integrations._http.shared_poll import SharedPoll, fingerprint, shared_balance
 from predev_integrations.errors import ConfigError, UnauthorizedError
-from predev_integrations.retry import RetryPolicy
 from predev_integrations.sandbox import Sandbox
-from predev_integrations.shared_poll import SharedPoll, fingerprint, shared_balance
 
 NO_RETRY = RetryPolicy(retries=0, timeout=5)
 

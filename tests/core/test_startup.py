@@ -20,7 +20,7 @@ def loaded_by_main(
 ) -> tuple[int, list[str]]:
     """Run `main(argv)` in a fresh interpreter; its exit code and which `watched` it loaded."""
     probe = (
-        "import sys; from predev_integrations.cli import main; "
+        "import sys; from predev_integrations._cli.main import main; "
         f"code = main({argv!r}); "
         f"print(code, ','.join(sorted(m for m in {watched!r} if m in sys.modules)))"
     )

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from predev_integrations.errors import ConfigError
-from predev_integrations.topup import (
+from predev_integrations._core.topup import (
     MAX_ERROR_DELAY,
     FiredBy,
     Observation,
@@ -21,6 +20,7 @@ from predev_integrations.topup import (
     error_delay,
     observe,
 )
+from predev_integrations.errors import ConfigError
 
 FLOOR = 500.0
 balances = st.integers(min_value=0, max_value=1000) | st.floats(0, 1000, allow_nan=False)

@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 import predev_integrations
-from predev_integrations.report import Outcome, annotation, github_outputs, number, render
-from predev_integrations.verdict import Verdict, evaluate
+from predev_integrations.__version__ import __version__
+from predev_integrations._cli.report import render
+from predev_integrations._core.outcome import Outcome, number
+from predev_integrations._core.verdict import Verdict, evaluate
+from predev_integrations._github.commands import annotation
+from predev_integrations._github.summary import github_outputs
 
 
 @pytest.mark.parametrize(
@@ -40,6 +44,7 @@ def test_package_exposes_the_public_names_lazily() -> None:
     assert predev_integrations.evaluate is evaluate
     assert predev_integrations.Verdict is Verdict
     assert predev_integrations.CreditsClient.__name__ == "CreditsClient"
+    assert predev_integrations.__version__ == __version__
     with pytest.raises(AttributeError):
         _ = predev_integrations.nothing_here
 

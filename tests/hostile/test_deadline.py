@@ -16,8 +16,8 @@ from collections.abc import Callable
 import pytest
 
 from predev_integrations import errors
-from predev_integrations.client import AsyncCreditsClient, CreditsClient
-from predev_integrations.retry import RetryPolicy
+from predev_integrations._core.retry import RetryPolicy
+from predev_integrations._http.client import AsyncCreditsClient, CreditsClient
 
 from .conftest import DEADLINE_SLACK, RawServer, Run, bounded, read_request
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from predev_integrations import errors
-from predev_integrations.client import AsyncCreditsClient
-from predev_integrations.retry import RetryPolicy
+from predev_integrations._core.retry import RetryPolicy
+from predev_integrations._http.client import AsyncCreditsClient
 
 from .conftest import RawServer, Run, bounded, http_response, replying
 

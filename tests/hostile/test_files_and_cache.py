@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from predev_integrations import cache
-from predev_integrations.secret import Secret
+from predev_integrations._cli import cache
+from predev_integrations._core.secret import Secret
 
 from .conftest import RawServer, Run, http_response, replying
 
@@ -121,7 +121,7 @@ def test_home_unset_and_a_uid_without_passwd_entry_runs_without_cache(
     Python finds a home from $HOME, else from the passwd entry; both are taken away."""
     import pwd
 
-    from predev_integrations.cli import main
+    from predev_integrations._cli.main import main
 
     def no_entry(uid: int) -> pwd.struct_passwd:
         raise KeyError(f"getpwuid(): uid not found: {uid}")

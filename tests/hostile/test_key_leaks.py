@@ -76,11 +76,12 @@ def test_no_padding_leaves_a_fragment(form: str, hostile_key: str) -> None:
     """Every offset of the key against every cut, through the same parsing and rendering."""
     import io
 
+    from predev_integrations._cli.report import render
+    from predev_integrations._core.outcome import Outcome
+    from predev_integrations._core.protocol import parse_response
+    from predev_integrations._core.sanitize import safe_text
+    from predev_integrations._core.secret import Secret
     from predev_integrations.errors import ApiError
-    from predev_integrations.protocol import parse_response
-    from predev_integrations.report import Outcome, render
-    from predev_integrations.sanitize import safe_text
-    from predev_integrations.secret import Secret
 
     request = f"GET / HTTP/1.1\r\nAuthorization: Bearer {hostile_key}\r\n\r\n".encode()
     for pad in range(0, 260, 3):
@@ -132,9 +133,9 @@ def test_the_http_libraries_logs_carry_no_key_and_no_raw_server_text(
     Airflow task logs, and both are the server's to choose."""
     import asyncio
 
-    from predev_integrations.client import AsyncCreditsClient, CreditsClient
+    from predev_integrations._core.retry import RetryPolicy
+    from predev_integrations._http.client import AsyncCreditsClient, CreditsClient
     from predev_integrations.errors import ApiError
-    from predev_integrations.retry import RetryPolicy
 
     def answer(request: bytes) -> bytes:
         key = authorization(request).removeprefix("Bearer ").encode()

@@ -62,7 +62,7 @@ sys.meta_path.insert(0, _Interrupt())
 """
 
 
-@pytest.mark.parametrize("module", ["cli", "report", "errors", "sanitize"])
+@pytest.mark.parametrize("module", ["_cli.main", "_cli.report", "errors", "_core.sanitize"])
 @pytest.mark.parametrize("entry", ["predev_integrations", "predev_integrations.github_action"])
 def test_ctrl_c_while_the_modules_import_is_exit_130_without_traceback(
     entry: str, module: str, tmp_path: Path

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from predev_integrations.cli import PRESETS
+from predev_integrations._cli.main import PRESETS
 from predev_integrations.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration

@@ -75,11 +75,11 @@ def test_wheel_holds_the_two_packages_their_py_typed_the_licence_and_metadata(
 ) -> None:
     info = f"{NAME}-{__version__}.dist-info"
     names = wheel.namelist()
-    assert {name.split("/")[0] for name in names} == {NAME, "airflow_provider", info}
+    assert {name.split("/")[0] for name in names} == {NAME, "predev_airflow", info}
     packaged = [name for name in names if not name.startswith(info)]
     assert all(name.endswith((".py", "/py.typed")) for name in packaged), packaged
-    assert {f"{NAME}/py.typed", "airflow_provider/py.typed"} <= set(names)
-    expected = source_files(NAME) | source_files("airflow_provider")
+    assert {f"{NAME}/py.typed", "predev_airflow/py.typed"} <= set(names)
+    expected = source_files(NAME) | source_files("predev_airflow")
     assert set(packaged) == {name for name in expected if name.endswith((".py", "py.typed"))}
     assert wheel.read(f"{info}/licenses/LICENSE") == (REPO / "LICENSE").read_bytes()
     assert {name.rsplit("/", 1)[1] for name in names if name.startswith(f"{info}/")} == {
@@ -90,6 +90,16 @@ def test_wheel_holds_the_two_packages_their_py_typed_the_licence_and_metadata(
         "entry_points.txt",
         "top_level.txt",
     }
+
+
+def test_wheel_installs_only_top_level_names_of_our_own(wheel: zipfile.ZipFile) -> None:
+    """pip lets a later distribution overwrite a package of the same name without a word, and
+    the provider's name is stored in Airflow's database in every deferred trigger's class
+    path: so both names must be ours alone (`airflow_provider` was too generic)."""
+    info = f"{NAME}-{__version__}.dist-info"
+    top_level = wheel.read(f"{info}/top_level.txt").decode().split()
+    assert sorted(top_level) == ["predev_airflow", "predev_integrations"]
+    assert all(name.startswith("predev_") for name in top_level)
 
 
 def test_wheel_metadata_states_licence_version_python_and_dependencies(

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
-from airflow_provider.operators.credits import PreDevCreditsCheckOperator
-from airflow_provider.sensors.credits import PreDevCreditsSensor
+from predev_airflow.operators.credits import PreDevCreditsCheckOperator
+from predev_airflow.sensors.credits import PreDevCreditsSensor
 
 FLOOR = 100
 

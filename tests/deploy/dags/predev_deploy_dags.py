@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
 
-from airflow_provider.operators.credits import PreDevCreditsCheckOperator
-from airflow_provider.sensors.credits import PreDevCreditsSensor
+from predev_airflow.operators.credits import PreDevCreditsCheckOperator
+from predev_airflow.sensors.credits import PreDevCreditsSensor
 
 FLOOR = 100
 START = datetime(2025, 1, 1)

@@ -13,8 +13,8 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, AssetWatcher, task
 
-from airflow_provider.sensors.credits import PreDevCreditsSensor
-from airflow_provider.triggers.credits_event import PreDevCreditsEventTrigger
+from predev_airflow.sensors.credits import PreDevCreditsSensor
+from predev_airflow.triggers.credits_event import PreDevCreditsEventTrigger
 
 FLOOR = 500
 INTERVAL = 2.0

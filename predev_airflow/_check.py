@@ -1,0 +1,75 @@
+"""What the sensor, the operator and the trigger share: error classes, messages, one check."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from predev_integrations._core.verdict import Balance, Verdict
+from predev_integrations.errors import (
+    ConfigError,
+    MissingContextError,
+    PreDevError,
+    UnauthorizedError,
+)
+
+from ._compat import AirflowFailException, emit_gauge
+from .hooks.predev import PreDevHook
+
+#: Errors no amount of waiting or retrying fixes: the key or the connection must change.
+FATAL_ERRORS = (MissingContextError, UnauthorizedError, ConfigError)
+
+
+def describe(error: Exception) -> str:
+    """One line for a log, an event or a failure; the core's messages never carry the key."""
+    if isinstance(error, PreDevError):
+        return error.describe()
+    return str(error) or type(error).__name__
+
+
+def fatal(error: Exception | str) -> AirflowFailException:
+    """Fails the task at once, without retries."""
+    text = error if isinstance(error, str) else describe(error)
+    return AirflowFailException(f"pre.dev credits check failed: {text}")
+
+
+def read_balance(hook: PreDevHook) -> Balance:
+    """One blocking check with its gauge. Fatal errors become `AirflowFailException`;
+    transient ones (`ApiError`) are left to the caller: wait, or fail with retries."""
+    try:
+        balance = hook.get_credits_balance()
+    except FATAL_ERRORS as error:
+        raise fatal(error) from None
+    emit_gauge(balance, hook.predev_conn_id)
+    return balance
+
+
+class _Log(Protocol):
+    """Airflow's task logger (structlog in 3.x) or a stdlib logger: only these two calls."""
+
+    def info(self, msg: str, /, *args: Any) -> Any: ...
+    def warning(self, msg: str, /, *args: Any) -> Any: ...
+
+
+def log_enough(
+    log: _Log, balance: Balance, floor: float, verdict: Verdict, warn_below: Any
+) -> None:
+    """The one line a passing check logs: a warning when running low, else the balance."""
+    if verdict is Verdict.WARN:
+        log.warning(
+            "%g pre.dev credits remaining: at or above the floor of %g, but below %s.",
+            balance,
+            floor,
+            warn_below,
+        )
+    else:
+        log.info("%g pre.dev credits remaining (floor %g).", balance, floor)
+
+
+def as_number(value: Any, name: str) -> float:
+    """A floor given as a number or a rendered template string."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        raise fatal(f"{name} must be a number, got {value!r}.") from None

@@ -1,0 +1,157 @@
+"""`PreDevHook`: turns an Airflow connection of type `predev` into the core's clients.
+
+The connection's password is the API key; its host is the base URL (a full URL, or a bare
+host name completed by the schema and port), https://api.pre.dev when empty. All HTTP, retry
+and validation is the core's; this module only reads the connection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.sdk import Connection
+
+from predev_integrations._core.retry import RetryPolicy
+from predev_integrations._core.secret import Secret, redact
+from predev_integrations._core.urls import DEFAULT_BASE_URL, normalize_base_url
+from predev_integrations._core.verdict import Balance
+from predev_integrations._http.client import CreditsClient
+from predev_integrations._http.shared_poll import shared_balance
+from predev_integrations.errors import ConfigError, PreDevError
+
+from .._compat import AirflowNotFoundException, BaseHook, aget_connection
+from ..get_provider_info import UI_FIELD_BEHAVIOUR
+
+INTEGRATION = "airflow"
+
+
+@dataclass(frozen=True)
+class PreDevSettings:
+    """What a connection resolves to. The key is a `Secret`, so the repr is safe."""
+
+    base_url: str
+    api_key: Secret = field(repr=False)
+    policy: RetryPolicy
+
+
+def base_url_from(host: str | None, schema: str | None = None, port: int | None = None) -> str:
+    """The base URL for a connection's host, schema and port (validated by the core)."""
+    host = (host or "").strip()
+    if not host:
+        return DEFAULT_BASE_URL
+    if "://" not in host:
+        scheme = (schema or "https").strip().lower()
+        if scheme not in ("https", "http"):
+            raise ConfigError(
+                f"The connection's schema {schema!r} is not a URL scheme; use https (or http "
+                "to a loopback address), or put a full URL in the host field."
+            )
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # a bare IPv6 address
+        host = f"{scheme}://{host}" + (f":{port}" if port else "")
+    return normalize_base_url(host)
+
+
+def settings_from(conn: Connection) -> PreDevSettings:
+    """Read a `predev` connection; raises `ConfigError` with a one-line fix."""
+    key = (conn.password or "").strip()  # a pasted key often brings a newline along
+    if not key.strip():
+        raise ConfigError(
+            f"Connection {conn.conn_id!r} has no API key; put your pre.dev API key in its "
+            "password (API key) field."
+        )
+    try:
+        extra = json.loads(conn.extra or "{}")
+        timeout = float(extra.get("timeout") or RetryPolicy.timeout)
+        policy = RetryPolicy(timeout=timeout)
+    except (ValueError, TypeError, AttributeError):
+        raise ConfigError(
+            f"Connection {conn.conn_id!r} has an invalid timeout in its extra; "
+            'use a number of seconds, e.g. {"timeout": 10}.'
+        ) from None
+    secret = Secret(key)
+    try:
+        base_url = base_url_from(conn.host, conn.schema, conn.port)
+    except ConfigError as error:
+        raise ConfigError(redact(str(error), secret)) from None
+    return PreDevSettings(base_url=base_url, api_key=secret, policy=policy)
+
+
+class PreDevHook(BaseHook):
+    """Reads the prototype-credit balance for the key in a `predev` connection."""
+
+    conn_name_attr = "predev_conn_id"
+    default_conn_name = "predev_default"
+    conn_type = "predev"
+    hook_name = "pre.dev"
+
+    def __init__(self, predev_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.predev_conn_id = predev_conn_id
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The connection form on Airflow < 3.2 (3.2+ reads `get_provider_info` instead)."""
+        return {
+            "hidden_fields": UI_FIELD_BEHAVIOUR["hidden-fields"],
+            "relabeling": UI_FIELD_BEHAVIOUR["relabeling"],
+            "placeholders": UI_FIELD_BEHAVIOUR["placeholders"],
+        }
+
+    def _missing(self) -> ConfigError:
+        env = f"AIRFLOW_CONN_{self.predev_conn_id.upper()}"
+        return ConfigError(
+            f"Connection {self.predev_conn_id!r} is not defined; create it (type pre.dev) "
+            f"in the UI, a secrets backend, or the {env} environment variable."
+        )
+
+    def get_settings(self) -> PreDevSettings:
+        try:
+            conn = self.get_connection(self.predev_conn_id)
+        except AirflowNotFoundException:
+            raise self._missing() from None
+        return settings_from(conn)
+
+    async def aget_settings(self) -> PreDevSettings:
+        """Like `get_settings`, without blocking the event loop (for the triggerer)."""
+        try:
+            conn = await aget_connection(type(self), self.predev_conn_id)
+        except AirflowNotFoundException:
+            raise self._missing() from None
+        return settings_from(conn)
+
+    def get_credits_balance(self) -> Balance:
+        """One read, retried per the core's policy; raises the core's `PreDevError`s."""
+        settings = self.get_settings()
+        with CreditsClient(
+            settings.api_key,
+            base_url=settings.base_url,
+            policy=settings.policy,
+            integration=INTEGRATION,
+        ) as client:
+            return client.get_balance()
+
+    async def aget_credits_balance(
+        self, *, max_age: float = 0.0, settings: PreDevSettings | None = None
+    ) -> Balance:
+        """Async read. Concurrent calls for the same key in this event loop share one request,
+        and reuse an answer up to `max_age` seconds old. Pass `settings` from `aget_settings`
+        to poll without reading the connection again."""
+        settings = settings or await self.aget_settings()
+        return await shared_balance(
+            settings.api_key,
+            base_url=settings.base_url,
+            max_age=max_age,
+            policy=settings.policy,
+            integration=INTEGRATION,
+        )
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The UI's Test button and `airflow connections test`."""
+        try:
+            balance = self.get_credits_balance()
+        except PreDevError as error:
+            return False, error.describe()
+        return True, f"Connected to pre.dev: {balance:g} prototype credits remaining."

@@ -1,0 +1,105 @@
+"""`PreDevCreditsSensor`: wait until the pre.dev balance reaches a floor, then let the DAG on.
+
+Poke/reschedule mode checks from a worker every `poke_interval`; deferrable mode checks once,
+then hands the wait to `PreDevCreditsTrigger` in the triggerer, where all waits on one
+connection share one request per interval. A rejected key fails at once, without retries;
+a transient error is logged and the wait goes on until `timeout`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue
+
+from predev_integrations._core.verdict import Balance, Verdict, evaluate
+from predev_integrations.errors import ApiError
+
+from .._check import as_number, describe, fatal, log_enough, read_balance
+from .._compat import conf
+from ..hooks.predev import PreDevHook
+from ..triggers.credits import PreDevCreditsTrigger
+
+
+class PreDevCreditsSensor(BaseSensorOperator):
+    """Done when the balance is at or above `min_credits`; returns the balance as XCom.
+
+    :param min_credits: the floor (templated).
+    :param predev_conn_id: a connection of type `predev`.
+    :param warn_below: log a warning when the balance is at/above the floor but below this.
+    :param deferrable: wait in the triggerer (default: `[operators] default_deferrable`).
+    """
+
+    template_fields: Sequence[str] = ("predev_conn_id", "min_credits", "warn_below")
+    ui_color = "#e8f0fe"
+
+    def __init__(
+        self,
+        *,
+        min_credits: float | str,
+        predev_conn_id: str = PreDevHook.default_conn_name,
+        warn_below: float | str | None = None,
+        deferrable: bool | None = None,
+        mode: str = "reschedule",
+        poke_interval: timedelta | float = 300,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(mode=mode, poke_interval=poke_interval, **kwargs)
+        self.min_credits = min_credits
+        self.predev_conn_id = predev_conn_id
+        self.warn_below = warn_below
+        if deferrable is None:
+            deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
+        self.deferrable = deferrable
+
+    def _floors(self) -> tuple[float, float | None]:
+        floor = as_number(self.min_credits, "min_credits")
+        warn = None if self.warn_below is None else as_number(self.warn_below, "warn_below")
+        return floor, warn
+
+    def execute(self, context: Context) -> Any:  # noqa: RET503 - defer() never returns
+        if not self.deferrable:
+            return super().execute(context)
+        result = self.poke(context)  # often enough already: no trigger needed
+        if result.is_done:
+            return result.xcom_value
+        floor, warn = self._floors()
+        self.defer(
+            trigger=PreDevCreditsTrigger(
+                predev_conn_id=self.predev_conn_id,
+                min_credits=floor,
+                poke_interval=self.poke_interval,
+                warn_below=warn,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        floor, warn = self._floors()
+        try:
+            balance = read_balance(PreDevHook(self.predev_conn_id))
+        except ApiError as error:
+            self.log.warning(
+                "Could not read the pre.dev balance (%s); will retry.", describe(error)
+            )
+            return PokeReturnValue(is_done=False)
+        verdict = evaluate(balance, floor, warn)
+        if verdict is Verdict.LOW:
+            self.log.info(
+                "%g pre.dev credits remaining, below the floor of %g; waiting.", balance, floor
+            )
+            return PokeReturnValue(is_done=False)
+        log_enough(self.log, balance, floor, verdict, self.warn_below)
+        return PokeReturnValue(is_done=True, xcom_value=balance)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> Balance:
+        """Resumes from the trigger: the balance on success, a failure without retries else."""
+        if event.get("status") != "success":
+            raise fatal(str(event.get("message") or "the trigger reported an unknown error"))
+        balance: Balance = event["balance"]
+        floor, _ = self._floors()
+        log_enough(self.log, balance, floor, Verdict(event.get("verdict", "ok")), self.warn_below)
+        return balance

@@ -1,0 +1,96 @@
+"""`PreDevCreditsTrigger`: waits in the triggerer until the balance reaches a floor.
+
+Every trigger on the same connection in one triggerer process shares one poll (see
+`predev_integrations._http.shared_poll`): N deferred sensors cost about one request per interval,
+not N. A rejected key (400/401) or a broken connection ends the wait at once with a `failed`
+event, which the sensor turns into a failure without retries; anything else is logged and
+retried at the next interval until the sensor's timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from predev_integrations._core.verdict import Verdict, evaluate
+from predev_integrations.errors import ApiError, ConfigError
+
+from .._check import FATAL_ERRORS, describe
+from .._compat import emit_gauge
+from ..hooks.predev import PreDevHook
+
+
+class PreDevCreditsTrigger(BaseTrigger):
+    """Fires `{"status": "success", "balance": n}` once the balance is at or above the floor,
+    or `{"status": "failed", "message": ...}` when the key or connection is unusable."""
+
+    def __init__(
+        self,
+        predev_conn_id: str,
+        min_credits: float,
+        poke_interval: float,
+        warn_below: float | None = None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.predev_conn_id = predev_conn_id
+        self.min_credits = min_credits
+        self.poke_interval = float(poke_interval)
+        self.warn_below = warn_below
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Connection id, floor and interval: the key is read again from the connection."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "predev_conn_id": self.predev_conn_id,
+                "min_credits": self.min_credits,
+                "poke_interval": self.poke_interval,
+                "warn_below": self.warn_below,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = PreDevHook(self.predev_conn_id)
+        try:
+            settings = await hook.aget_settings()
+        except ConfigError as error:
+            yield self._failed(error)
+            return
+        # Reuse an answer up to one interval old: flights on this connection are then at least
+        # an interval apart, so at most 1 request per interval however many triggers wait.
+        max_age = self.poke_interval
+        while True:
+            try:
+                balance = await hook.aget_credits_balance(max_age=max_age, settings=settings)
+            except FATAL_ERRORS as error:
+                yield self._failed(error)
+                return
+            except ApiError as error:
+                self.log.warning(
+                    "Could not read the pre.dev balance (%s); retrying in %g s.",
+                    describe(error),
+                    self.poke_interval,
+                )
+            else:
+                emit_gauge(balance, self.predev_conn_id)
+                verdict = evaluate(balance, self.min_credits, self.warn_below)
+                if verdict is not Verdict.LOW:
+                    yield _event(status="success", balance=balance, verdict=verdict.value)
+                    return
+                self.log.info(
+                    "%g pre.dev credits remaining, below the floor of %g; checking again in %g s.",
+                    balance,
+                    self.min_credits,
+                    self.poke_interval,
+                )
+            await asyncio.sleep(self.poke_interval)
+
+    def _failed(self, error: Exception) -> TriggerEvent:
+        return _event(status="failed", message=describe(error))
+
+
+def _event(**payload: Any) -> TriggerEvent:
+    return TriggerEvent(payload)  # type: ignore[no-untyped-call]

@@ -1,0 +1,1 @@
+"""The command line and what only it uses: settings, config file, cache, reports."""

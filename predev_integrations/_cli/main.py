@@ -1,0 +1,341 @@
+"""`predev-credits-check`: the command every integration runs.
+
+Exit codes: 0 at/above the floor, 1 below it, 2 usage/configuration error, 3 API unreadable.
+Imports stay lazy: a cache hit loads neither httpx nor (without a config file) yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from ..__version__ import __version__
+from .._core import defaults
+from .._core.outcome import Outcome
+from .._core.ranges import CREDITS, RETRIES, SECONDS, TTL, Range, number_from_text
+from .._core.sanitize import safe_text
+from .._core.verdict import ERROR
+from ..errors import (
+    EXIT_INTERNAL,
+    EXIT_LOW,
+    EXIT_OK,
+    ApiError,
+    ConfigError,
+    PreDevError,
+)
+from .report import render
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, NoReturn
+
+    from .._core.secret import Secret
+
+PROG = "predev-credits-check"
+#: Longest error line printed; every part quoted from outside is shorter still.
+MAX_LINE = 1000
+FORMATS = ("text", "json", "github")
+
+#: Built-in defaults, below presets, the config file and flags (in that order of precedence).
+DEFAULTS: dict[str, Any] = {
+    "min_credits": defaults.MIN_CREDITS,
+    "warn_below": None,
+    "on_error": defaults.FAIL,
+    "on_low": defaults.FAIL,
+    "cache_ttl": defaults.CACHE_TTL,
+    "timeout": defaults.TIMEOUT,
+    "retries": defaults.RETRIES,
+    "deadline": defaults.DEADLINE,
+}
+
+#: A commit or push must never hang or break on an outage: short timeouts, cached, warn on error.
+_HOOK_DEFAULTS: dict[str, Any] = {
+    "cache_ttl": 300,
+    "on_error": defaults.WARN,
+    "timeout": 3.0,
+    "retries": 1,
+    "deadline": 5.0,
+}
+
+#: Integration presets change defaults only; a config file and flags still win.
+PRESETS: dict[str, dict[str, Any]] = {
+    "pre-commit": _HOOK_DEFAULTS,
+    "pre-push": _HOOK_DEFAULTS,
+}
+
+#: How to get past a hook that cannot find its key; appended to that one-line error.
+SKIP_HINTS = {
+    "pre-commit": "To skip this hook once: SKIP=predev-credits-check git commit ...",
+    "pre-push": "To skip this hook once: SKIP=predev-credits-check-push git push ...",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    #: Set by main() for `--format github`: a usage error then sets the step outputs and an
+    #: ::error annotation too, like every other outcome (the Action's outputs are never unset).
+    github = False
+
+    def error(self, message: str) -> NoReturn:
+        """One line instead of usage + message, with the documented exit code 2.
+
+        argparse quotes the command line, which may hold anything (even a key pasted as a
+        flag by mistake): the message is cleaned, and redacted of $PREDEV_API_KEY.
+        """
+        message = safe_text(message, os.environ.get(defaults.API_KEY_ENV), MAX_LINE)
+        code = ConfigError.exit_code
+        if self.github:
+            render(Outcome(ERROR, error=f"{message} (see --help)"), "github", self.prog)
+            self.exit(code)
+        self.exit(code, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _asks_for_github(argv: Sequence[str]) -> bool:
+    """`--format github` or `--format=github`, seen before parsing so usage errors honour it.
+
+    Exact, because the parser refuses abbreviations (`--form github` is a usage error).
+    """
+    return any(
+        arg == "--format=github" or (arg == "--format" and list(argv[i + 1 : i + 2]) == ["github"])
+        for i, arg in enumerate(argv)
+    )
+
+
+def _flag(bounds: Range, cast: type[float] | None = None) -> Callable[[str], float | int]:
+    """An argparse `type` that parses a number within `bounds` (see ranges)."""
+
+    def parse(text: str) -> float | int:
+        try:
+            value = number_from_text(text, bounds)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return cast(value) if cast is not None else value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        allow_abbrev=False,
+        description="Fail (or warn) when the pre.dev prototype-credit balance is below a floor.",
+        epilog="Exit codes: 0 ok/warn, 1 below the floor, 2 usage or configuration error, "
+        f"3 the API could not be read. The key is read from ${defaults.API_KEY_ENV} "
+        "(or --api-key-env / --api-key-file), never from a command-line value.",
+    )
+    p.add_argument(
+        "--min-credits",
+        type=_flag(CREDITS),
+        metavar="N",
+        help=f"floor: fail below this balance (default {defaults.MIN_CREDITS})",
+    )
+    p.add_argument(
+        "--warn-below",
+        type=_flag(CREDITS),
+        metavar="N",
+        help="warn (still exit 0) when the balance is below this",
+    )
+    p.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"API base URL (default ${defaults.BASE_URL_ENV} or {defaults.BASE_URL})",
+    )
+    key = p.add_mutually_exclusive_group()
+    key.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help=f"read the key from this environment variable (default {defaults.API_KEY_ENV})",
+    )
+    key.add_argument("--api-key-file", metavar="PATH", help="read the key from this file")
+    p.add_argument(
+        "--timeout",
+        type=_flag(SECONDS, float),
+        metavar="S",
+        help=f"seconds per request (default {defaults.TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--retries",
+        type=_flag(RETRIES),
+        metavar="N",
+        help=f"retries after the first attempt (default {defaults.RETRIES}; 0 disables)",
+    )
+    p.add_argument(
+        "--deadline",
+        type=_flag(SECONDS, float),
+        metavar="S",
+        help=f"seconds for the whole check, retries and waits included "
+        f"(default {defaults.DEADLINE:g})",
+    )
+    p.add_argument(
+        "--cache-ttl",
+        type=_flag(TTL),
+        metavar="S",
+        help=f"reuse a balance read less than S seconds ago (default {defaults.CACHE_TTL} = off)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=defaults.POLICIES,
+        help="API unreadable: fail (exit 3, default) or warn (exit 0)",
+    )
+    p.add_argument(
+        "--on-low",
+        choices=defaults.POLICIES,
+        help="below the floor: fail (exit 1, default) or warn (exit 0)",
+    )
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument(
+        "--config", metavar="PATH", help="config file (default ./.predev-credits.yml if present)"
+    )
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="defaults tuned for a git hook (pre-commit, pre-push): cached, short, warn",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return p
+
+
+def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Defaults < preset < config file < flags; then cross-field validation."""
+    from .config import find_config
+
+    chosen = dict(DEFAULTS)
+    if args.preset:
+        chosen.update(PRESETS[args.preset])
+    path = find_config(args.config)
+    if path is not None:
+        from .config import load_config
+
+        chosen.update(load_config(path))
+    for name in DEFAULTS:
+        value = getattr(args, name, None)
+        if value is not None:
+            chosen[name] = value
+    warn_below, floor = chosen["warn_below"], chosen["min_credits"]
+    if warn_below is not None and warn_below < floor:
+        raise ConfigError(
+            f"warn_below ({warn_below}) is below min_credits ({floor}), so it would never warn; "
+            "raise warn_below or lower min_credits."
+        )
+    if args.deadline is None and chosen["timeout"] > chosen["deadline"]:
+        # A longer --timeout than the default deadline means "wait that long": one attempt
+        # always gets its full timeout unless a deadline was asked for explicitly.
+        chosen["deadline"] = chosen["timeout"]
+    return chosen
+
+
+def _integration(args: argparse.Namespace) -> str:
+    if args.format == "github":
+        return "github-action"
+    return args.preset or "cli"
+
+
+def _fetch(base_url: str, key: Secret, settings: dict[str, Any], integration: str) -> float | int:
+    """Read the balance over HTTP; the client validates the base URL before any request."""
+    from .._core.retry import RetryPolicy
+    from .._http.client import CreditsClient
+
+    policy = RetryPolicy(
+        retries=settings["retries"], timeout=settings["timeout"], deadline=settings["deadline"]
+    )
+    with CreditsClient(key, base_url=base_url, policy=policy, integration=integration) as client:
+        return client.get_balance()
+
+
+def check(args: argparse.Namespace, keys: list[Secret] | None = None) -> tuple[Outcome, int]:
+    """Run one check and return what to report and the exit code.
+
+    The key, once loaded, is appended to `keys` so the caller can redact the final output.
+    Errors from our inputs raise (ConfigError); an unreadable API is an outcome, because
+    `--on-error warn` may tolerate it.
+    """
+    from .._core.verdict import Verdict, evaluate
+    from . import cache
+    from .settings import base_url_setting, load_api_key
+
+    settings = resolve_options(args)
+    base_url = base_url_setting(args.base_url)
+    try:
+        key = load_api_key(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
+    except ConfigError as exc:
+        if args.preset in SKIP_HINTS:
+            raise ConfigError(f"{exc} {SKIP_HINTS[args.preset]}") from None
+        raise
+    if keys is not None:
+        keys.append(key)
+    floor, warn_below = settings["min_credits"], settings["warn_below"]
+    common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
+
+    ttl = settings["cache_ttl"]
+    directory = cache.cache_dir() if ttl > 0 else None
+    path = cache.entry_path(directory, base_url, key) if directory is not None else None
+    balance = cache.read(path, ttl, time.time()) if path is not None else None
+    cached = balance is not None
+    if balance is None:
+        try:
+            balance = _fetch(base_url, key, settings, _integration(args))
+        except ApiError as exc:
+            soft = settings["on_error"] == defaults.WARN
+            error = safe_text(exc.describe(), key.reveal(), MAX_LINE)
+            outcome = Outcome(ERROR, error=error, soft=soft, **common)
+            return outcome, EXIT_OK if soft else exc.exit_code
+        if path is not None:
+            cache.write(path, balance, time.time())
+
+    verdict = evaluate(balance, floor, warn_below)
+    soft = verdict is Verdict.LOW and settings["on_low"] == defaults.WARN
+    outcome = Outcome(verdict, balance=balance, cached=cached, soft=soft, **common)
+    return outcome, EXIT_LOW if verdict is Verdict.LOW and not soft else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: never raises, never prints a traceback.
+
+    A bug of ours is one line naming the log file that holds the traceback (see crashlog).
+    A report that cannot be written (stdout closed or full) is dropped: the exit code is still
+    the verdict's, and nothing is printed about it.
+    """
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    if isinstance(parser, _Parser):
+        parser.github = _asks_for_github(argv)
+    args = parser.parse_args(argv)
+    keys: list[Secret] = []
+    try:
+        outcome, code = check(args, keys)
+    except PreDevError as exc:
+        outcome = Outcome(ERROR, error=safe_text(exc.describe(), None, MAX_LINE))
+        code = exc.exit_code
+        _fill_floor(outcome, args)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback in a log
+        from .crashlog import log_internal_error
+
+        line = log_internal_error(exc, [key.reveal() for key in keys])
+        outcome, code = Outcome(ERROR, error=safe_text(line, None, MAX_LINE)), EXIT_INTERNAL
+    try:
+        render(outcome, args.format, PROG, key=keys[0].reveal() if keys else None)
+        sys.stdout.flush()
+    except OSError:
+        _drop_output()
+    return code
+
+
+def _drop_output() -> None:
+    """stdout/stderr cannot be written: point them at /dev/null, so that the interpreter's
+    own flush at exit does not print "Exception ignored ... BrokenPipeError" and exit 120."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            continue
+    os.close(devnull)
+
+
+def _fill_floor(outcome: Outcome, args: argparse.Namespace) -> None:
+    """Reports of configuration errors still show the floor that was asked for."""
+    if args.min_credits is not None:
+        outcome.min_credits = args.min_credits
+    outcome.warn_below = args.warn_below

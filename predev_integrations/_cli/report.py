@@ -1,0 +1,123 @@
+"""Render one check's outcome as text, JSON or GitHub-native output.
+
+The Action does no logic in bash: `--format github` writes the step outputs, the job
+summary and the annotations here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .._core.outcome import Outcome, summary_line
+from .._core.sanitize import clean, redact
+from .._core.verdict import ERROR, Verdict
+from .._github.commands import annotation
+from .._github.summary import github_outputs, github_summary
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from _typeshed import SupportsWrite
+
+    #: Where a report is written: a text stream, or the redacting wrapper around one.
+    Stream = SupportsWrite[str]
+
+
+def error_line(prog: str, outcome: Outcome) -> str:
+    if outcome.soft:
+        return (
+            f"{prog}: warning: could not read the credit balance: {outcome.error} "
+            "Continuing because --on-error is warn."
+        )
+    return f"{prog}: error: {outcome.error}"
+
+
+def render_text(outcome: Outcome, prog: str, out: Stream, err: Stream) -> None:
+    if outcome.status == ERROR:
+        print(error_line(prog, outcome), file=err)
+    else:
+        print(summary_line(outcome), file=out)
+
+
+def render_json(outcome: Outcome, prog: str, out: Stream, err: Stream) -> None:
+    import json  # only this format needs it
+
+    print(json.dumps(outcome.as_dict()), file=out)
+    if outcome.status == ERROR:
+        print(error_line(prog, outcome), file=err)
+
+
+def _append(path: str, text: str, err: Stream, what: str, key: str | None = None) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(redact(text, key))
+    except OSError as exc:
+        print(f"warning: could not write {what} ({exc.strerror or exc}).", file=err)
+
+
+def render_github(
+    outcome: Outcome,
+    prog: str,
+    out: Stream,
+    err: Stream,
+    env: Mapping[str, str] | None = None,
+    *,
+    key: str | None = None,
+) -> None:
+    env = os.environ if env is None else env
+    if env.get("GITHUB_OUTPUT"):
+        text = "".join(f"{k}={clean(v)}\n" for k, v in github_outputs(outcome).items())
+        _append(env["GITHUB_OUTPUT"], text, err, "GITHUB_OUTPUT", key)
+    if env.get("GITHUB_STEP_SUMMARY"):
+        summary = github_summary(outcome)
+        _append(env["GITHUB_STEP_SUMMARY"], summary, err, "GITHUB_STEP_SUMMARY", key)
+    if outcome.status == ERROR:
+        level = "warning" if outcome.soft else "error"
+        print(annotation(level, "pre.dev credits check failed", outcome.error or ""), file=out)
+    elif outcome.status == Verdict.LOW:
+        level = "warning" if outcome.soft else "error"
+        print(annotation(level, "pre.dev credits low", summary_line(outcome)), file=out)
+    elif outcome.status == Verdict.WARN:
+        print(annotation("warning", "pre.dev credits running low", summary_line(outcome)), file=out)
+    else:
+        print(summary_line(outcome), file=out)
+
+
+class _Redacting:
+    """A text stream that redacts the key from everything written: the last line of defence,
+    after every escape (an escape could spell a fragment of the key)."""
+
+    def __init__(self, stream: Stream, key: str | None) -> None:
+        self._stream = stream
+        self._key = key
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text, self._key))
+        return len(text)
+
+    def flush(self) -> None:
+        flush = getattr(self._stream, "flush", None)
+        if flush is not None:
+            flush()
+
+
+def render(
+    outcome: Outcome,
+    fmt: str,
+    prog: str,
+    out: Stream | None = None,
+    err: Stream | None = None,
+    *,
+    key: str | None = None,
+) -> None:
+    """Write the report; `key` is redacted from every byte written (streams and files)."""
+    to = _Redacting(sys.stdout if out is None else out, key)
+    te = _Redacting(sys.stderr if err is None else err, key)
+    if fmt == "json":
+        render_json(outcome, prog, to, te)
+    elif fmt == "github":
+        render_github(outcome, prog, to, te, key=key)
+    else:
+        render_text(outcome, prog, to, te)

@@ -1,0 +1,30 @@
+"""The one home of every default and choice the integrations share.
+
+The CLI, the retry policy, the config file and the Airflow provider all read them from here,
+so a default changes in one place. This module imports nothing: the CLI loads it on every run.
+"""
+
+from __future__ import annotations
+
+#: Fail below this balance.
+MIN_CREDITS = 1
+#: Seconds per request.
+TIMEOUT = 10.0
+#: Retries after the first attempt.
+RETRIES = 2
+#: Seconds for the whole check, retries and waits included.
+DEADLINE = 30.0
+#: Seconds a cached balance is reused; 0 turns the cache off.
+CACHE_TTL = 0
+#: What to do when the API is unreadable (`on_error`) or the balance is low (`on_low`).
+FAIL, WARN = "fail", "warn"
+POLICIES = (FAIL, WARN)
+
+#: The variable that holds the API key unless --api-key-env names another.
+API_KEY_ENV = "PREDEV_API_KEY"
+#: The variable that overrides the API's base URL.
+BASE_URL_ENV = "PREDEV_BASE_URL"
+#: The API's base URL.
+BASE_URL = "https://api.pre.dev"
+#: Where solo users see and buy prototype credits (the vendor's "Dashboard Access").
+TOP_UP_URL = "https://pre.dev/project/playground"

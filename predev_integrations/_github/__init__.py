@@ -1,0 +1,1 @@
+"""What GitHub Actions defines: workflow-command escaping, step summary, inputs."""

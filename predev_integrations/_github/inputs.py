@@ -1,0 +1,52 @@
+"""The Action's inputs: GitHub passes each as `INPUT_<NAME>`; we turn them into CLI flags.
+
+An empty input means "not set": it adds no flag, so `.predev-credits.yml` and the CLI's
+defaults apply, and a value written on purpose (even `min-credits: "1"`) always wins.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+#: Inputs passed through as they are written, with the flag each one sets.
+FLAGS = {
+    "min-credits": "--min-credits",
+    "warn-below": "--warn-below",
+    "base-url": "--base-url",
+    "on-error": "--on-error",
+    "timeout": "--timeout",
+    "retries": "--retries",
+    "config": "--config",
+}
+
+#: `fail-on-low` is a boolean input; it picks the CLI's --on-low.
+ON_LOW = {"true": "fail", "false": "warn"}
+
+FAIL_ON_LOW_TYPO = 'fail-on-low is neither "true" nor "false"; a low balance fails the step.'
+
+
+def env_name(name: str) -> str:
+    """`min-credits` -> `INPUT_MIN_CREDITS`, the variable the step sets."""
+    return "INPUT_" + name.upper().replace("-", "_")
+
+
+def translate(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(CLI arguments, warnings) for the inputs in `environ`; empty or missing means not set.
+
+    Values go in `--flag=value` form, so one that starts with `-` is read as a value, and a
+    bad value is the CLI's usage error (exit 2, status=error) like any other.
+    """
+    argv = ["--format", "github"]
+    warnings: list[str] = []
+    for name, flag in FLAGS.items():
+        value = environ.get(env_name(name), "").strip()
+        if value:
+            argv.append(f"{flag}={value}")
+    fail_on_low = environ.get(env_name("fail-on-low"), "").strip().lower()
+    if fail_on_low:
+        if fail_on_low not in ON_LOW:
+            warnings.append(FAIL_ON_LOW_TYPO)
+        argv.append(f"--on-low={ON_LOW.get(fail_on_low, 'fail')}")
+    return argv, warnings

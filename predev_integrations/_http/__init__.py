@@ -1,0 +1,1 @@
+"""The HTTP shell: the sync and async clients and their private internals."""
