@@ -416,7 +416,7 @@ def _median_sorted(values: list[float]) -> float:
 def parse_duration(text: str) -> float:
     """Seconds in a duration such as `45s`, `90m`, `36h`, `3d`, `2w` or `1.5d`.
 
-    ASCII digits (an optional decimal point) then one unit, lower case; above 0 and at most
+    ASCII digits (an optional decimal point) then one unit, lower case; from 1 second to
     365 days. ValueError says what is wrong without echoing the text: the caller quotes it
     (sanitized) if it shows it.
     """
@@ -436,8 +436,8 @@ def parse_duration(text: str) -> float:
     ):
         raise ValueError("a duration is a number then a unit, like 90m, 36h or 3d")
     seconds = float(number) * _UNITS[unit]
-    if not 0 < seconds <= MAX_DURATION:
-        raise ValueError("a duration must be above 0 and at most 365d")
+    if not 1 <= seconds <= MAX_DURATION:
+        raise ValueError("a duration must be at least 1s and at most 365d")
     return seconds
 
 
@@ -448,7 +448,7 @@ def describe(result: Forecast, now: float) -> str:
     if result.status == KNOWN and result.burn_per_hour is not None:
         rate = f"burning {_rate_text(result.burn_per_hour)}"
         if not result.seconds_to_floor or result.floor_at is None:
-            return f"{rate}, at the floor"
+            return f"{rate}, at or below the floor"
         when = _date_text(result.floor_at, now)
         return f"{rate}, floor in {duration_text(result.seconds_to_floor)} ({when})"
     if result.status == NOT_SPENDING:
@@ -496,16 +496,16 @@ def _plural(count: int, noun: str) -> str:
 
 
 def iso_utc(at: float) -> str:
-    """Unix time as ISO 8601 UTC to the second, e.g. `2025-12-03T14:00:00Z` (no `datetime`)."""
-    days, second = divmod(int(at), 86_400)
+    """Unix time as ISO 8601 UTC to the nearest second, e.g. `2025-12-03T14:00:00Z`."""
+    days, second = divmod(round(at), 86_400)
     year, month, day = _civil(days)
     hour, rest = divmod(second, 3_600)
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
 
 
 def _date_text(at: float, now: float) -> str:
-    """`Thu 3 Dec 14:00 UTC`, with the year when it is not the year of `now`."""
-    days, second = divmod(int(at), 86_400)
+    """`Thu 3 Dec 14:00 UTC` (to the nearest minute), with the year when it is not `now`'s."""
+    days, second = divmod(round(at / 60) * 60, 86_400)
     year, month, day = _civil(days)
     shown_year = "" if year == _civil(int(now) // 86_400)[0] else f" {year}"
     hour, rest = divmod(second, 3_600)
