@@ -15,6 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers only
     from typing import Any
 
+    from ._core.forecast import Forecast, Reading, forecast, parse_duration
     from ._core.retry import RetryPolicy
     from ._core.secret import Secret
     from ._core.verdict import Verdict, evaluate
@@ -23,11 +24,15 @@ if TYPE_CHECKING:  # pragma: no cover - names for type checkers only
 __all__ = [
     "AsyncCreditsClient",
     "CreditsClient",
+    "Forecast",
+    "Reading",
     "RetryPolicy",
     "Secret",
     "Verdict",
     "__version__",
     "evaluate",
+    "forecast",
+    "parse_duration",
 ]
 
 #: Public name -> the private module that defines it (the layers are described in
@@ -35,6 +40,10 @@ __all__ = [
 _LAZY = {
     "CreditsClient": "._http.client",
     "AsyncCreditsClient": "._http.client",
+    "Forecast": "._core.forecast",
+    "Reading": "._core.forecast",
+    "forecast": "._core.forecast",
+    "parse_duration": "._core.forecast",
     "RetryPolicy": "._core.retry",
     "Secret": "._core.secret",
     "evaluate": "._core.verdict",

@@ -28,3 +28,17 @@ BASE_URL_ENV = "PREDEV_BASE_URL"
 BASE_URL = "https://api.pre.dev"
 #: Where solo users see and buy prototype credits (the vendor's "Dashboard Access").
 TOP_UP_URL = "https://pre.dev/project/playground"
+
+# The runway forecast (`_core/forecast.py`). A forecast needs at least MIN_READINGS readings
+# over at least MIN_SPAN seconds, all of the current series (since the last top-up) and within
+# WINDOW seconds of now: three readings over an hour is the least that tells a rate from a
+# single burst, and a week covers a working week's rhythm without remembering last month.
+#: Seconds of history a forecast fits (7 days).
+FORECAST_WINDOW = 7 * 86_400.0
+#: Readings a forecast needs.
+FORECAST_MIN_READINGS = 3
+#: Seconds those readings must span (1 hour).
+FORECAST_MIN_SPAN = 3_600.0
+#: A rise of more than this many credits between two readings is a top-up and restarts the
+#: series; a smaller one (a refunded request, rounding) is not.
+FORECAST_TOP_UP_TOLERANCE = 1.0

@@ -45,6 +45,7 @@ def test_package_exposes_the_public_names_lazily() -> None:
     assert predev_integrations.Verdict is Verdict
     assert predev_integrations.CreditsClient.__name__ == "CreditsClient"
     assert predev_integrations.__version__ == __version__
+    assert predev_integrations.forecast.__module__ == "predev_integrations._core.forecast"
     with pytest.raises(AttributeError):
         _ = predev_integrations.nothing_here
 

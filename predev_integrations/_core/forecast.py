@@ -1,0 +1,526 @@
+"""When do the credits run out? A runway forecast from balance readings, or why it cannot tell.
+
+`forecast(readings, floor, now=...)` fits a burn rate to the readings `(Unix time, balance)` and
+says how long until the balance reaches the floor. The rules, each chosen so that a pager never
+goes off on too little or too noisy data:
+
+- Nothing about the input is trusted. Non-numbers, non-finite values, balances beyond 1e15,
+  readings from the future (more than CLOCK_SKEW seconds after `now`) and timestamps that carry
+  two different balances are ignored (counted in `ignored`); a reading repeated exactly counts
+  once; times are kept to the millisecond (closer readings are at one time). Input order never
+  matters: readings are sorted by time (a clock that stepped back appends an earlier time
+  later; the time is what we believe, not the order).
+- Only the current series counts: the readings within `window` seconds of `now` after the last
+  top-up (a rise of more than `top_up_tolerance` credits from one reading to the next).
+- The rate is a Theil-Sen fit: the median of the slopes between every pair of readings, robust
+  to spending that comes in bursts and to the odd refund. Only the newest MAX_FIT readings are
+  fitted, so the pairwise slopes stay cheap (about 125 000 pairs).
+- A rate needs `min_readings` readings over `min_span` seconds, and must pass a fit gate: at
+  least MIN_DOWN_SHARE of the pairs whose balance differs must go down, and the median distance
+  of a reading from the fitted line must be at most MAX_SCATTER of the fitted drop over the
+  span. Otherwise the runway is UNKNOWN, with the reason.
+- A flat or rising fit, a series that ends no lower than it began, or a runway beyond
+  MAX_RUNWAY is NOT_SPENDING.
+- The runway starts from the newest reading, not from the fitted line: the API reports the
+  balance exactly (it is not a noisy measurement), so the newest reading is where we are; the
+  fit supplies only the rate. The balance now is that reading less the rate times the time
+  since it; at or below the floor, the runway is 0.
+
+Pure: no clock, no I/O, no imports but `defaults` (itself import-free); callers pass `now`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .defaults import FORECAST_MIN_READINGS as MIN_READINGS
+from .defaults import FORECAST_MIN_SPAN as MIN_SPAN
+from .defaults import FORECAST_TOP_UP_TOLERANCE as TOP_UP_TOLERANCE
+from .defaults import FORECAST_WINDOW as WINDOW
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = [
+    "CLOCK_SKEW",
+    "KNOWN",
+    "MAX_DURATION",
+    "MAX_FIT",
+    "MAX_RUNWAY",
+    "MIN_READINGS",
+    "MIN_SPAN",
+    "NOT_SPENDING",
+    "TOP_UP_TOLERANCE",
+    "UNKNOWN",
+    "WINDOW",
+    "Forecast",
+    "Reading",
+    "describe",
+    "duration_text",
+    "forecast",
+    "iso_utc",
+    "parse_duration",
+]
+
+#: The statuses of a forecast.
+KNOWN, UNKNOWN, NOT_SPENDING = "known", "unknown", "not_spending"
+#: Seconds a reading may lie ahead of `now` (two machines' clocks disagree a little); later
+#: readings are from a clock we cannot trust.
+CLOCK_SKEW = 60.0
+#: The newest readings fitted: n * (n - 1) / 2 pairwise slopes, about 125 000 at 500.
+MAX_FIT = 500
+#: Of the pairs of readings whose balance differs, the share that must go down.
+MIN_DOWN_SHARE = 0.8
+#: The median distance of a reading from the fitted line, as a share of the fitted drop over
+#: the span, above which the line is not trusted.
+MAX_SCATTER = 0.25
+#: A runway longer than this (10 years) is not a forecast worth making: NOT_SPENDING.
+MAX_RUNWAY = 3_650 * 86_400.0
+#: A balance beyond this is a broken source, not a balance (as `ranges.BALANCE`).
+MAX_BALANCE = 1e15
+#: The latest `now` accepted (1 Jan 9000): a floor date 10 years later still has 4 digits.
+MAX_NOW = 221_845_392_000.0
+#: `parse_duration`'s bounds: the longest duration, and the longest text.
+MAX_DURATION = 365 * 86_400.0
+MAX_DURATION_TEXT = 20
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3_600.0, "d": 86_400.0, "w": 604_800.0}
+_DIGITS = frozenset("0123456789")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class Reading(tuple[float, float]):
+    """One balance `balance` read at Unix time `at` (seconds, UTC). A plain tuple works too.
+
+    A tuple subclass, not a NamedTuple: `typing` costs the CLI's start-up a few milliseconds.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, at: float, balance: float) -> Reading:
+        return tuple.__new__(cls, (at, balance))
+
+    @property
+    def at(self) -> float:
+        return self[0]
+
+    @property
+    def balance(self) -> float:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return f"Reading(at={self[0]!r}, balance={self[1]!r})"
+
+
+class Forecast:
+    """The result: a runway (`KNOWN`), `NOT_SPENDING`, or `UNKNOWN` and why (`reason`).
+
+    `burn_per_hour` is the fitted rate in credits per hour when a rate was fitted and trusted
+    (KNOWN, or NOT_SPENDING because the floor is beyond MAX_RUNWAY), 0.0 when flat or rising,
+    None when unknown. `seconds_to_floor` and `floor_at` (Unix time) are set only when KNOWN.
+    `readings` and `span_seconds` describe the current series as fitted; `ignored` counts the
+    readings refused as untrustworthy. Immutable.
+    """
+
+    __slots__ = (
+        "burn_per_hour",
+        "floor_at",
+        "ignored",
+        "readings",
+        "reason",
+        "seconds_to_floor",
+        "span_seconds",
+        "status",
+    )
+    status: str
+    burn_per_hour: float | None
+    seconds_to_floor: float | None
+    floor_at: float | None
+    readings: int
+    span_seconds: float
+    reason: str | None
+    ignored: int
+
+    def __init__(
+        self,
+        status: str,
+        *,
+        burn_per_hour: float | None = None,
+        seconds_to_floor: float | None = None,
+        floor_at: float | None = None,
+        readings: int = 0,
+        span_seconds: float = 0.0,
+        reason: str | None = None,
+        ignored: int = 0,
+    ) -> None:
+        values = {
+            "status": status,
+            "burn_per_hour": burn_per_hour,
+            "seconds_to_floor": seconds_to_floor,
+            "floor_at": floor_at,
+            "readings": readings,
+            "span_seconds": span_seconds,
+            "reason": reason,
+            "ignored": ignored,
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Forecast is immutable: cannot set {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Forecast is immutable: cannot delete {name}")
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in sorted(self.__slots__))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Forecast):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Forecast({shown})"
+
+    def to_json(self) -> dict[str, object]:
+        """The `runway` object of `--format json`; `floor_at` as ISO 8601 UTC, or None."""
+        return {
+            "status": self.status,
+            "burn_per_hour": self.burn_per_hour,
+            "seconds_to_floor": self.seconds_to_floor,
+            "floor_at": None if self.floor_at is None else iso_utc(self.floor_at),
+            "readings": self.readings,
+            "span_seconds": self.span_seconds,
+            "reason": self.reason,
+            "ignored": self.ignored,
+        }
+
+
+def forecast(
+    readings: Iterable[Reading | tuple[float, float]],
+    floor: float,
+    *,
+    now: float,
+    window: float = WINDOW,
+    min_readings: int = MIN_READINGS,
+    min_span: float = MIN_SPAN,
+    top_up_tolerance: float = TOP_UP_TOLERANCE,
+) -> Forecast:
+    """The runway of `readings` down to `floor`, as seen at Unix time `now` (see the module).
+
+    The settings are ours, not outside input: nonsense there raises ValueError (TypeError for
+    a `min_readings` that is not an int). Cost: O(n log n)
+    over the n readings given, plus O(MAX_FIT**2) for the fit.
+    """
+    _check_settings(
+        floor=floor,
+        now=now,
+        window=window,
+        min_readings=min_readings,
+        min_span=min_span,
+        top_up_tolerance=top_up_tolerance,
+    )
+    series, ignored, topped_up = _current_series(readings, now, window, top_up_tolerance)
+    series = series[-MAX_FIT:]
+    count = len(series)
+    span = series[-1][0] - series[0][0] if series else 0.0
+
+    def unknown(reason: str) -> Forecast:
+        return Forecast(UNKNOWN, readings=count, span_seconds=span, reason=reason, ignored=ignored)
+
+    def not_spending(reason: str, burn_per_hour: float = 0.0) -> Forecast:
+        return Forecast(
+            NOT_SPENDING,
+            burn_per_hour=burn_per_hour,
+            readings=count,
+            span_seconds=span,
+            reason=reason,
+            ignored=ignored,
+        )
+
+    since = " since the top-up" if topped_up else ""
+    refused = f"; {ignored} ignored" if ignored else ""
+    if count == 0:
+        return unknown(f"no readings in the last {_dur(window)}{refused.replace(';', ',')}")
+    if count < min_readings:
+        return unknown(f"only {_plural(count, 'reading')}{since} (need {min_readings}{refused})")
+    if span < min_span:
+        return unknown(f"readings{since} span only {duration_text(span)} (need {_dur(min_span)})")
+    slope, down, up, scatter = _fit(series, now)
+    if slope >= 0 or series[-1][1] >= series[0][1]:
+        return not_spending(f"balance flat or rising over {duration_text(span)}")
+    if down < MIN_DOWN_SHARE * (down + up):
+        share = round(100 * down / (down + up))
+        return unknown(
+            f"no steady decline: {share}% of changes go down (need {MIN_DOWN_SHARE:.0%})"
+        )
+    if scatter > MAX_SCATTER:
+        return unknown("readings too scattered around the trend to trust a rate")
+    burn = -slope
+    last_at, last_balance = series[-1]
+    balance_now = last_balance - burn * max(0.0, now - last_at)
+    seconds = max(0.0, (balance_now - floor) / burn)
+    if seconds > MAX_RUNWAY:
+        return not_spending(
+            f"burning {_rate_text(burn * 3_600.0)}: the floor is more than 10 years away",
+            burn * 3_600.0,
+        )
+    return Forecast(
+        KNOWN,
+        burn_per_hour=burn * 3_600.0,
+        seconds_to_floor=seconds,
+        floor_at=now + seconds,
+        readings=count,
+        span_seconds=span,
+        ignored=ignored,
+    )
+
+
+def _check_settings(
+    *,
+    floor: float,
+    now: float,
+    window: float,
+    min_readings: int,
+    min_span: float,
+    top_up_tolerance: float,
+) -> None:
+    if not _is_number(floor) or abs(floor) > MAX_BALANCE:
+        raise ValueError(f"floor must be a finite number within 1e15, got {floor!r}")
+    if not _is_number(now) or not 0 <= now <= MAX_NOW:
+        raise ValueError(f"now must be a Unix time between 1970 and 9000, got {now!r}")
+    if not _is_number(window) or not 0 < window <= MAX_RUNWAY:
+        raise ValueError(f"window must be above 0 and at most 10 years, got {window!r}")
+    if isinstance(min_readings, bool) or not isinstance(min_readings, int):
+        raise TypeError(f"min_readings must be a whole number, got {min_readings!r}")
+    if not 2 <= min_readings <= MAX_FIT:
+        raise ValueError(f"min_readings must be between 2 and {MAX_FIT}, got {min_readings}")
+    if not _is_number(min_span) or not 0 <= min_span < window:
+        raise ValueError(f"min_span must be at least 0 and below the window, got {min_span!r}")
+    if not _is_number(top_up_tolerance) or top_up_tolerance < 0:
+        raise ValueError(f"top_up_tolerance must be 0 or more, got {top_up_tolerance!r}")
+
+
+def _is_number(value: object) -> bool:
+    return _finite(value) is not None
+
+
+def _current_series(
+    readings: Iterable[object], now: float, window: float, tolerance: float
+) -> tuple[list[tuple[float, float]], int, bool]:
+    """The trusted readings since the last top-up within the window, oldest first; how many
+    readings were refused; whether a top-up cut the series."""
+    by_time: dict[float, list[float]] = {}
+    ignored = 0
+    start, latest = now - window, now + CLOCK_SKEW
+    for item in readings:
+        reading = _trusted(item, latest)
+        if reading is None:
+            ignored += 1
+        elif reading[0] >= start:
+            by_time.setdefault(reading[0], []).append(reading[1])
+    series: list[tuple[float, float]] = []
+    topped_up = False
+    for at in sorted(by_time):
+        balances = by_time[at]
+        balance = balances[0]
+        if any(other != balance for other in balances):
+            ignored += len(balances)  # two balances at one time: neither is believed
+            continue
+        if series and balance - series[-1][1] > tolerance:
+            series.clear()
+            topped_up = True
+        series.append((at, balance))
+    return series, ignored, topped_up
+
+
+def _trusted(item: object, latest: float) -> tuple[float, float] | None:
+    """`item` as `(at, balance)` floats, or None when it is not a reading we can believe."""
+    if not isinstance(item, (tuple, list)) or len(item) != 2:
+        return None
+    at, balance = _finite(item[0]), _finite(item[1])
+    if at is None or balance is None or not 0 <= at <= latest or abs(balance) > MAX_BALANCE:
+        return None
+    # Times closer than a millisecond are one time (and no slope between two readings can
+    # overflow); + 0.0 makes -0.0 and 0.0 one balance.
+    return round(at, 3), balance + 0.0
+
+
+def _finite(value: object) -> float | None:
+    """`value` as a finite float, or None when it is not a number (bool is not) or not finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _fit(series: list[tuple[float, float]], now: float) -> tuple[float, int, int, float]:
+    """Theil-Sen over `series` (>= 2 readings, distinct times, oldest first): the slope in
+    credits per second, the pairs going down and up, and the scatter (median distance from the
+    line over the fitted drop across the span; infinite when the line is flat)."""
+    stamps = [at for at, _ in series]
+    balances = [balance for _, balance in series]
+    slopes: list[float] = []
+    for i in range(len(series) - 1):
+        t, b = stamps[i], balances[i]
+        slopes.extend(
+            [(b2 - b) / (t2 - t) for t2, b2 in zip(stamps[i + 1 :], balances[i + 1 :], strict=True)]
+        )
+    slopes.sort()
+    slope = _median_sorted(slopes)
+    down = _count_until(slopes, 0.0, strict=True)  # slopes < 0
+    up = len(slopes) - _count_until(slopes, 0.0, strict=False)  # slopes > 0
+    times = [at - now for at in stamps]  # near 0, so that slope * time stays precise
+    intercept = _median([b - slope * t for t, b in zip(times, balances, strict=True)])
+    spread = _median([abs(b - intercept - slope * t) for t, b in zip(times, balances, strict=True)])
+    drop = -slope * (stamps[-1] - stamps[0])
+    scatter = spread / drop if drop > 0 else math.inf
+    return slope, down, up, scatter
+
+
+def _count_until(ascending: list[float], bound: float, *, strict: bool) -> int:
+    """How many of the sorted values are below `bound` (at or below when not `strict`); a
+    binary search, since the list holds every pair."""
+    low, high = 0, len(ascending)
+    while low < high:
+        middle = (low + high) // 2
+        value = ascending[middle]
+        if value < bound or (not strict and value == bound):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _median(values: list[float]) -> float:
+    return _median_sorted(sorted(values))
+
+
+def _median_sorted(values: list[float]) -> float:
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as `45s`, `90m`, `36h`, `3d`, `2w` or `1.5d`.
+
+    ASCII digits (an optional decimal point) then one unit, lower case; from 1 second to
+    365 days. ValueError says what is wrong without echoing the text: the caller quotes it
+    (sanitized) if it shows it.
+    """
+    if not isinstance(text, str):  # a YAML number: one error type for every bad config value
+        raise ValueError("a duration must be text, like 90m, 36h or 3d")  # noqa: TRY004
+    stripped = text.strip()
+    if len(stripped) > MAX_DURATION_TEXT:
+        raise ValueError("too long to be a duration (like 90m, 36h or 3d)")
+    number, unit = stripped[:-1], stripped[-1:]
+    if unit not in _UNITS:
+        raise ValueError("a duration needs a unit: s, m, h, d or w (like 90m, 36h or 3d)")
+    whole, _, fraction = number.partition(".")
+    if (
+        not whole + fraction
+        or not set(whole + fraction) <= _DIGITS
+        or (number.endswith(".") and not fraction)
+    ):
+        raise ValueError("a duration is a number then a unit, like 90m, 36h or 3d")
+    seconds = float(number) * _UNITS[unit]
+    if not 1 <= seconds <= MAX_DURATION:
+        raise ValueError("a duration must be at least 1s and at most 365d")
+    return seconds
+
+
+def describe(result: Forecast, now: float) -> str:
+    """The forecast as a phrase for a status line, e.g. `burning ~120/day, floor in ~3.3 days
+    (Thu 3 Dec 14:00 UTC)`, `not spending (balance flat or rising over 2 days)` or `runway
+    unknown: only 2 readings (need 3)`. The year is shown when it is not `now`'s."""
+    if result.status == KNOWN and result.burn_per_hour is not None:
+        rate = f"burning {_rate_text(result.burn_per_hour)}"
+        if not result.seconds_to_floor or result.floor_at is None:
+            return f"{rate}, at or below the floor"
+        when = _date_text(result.floor_at, now)
+        return f"{rate}, floor in {duration_text(result.seconds_to_floor)} ({when})"
+    if result.status == NOT_SPENDING:
+        return f"not spending ({result.reason})" if result.reason else "not spending"
+    return f"runway unknown: {result.reason}" if result.reason else "runway unknown"
+
+
+def duration_text(seconds: float) -> str:
+    """`~40 s`, `~45 min`, `~5.5 hours`, `~3.3 days`, `~12 days`: two significant figures."""
+    if seconds < 60:
+        return f"~{_approx(seconds)} s"
+    if seconds < 3_600:
+        return f"~{_approx(seconds / 60)} min"
+    if seconds < 2 * 86_400:
+        return f"~{_approx(seconds / 3_600)} hours"
+    return f"~{_approx(seconds / 86_400)} days"
+
+
+def _dur(seconds: float) -> str:
+    """A setting's duration, exact: `1 h`, `90 min`, `3 days`."""
+    for size, unit in ((86_400, "days"), (3_600, "h"), (60, "min")):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {'day' if unit == 'days' and count == 1 else unit}"
+    return f"{seconds:g} s"
+
+
+def _rate_text(per_hour: float) -> str:
+    """Per day, unless a day's figure would reach 1000: then per hour."""
+    per_day = per_hour * 24
+    return f"~{_approx(per_day)}/day" if per_day < 1_000 else f"~{_approx(per_hour)}/hour"
+
+
+def _approx(value: float) -> str:
+    """Two significant figures, as a person would say it: 120, 12, 3.3, 0.52."""
+    if value >= 10:
+        return str(round(value))
+    if value >= 1:
+        return f"{value:.1f}".removesuffix(".0")
+    return f"{value:.2g}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def iso_utc(at: float) -> str:
+    """Unix time as ISO 8601 UTC to the nearest second, e.g. `2025-12-03T14:00:00Z`."""
+    days, second = divmod(round(at), 86_400)
+    year, month, day = _civil(days)
+    hour, rest = divmod(second, 3_600)
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+
+
+def _date_text(at: float, now: float) -> str:
+    """`Thu 3 Dec 14:00 UTC` (to the nearest minute), with the year when it is not `now`'s."""
+    days, second = divmod(round(at / 60) * 60, 86_400)
+    year, month, day = _civil(days)
+    shown_year = "" if year == _civil(int(now) // 86_400)[0] else f" {year}"
+    hour, rest = divmod(second, 3_600)
+    weekday = _DAYS[(days + 3) % 7]  # 1 Jan 1970 was a Thursday
+    return f"{weekday} {day} {_MONTHS[month - 1]}{shown_year} {hour:02d}:{rest // 60:02d} UTC"
+
+
+def _civil(days: int) -> tuple[int, int, int]:
+    """(year, month, day) of a day count since 1 Jan 1970 (H. Hinnant's `civil_from_days`)."""
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1_460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (month <= 2), month, day

@@ -1,0 +1,681 @@
+"""The runway forecast: a burn rate fitted to the current series, or a clear "unknown" and why.
+
+Properties: a straight decreasing line is recovered; a top-up (more credits) never shortens the
+runway; noise with a poor fit never yields a runway; input order changes nothing; garbage is
+ignored and never crashes. Examples pin each reason and the phrases.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from predev_integrations._core import defaults as options
+from predev_integrations._core.forecast import (
+    CLOCK_SKEW,
+    KNOWN,
+    MAX_DURATION_TEXT,
+    MAX_FIT,
+    MAX_NOW,
+    MAX_RUNWAY,
+    MAX_SCATTER,
+    MIN_DOWN_SHARE,
+    NOT_SPENDING,
+    UNKNOWN,
+    Forecast,
+    Reading,
+    describe,
+    duration_text,
+    forecast,
+    iso_utc,
+    parse_duration,
+)
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HOUR, DAY = 3_600.0, 86_400.0
+#: Mon 30 Nov 2026 06:00 UTC: 80 hours later is Thu 3 Dec 14:00, the issue's example.
+NOW = datetime(2026, 11, 30, 6, tzinfo=timezone.utc).timestamp()
+
+
+def line(
+    start: float, per_hour: float, hours: list[float], now: float = NOW
+) -> list[tuple[float, float]]:
+    """Readings `hours` before `now` on a line that reaches `start` at `now`."""
+    return [(now - h * HOUR, start + per_hour * h) for h in hours]
+
+
+def hourly(balances: list[float], now: float = NOW) -> list[tuple[float, float]]:
+    """One reading an hour, the last at `now`."""
+    count = len(balances)
+    return [(now - (count - 1 - i) * HOUR, b) for i, b in enumerate(balances)]
+
+
+# Examples: the known runway and its phrases.
+
+
+def test_the_issues_example_burning_120_a_day_reaches_the_floor_on_thursday() -> None:
+    result = forecast(line(450, 5, [0, 1, 2, 3, 4, 5, 6]), 50, now=NOW)
+    assert result.status == KNOWN
+    assert result.burn_per_hour == pytest.approx(5)
+    assert result.seconds_to_floor == pytest.approx(80 * HOUR)
+    assert result.floor_at == pytest.approx(NOW + 80 * HOUR)
+    assert (result.readings, result.span_seconds, result.reason) == (7, 6 * HOUR, None)
+    assert describe(result, NOW) == "burning ~120/day, floor in ~3.3 days (Thu 3 Dec 14:00 UTC)"
+    assert result.to_json() == {
+        "status": "known",
+        "burn_per_hour": pytest.approx(5),
+        "seconds_to_floor": pytest.approx(80 * HOUR),
+        "floor_at": "2026-12-03T14:00:00Z",
+        "readings": 7,
+        "span_seconds": 6 * HOUR,
+        "reason": None,
+        "ignored": 0,
+    }
+
+
+def test_the_runway_starts_from_the_newest_reading_less_the_burn_since() -> None:
+    """The API's balance is exact: the runway runs from it, not from the fitted line."""
+    readings = line(450, 5, [2, 3, 4, 5])  # newest first: 2 hours ago, at 460
+    result = forecast([(readings[0][0], 455), *readings[1:]], 50, now=NOW)
+    # the rate is the median slope; the newest reading (455) less 2 hours at that rate
+    assert result.burn_per_hour is not None
+    assert result.seconds_to_floor == pytest.approx(
+        (455 - 2 * result.burn_per_hour - 50) / result.burn_per_hour * HOUR
+    )
+
+
+def test_at_or_below_the_floor_the_runway_is_zero() -> None:
+    result = forecast(line(40, 5, [0, 1, 2, 3]), 50, now=NOW)
+    assert (result.status, result.seconds_to_floor, result.floor_at) == (KNOWN, 0, NOW)
+    assert describe(result, NOW) == "burning ~120/day, at or below the floor"
+
+
+@pytest.mark.parametrize(
+    ("per_hour", "phrase"),
+    [
+        (5, "burning ~120/day, floor in ~3.3 days (Thu 3 Dec 14:00 UTC)"),
+        (50, "burning ~50/hour, floor in ~8 hours (Mon 30 Nov 14:00 UTC)"),  # 1200 a day: hourly
+        (600, "burning ~600/hour, floor in ~40 min (Mon 30 Nov 06:40 UTC)"),
+        (0.02, "burning ~0.48/day, floor in ~833 days (Mon 12 Mar 2029 14:00 UTC)"),
+    ],
+)
+def test_describe_picks_readable_units(per_hour: float, phrase: str) -> None:
+    assert describe(forecast(line(450, per_hour, [0, 1, 2, 3]), 50, now=NOW), NOW) == phrase
+
+
+def test_describe_names_the_year_when_the_floor_is_in_another() -> None:
+    result = forecast(line(450, 0.5, [0, 1, 2, 3]), 50, now=NOW)  # 800 hours: January
+    assert describe(result, NOW).endswith("(Sat 2 Jan 2027 14:00 UTC)")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(40, "~40 s"), (45 * 60, "~45 min"), (5.5 * HOUR, "~5.5 hours"), (12 * DAY, "~12 days")],
+)
+def test_duration_text(seconds: float, text: str) -> None:
+    assert duration_text(seconds) == text
+
+
+# Examples: every reason a runway is not known.
+
+
+@pytest.mark.parametrize(
+    ("readings", "status", "reason"),
+    [
+        pytest.param([], UNKNOWN, "no readings in the last 7 days", id="none"),
+        pytest.param(
+            [(NOW - 8 * DAY + h * HOUR, 1000 - h) for h in range(10)],
+            UNKNOWN,
+            "no readings in the last 7 days",
+            id="all-older-than-the-window",
+        ),
+        pytest.param(hourly([450, 440]), UNKNOWN, "only 2 readings (need 3)", id="too-few"),
+        pytest.param(
+            hourly([450, 440, 430, 900, 890]),
+            UNKNOWN,
+            "only 2 readings since the top-up (need 3)",
+            id="too-few-since-the-top-up",
+        ),
+        pytest.param(
+            [(NOW - 20 * 60, 450), (NOW - 10 * 60, 440), (NOW, 430)],
+            UNKNOWN,
+            "readings span only ~20 min (need 1 h)",
+            id="too-short",
+        ),
+        pytest.param(
+            hourly([450, 450, 450, 450]),
+            NOT_SPENDING,
+            "balance flat or rising over ~3 hours",
+            id="flat",
+        ),
+        pytest.param(
+            hourly([450, 450.5, 451, 451.5]),  # rises within the top-up tolerance
+            NOT_SPENDING,
+            "balance flat or rising over ~3 hours",
+            id="rising-slowly",
+        ),
+        pytest.param(
+            hourly([450, 440, 430, 420, 451]),  # ends higher: the rise is a top-up at 5 hours
+            UNKNOWN,
+            "only 1 reading since the top-up (need 3)",
+            id="top-up-at-the-end",
+        ),
+        pytest.param(
+            hourly([450, 449, 448.5, 449.5, 450]),  # fell, then came back within tolerance
+            NOT_SPENDING,
+            "balance flat or rising over ~4 hours",
+            id="ends-where-it-began",
+        ),
+        pytest.param(
+            hourly([450, 449.5, 450.5, 449, 450, 448.5, 449.5, 448]),
+            UNKNOWN,
+            "no steady decline: 77% of changes go down (need 80%)",
+            id="bouncing",
+        ),
+        pytest.param(
+            hourly([450, 449, 450, 449, 450, 448, 449, 448]),
+            UNKNOWN,
+            "readings too scattered around the trend to trust a rate",
+            id="scattered",
+        ),
+        pytest.param(
+            hourly([1e6, 1e6 - 1e-6, 1e6 - 2e-6]),
+            NOT_SPENDING,
+            "burning ~2.4e-05/day: the floor is more than 10 years away",
+            id="too-slow-to-matter",
+        ),
+    ],
+)
+def test_each_reason(readings: list[tuple[float, float]], status: str, reason: str) -> None:
+    result = forecast(readings, 50, now=NOW)
+    assert (result.status, result.reason) == (status, reason)
+    assert (result.seconds_to_floor, result.floor_at) == (None, None)
+    assert reason in describe(result, NOW)
+    assert result.to_json()["reason"] == reason
+
+
+def test_unknown_has_no_rate_and_not_spending_has_rate_zero() -> None:
+    assert forecast(hourly([450, 440]), 50, now=NOW).burn_per_hour is None
+    assert forecast(hourly([450, 450, 450]), 50, now=NOW).burn_per_hour == 0
+
+
+def test_describe_says_unknown_and_not_spending_plainly() -> None:
+    assert describe(forecast(hourly([450]), 50, now=NOW), NOW) == (
+        "runway unknown: only 1 reading (need 3)"
+    )
+    assert describe(forecast(hourly([450] * 3), 50, now=NOW), NOW) == (
+        "not spending (balance flat or rising over ~2 hours)"
+    )
+
+
+def test_the_settings_change_what_is_enough() -> None:
+    readings = [(NOW - 20 * 60, 450), (NOW, 430)]
+    assert forecast(readings, 50, now=NOW).status == UNKNOWN
+    assert forecast(readings, 50, now=NOW, min_readings=2, min_span=600).status == KNOWN
+    assert forecast(hourly([450, 449, 447, 446]), 50, now=NOW, top_up_tolerance=0).status == KNOWN
+    topped = hourly([450, 440, 430, 433, 420, 410])  # +3: a top-up only if the tolerance is < 3
+    assert forecast(topped, 50, now=NOW, top_up_tolerance=5).readings == 6
+    assert forecast(topped, 50, now=NOW, top_up_tolerance=2).readings == 3
+    assert forecast(hourly([450, 440, 430, 420]), 50, now=NOW, window=2.5 * HOUR).readings == 3
+
+
+def test_the_defaults_live_in_defaults() -> None:
+    assert (options.FORECAST_WINDOW, options.FORECAST_MIN_READINGS) == (7 * DAY, 3)
+    assert (options.FORECAST_MIN_SPAN, options.FORECAST_TOP_UP_TOLERANCE) == (HOUR, 1.0)
+
+
+# Examples: what is not trusted.
+
+
+def test_readings_from_the_future_are_ignored_within_a_minute_of_skew() -> None:
+    good = hourly([450, 440, 430])
+    late = (NOW + CLOCK_SKEW + 1, 0.0)
+    result = forecast([*good, late], 50, now=NOW)
+    assert (result.status, result.readings, result.ignored) == (KNOWN, 3, 1)
+    skewed = forecast([*good, (NOW + CLOCK_SKEW, 429.0)], 50, now=NOW)
+    assert (skewed.readings, skewed.ignored) == (4, 0)
+
+
+def test_two_balances_at_one_time_are_both_ignored_and_a_repeat_counts_once() -> None:
+    good = hourly([450, 440, 430, 420])
+    conflict = forecast([*good, (good[1][0], 1.0)], 50, now=NOW)
+    assert (conflict.readings, conflict.ignored) == (3, 2)
+    repeat = forecast([*good, good[1], good[1]], 50, now=NOW)
+    assert repeat == forecast(good, 50, now=NOW)
+    within_a_millisecond = forecast([*good, (good[1][0] + 0.0004, 1.0)], 50, now=NOW)
+    assert within_a_millisecond == conflict
+
+
+def test_ignored_readings_are_named_in_the_reason() -> None:
+    junk: list[Any] = [(NOW, math.nan), (NOW, 5.0), ("x", 1)]
+    result = forecast(junk, 50, now=NOW)
+    assert result.reason == "only 1 reading (need 3; 2 ignored)"
+    assert forecast([(NOW, math.inf)], 50, now=NOW).reason == (
+        "no readings in the last 7 days, 1 ignored"
+    )
+
+
+def test_only_the_newest_readings_are_fitted() -> None:
+    readings = [(NOW - 60 * k, 1e6 + 3 * k) for k in range(10_000)]
+    result = forecast(readings, 50, now=NOW)
+    assert (result.status, result.readings) == (KNOWN, MAX_FIT)
+    assert result.span_seconds == 60 * (MAX_FIT - 1)
+    assert result.burn_per_hour == pytest.approx(180)
+
+
+@pytest.mark.parametrize(
+    "settings_",
+    [
+        {"floor": math.nan},
+        {"floor": 1e16},
+        {"now": math.inf},
+        {"now": -1.0},
+        {"now": MAX_NOW + 1},
+        {"window": 0},
+        {"window": MAX_RUNWAY * 2},
+        {"min_readings": 1},
+        {"min_readings": MAX_FIT + 1},
+        {"min_span": -1},
+        {"min_span": 8 * DAY},
+        {"top_up_tolerance": -1},
+        {"top_up_tolerance": math.nan},
+    ],
+    ids=repr,
+)
+def test_nonsense_settings_are_a_value_error(settings_: dict[str, Any]) -> None:
+    arguments: dict[str, Any] = {"floor": 50, "now": NOW, **settings_}
+    with pytest.raises(ValueError, match="must be"):
+        forecast(hourly([450, 440, 430]), **arguments)
+
+
+def test_a_min_readings_that_is_not_a_whole_number_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="whole number"):
+        forecast([], 50, now=NOW, min_readings=2.5)  # type: ignore[arg-type]
+
+
+# Examples: the result types.
+
+
+def test_a_reading_is_a_pair_with_names() -> None:
+    reading = Reading(NOW, 450)
+    assert reading == (NOW, 450)
+    assert (reading.at, reading.balance) == (NOW, 450)
+    assert repr(reading) == f"Reading(at={NOW!r}, balance=450)"
+    assert forecast([Reading(*r) for r in hourly([3, 2, 1])], 0, now=NOW) == forecast(
+        hourly([3, 2, 1]), 0, now=NOW
+    )
+
+
+def test_a_forecast_is_immutable_and_compares_by_value() -> None:
+    result = forecast(hourly([450, 440, 430]), 50, now=NOW)
+    with pytest.raises(AttributeError, match="immutable"):
+        result.status = UNKNOWN
+    with pytest.raises(AttributeError, match="immutable"):
+        del result.reason
+    again = forecast(hourly([450, 440, 430]), 50, now=NOW)
+    assert result == again
+    assert hash(result) == hash(again)
+    assert result != forecast(hourly([450, 440]), 50, now=NOW)
+    assert result != "known"
+    assert repr(result).startswith("Forecast(burn_per_hour=10.0, ")
+
+
+# parse_duration
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("45s", 45),
+        ("90m", 5_400),
+        ("36h", 129_600),
+        ("3d", 259_200),
+        ("2w", 1_209_600),
+        ("1.5d", 129_600),
+        (".5h", 1_800),
+        (" 3d ", 259_200),
+        ("365d", 365 * DAY),
+    ],
+)
+def test_parse_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "needs a unit"),
+        ("90", "needs a unit"),
+        ("90M", "needs a unit"),
+        ("90 minutes", "a number then a unit"),
+        ("h", "a number then a unit"),
+        ("1.h", "a number then a unit"),
+        ("1.5.5h", "a number then a unit"),
+        ("-5m", "a number then a unit"),
+        ("+5m", "a number then a unit"),
+        ("1e3s", "a number then a unit"),
+        ("1_0m", "a number then a unit"),
+        ("infh", "a number then a unit"),
+        ("\uff13d", "a number then a unit"),  # fullwidth 3: float() would take it
+        ("\u0663d", "a number then a unit"),  # Arabic-Indic 3
+        ("9 d", "a number then a unit"),
+        ("0s", "at least 1s and at most 365d"),
+        ("0.5s", "at least 1s and at most 365d"),
+        ("366d", "at least 1s and at most 365d"),
+        ("53w", "at least 1s and at most 365d"),
+        ("9" * MAX_DURATION_TEXT + "d", "too long"),
+    ],
+)
+def test_parse_duration_refuses_with_a_clear_message(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_duration(text)
+
+
+def test_parse_duration_does_not_echo_the_text() -> None:
+    """The caller quotes it, sanitized, if it shows it: the message is ours alone."""
+    with pytest.raises(ValueError) as caught:
+        parse_duration("\x1b]8;;evil\x07d")
+    assert "evil" not in str(caught.value)
+
+
+def test_parse_duration_refuses_what_is_not_text() -> None:
+    with pytest.raises(ValueError, match="must be text"):
+        parse_duration(3)  # type: ignore[arg-type]
+
+
+@FAST
+@given(st.text(max_size=30))
+def test_parse_duration_returns_a_bounded_duration_or_a_value_error(text: str) -> None:
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        return
+    assert 1 <= seconds <= 365 * DAY
+    assert set(text.strip()[:-1]) <= set("0123456789.")
+
+
+# iso_utc and the date in describe against the standard library.
+
+
+@FAST
+@given(st.floats(min_value=0, max_value=MAX_NOW + MAX_RUNWAY))
+def test_iso_utc_agrees_with_datetime(at: float) -> None:
+    expected = datetime.fromtimestamp(round(at), timezone.utc)
+    assert iso_utc(at) == expected.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@FAST
+@given(st.floats(min_value=0, max_value=MAX_NOW), st.floats(min_value=60, max_value=MAX_RUNWAY))
+def test_the_floor_date_agrees_with_datetime(now: float, seconds: float) -> None:
+    result = Forecast(KNOWN, burn_per_hour=1.0, seconds_to_floor=seconds, floor_at=now + seconds)
+    when = datetime.fromtimestamp(round((now + seconds) / 60) * 60, timezone.utc)
+    year = "" if when.year == datetime.fromtimestamp(int(now), timezone.utc).year else " %Y"
+    assert describe(result, now).endswith(when.strftime(f"(%a %-d %b{year} %H:%M UTC)"))
+
+
+# Properties.
+
+#: Hours before now of an hourly-ish schedule: distinct, at least a minute apart.
+schedules = st.lists(
+    st.integers(min_value=0, max_value=7 * 24 * 60), min_size=3, max_size=40, unique=True
+).map(lambda minutes: sorted(m / 60 for m in minutes))
+
+
+@FAST
+@given(
+    schedules,
+    st.floats(min_value=100, max_value=1e6),
+    st.floats(min_value=0.05, max_value=1e4),
+    st.floats(min_value=0, max_value=24),
+)
+def test_a_straight_decreasing_line_is_recovered(
+    hours: list[float], start: float, per_hour: float, lag: float
+) -> None:
+    """Readings on a line give its rate, and the runway the line itself predicts."""
+    assume(hours[-1] - hours[0] >= 1)
+    hours = [h + lag for h in hours if h + lag <= 7 * 24]
+    assume(len(hours) >= 3 and hours[-1] - hours[0] >= 1)
+    floor = start / 4
+    runway = (start - floor) / per_hour * HOUR  # the line is at `start` now
+    assume(runway <= MAX_RUNWAY)
+    result = forecast(line(start, per_hour, hours), floor, now=NOW)
+    assert result.status == KNOWN
+    assert result.burn_per_hour == pytest.approx(per_hour, rel=1e-6)
+    assert result.seconds_to_floor == pytest.approx(runway, rel=1e-6, abs=1e-3)
+    assert result.readings == len(hours)
+
+
+@FAST
+@given(
+    schedules,
+    st.integers(min_value=200, max_value=10**6),
+    st.integers(min_value=1, max_value=500),
+    st.integers(min_value=0, max_value=39),
+    st.integers(min_value=2, max_value=10**6),
+)
+def test_a_top_up_never_shortens_the_runway(
+    hours: list[float], start: int, per_hour: int, at: int, amount: int
+) -> None:
+    """The same burn, with `amount` credits bought before the reading at index `at`."""
+    at = min(at, len(hours) - 1)
+    readings = line(start, per_hour, hours)  # newest first
+    topped = [(t, b + amount if i <= at else b) for i, (t, b) in enumerate(readings)]
+    plain, after = forecast(readings, 100, now=NOW), forecast(topped, 100, now=NOW)
+    assert_not_shorter(plain, after)
+    if at == len(hours) - 1:  # topped up before every reading: the same burn, more credits
+        assert after.burn_per_hour == pytest.approx(plain.burn_per_hour)
+
+
+def horizon(result: Forecast) -> float | None:
+    """Seconds to the floor: infinite when not spending, None when unknown."""
+    if result.status == NOT_SPENDING:
+        return math.inf
+    return result.seconds_to_floor
+
+
+def assert_not_shorter(before: Forecast, after: Forecast) -> None:
+    """`after` reports no runway shorter than `before` did (unknown reports none)."""
+    if before.status == UNKNOWN or after.status == UNKNOWN:
+        return
+    shorter, longer = horizon(before), horizon(after)
+    assert shorter is not None
+    assert longer is not None
+    assert longer >= shorter - 1e-6, (before, after)
+
+
+balances = st.integers(min_value=-(10**6), max_value=10**6)
+
+
+@FAST
+@given(st.lists(st.tuples(st.integers(0, 7 * 24 * 60), balances), max_size=40), balances)
+def test_more_credits_never_shorten_the_runway(readings: list[tuple[int, int]], extra: int) -> None:
+    """Any series, lifted by a constant: the same fit, a later floor (or one beyond 10 years)."""
+    series = [(NOW - m * 60, float(b)) for m, b in readings]
+    lifted = [(t, b + abs(extra)) for t, b in series]
+    plain, more = forecast(series, 0, now=NOW), forecast(lifted, 0, now=NOW)
+    assert_not_shorter(plain, more)
+    if plain.status != KNOWN:
+        assert more == plain
+    elif more.status == KNOWN:
+        assert more.burn_per_hour == plain.burn_per_hour
+    else:
+        assert (more.status, more.burn_per_hour) == (NOT_SPENDING, plain.burn_per_hour)
+        assert more.reason is not None
+        assert more.reason.endswith("the floor is more than 10 years away")
+
+
+@FAST
+@given(st.lists(balances, max_size=40))
+def test_a_top_up_as_the_newest_reading_leaves_the_runway_unknown(history: list[int]) -> None:
+    top = max(history, default=0) + 2
+    result = forecast(hourly([*map(float, history), float(top)]), 0, now=NOW)
+    assert result.status == UNKNOWN
+
+
+#: The documented fit gate, written out: loosening the module's must fail the tests below.
+DOWN_SHARE, SCATTER = 0.8, 0.25
+
+
+def test_the_fit_gate_is_the_documented_one() -> None:
+    assert (MIN_DOWN_SHARE, MAX_SCATTER) == (DOWN_SHARE, SCATTER)
+
+
+def reference_gate(series: list[tuple[float, float]]) -> bool:
+    """An independent, brute-force version of the fit gate on the current series: would a
+    careful person trust a falling line through these readings?"""
+    pairs = [(a, b) for i, a in enumerate(series) for b in series[i + 1 :]]
+    slopes = [(b[1] - a[1]) / (b[0] - a[0]) for a, b in pairs]
+    down, up = sum(s < 0 for s in slopes), sum(s > 0 for s in slopes)
+    slope = statistics.median(slopes)
+    if slope >= 0 or series[-1][1] >= series[0][1] or down < DOWN_SHARE * (down + up):
+        return False
+    intercept = statistics.median(b - slope * t for t, b in series)
+    spread = statistics.median(abs(b - intercept - slope * t) for t, b in series)
+    return spread <= SCATTER * -slope * (series[-1][0] - series[0][0])
+
+
+def current_series(
+    series: list[tuple[float, float]], tolerance: float
+) -> list[tuple[float, float]]:
+    """The readings after the last rise of more than `tolerance`, oldest first."""
+    ordered = sorted(series)
+    cuts = [i for i in range(1, len(ordered)) if ordered[i][1] - ordered[i - 1][1] > tolerance]
+    return ordered[cuts[-1] if cuts else 0 :]
+
+
+@FAST
+@given(
+    st.lists(st.integers(0, 7 * 24 * 60), min_size=3, max_size=30, unique=True),
+    st.integers(0, 8),
+    st.data(),
+)
+def test_noise_with_a_poor_fit_never_gives_a_runway(
+    minutes: list[int], tolerance: int, data: Any
+) -> None:
+    """Any wobble around a flat line (with a tolerance that may keep it one series): whenever
+    the reference says the fit is poor, no runway."""
+    noise = data.draw(st.lists(st.integers(-3, 3), min_size=len(minutes), max_size=len(minutes)))
+    series = [(NOW - m * 60, 450.0 + n) for m, n in zip(minutes, noise, strict=True)]
+    current = current_series(series, tolerance)
+    result = forecast(series, 0, now=NOW, min_readings=2, min_span=0, top_up_tolerance=tolerance)
+    if len(current) < 2 or not reference_gate([(t - NOW, b) for t, b in current]):
+        assert result.status != KNOWN
+
+
+@FAST
+@given(st.integers(3, 40), st.integers(1, 50), st.integers(0, 1))
+def test_a_flat_line_with_alternating_noise_never_gives_a_runway(
+    count: int, amplitude: int, phase: int
+) -> None:
+    """Up, down, up...: the tolerance is wide enough that no rise is a top-up. (Two readings
+    cannot tell noise from a trend; that is why a forecast needs three.)"""
+    series = hourly([450 + amplitude * (-1) ** (i + phase) for i in range(count)])
+    result = forecast(series, 0, now=NOW, top_up_tolerance=2 * amplitude)
+    assert result.status != KNOWN
+
+
+@FAST
+@given(st.integers(1, 15), st.integers(1, 3), st.randoms(use_true_random=False))
+def test_a_random_walk_that_returns_to_its_start_never_gives_a_runway(
+    steps: int, size: int, random: Any
+) -> None:
+    """Up and down by the same amounts in any order: no trend, so no runway."""
+    moves = [size] * steps + [-size] * steps
+    random.shuffle(moves)
+    walk = [450.0]
+    for move in moves:
+        walk.append(walk[-1] + move)
+    result = forecast(hourly(walk), 0, now=NOW, top_up_tolerance=size)
+    assert result.status != KNOWN
+
+
+def _with_repeats(raw: list[tuple[int, int]]) -> list[tuple[float, float]]:
+    """Minutes before now (some in the future), plus repeats and conflicts of a few times."""
+    readings = [(NOW + 120 - m * 60, float(b)) for m, b in raw]
+    return readings + readings[:2] + [(t, b + 1) for t, b in readings[2:4]]
+
+
+readings_with_repeats = st.lists(
+    st.tuples(st.integers(0, 7 * 24 * 60 + 10), balances), max_size=40
+).map(_with_repeats)
+
+
+@FAST
+@given(readings_with_repeats, st.randoms(use_true_random=False))
+def test_input_order_changes_nothing(readings: list[tuple[float, float]], random: Any) -> None:
+    """Repeats, conflicting times and the future included: sorted or shuffled, one answer."""
+    shuffled = readings[:]
+    random.shuffle(shuffled)
+    assert forecast(shuffled, 0, now=NOW) == forecast(sorted(readings), 0, now=NOW)
+    assert forecast(reversed(readings), 0, now=NOW) == forecast(readings, 0, now=NOW)
+
+
+#: Readings no one should believe: each is ignored and counted.
+garbage = st.one_of(
+    st.tuples(st.sampled_from([math.nan, math.inf, -math.inf]), st.floats()),
+    st.tuples(st.floats(0, NOW), st.sampled_from([math.nan, math.inf, -math.inf])),
+    st.tuples(st.floats(NOW + CLOCK_SKEW + 0.01, 1e300), st.floats(0, 1000)),  # the future
+    st.tuples(st.floats(-1e300, -0.01), st.floats(0, 1000)),  # before 1970
+    st.tuples(st.floats(0, NOW), st.floats(1.001e15, 1e300)),  # beyond any balance
+    st.tuples(st.floats(0, NOW), st.floats(-1e300, -1.001e15)),
+    st.tuples(st.just(10**400), st.integers()),
+    st.tuples(st.floats(0, NOW), st.just(-(10**400))),
+    st.tuples(st.booleans(), st.floats(0, 1000)),
+    st.tuples(st.floats(0, NOW), st.booleans()),
+    st.tuples(st.text(max_size=5), st.floats(0, 1000)),
+    st.tuples(st.floats(0, NOW), st.none()),
+    st.lists(st.floats(0, 1000), max_size=5).filter(lambda x: len(x) != 2),
+    st.none() | st.integers() | st.text(max_size=5) | st.binary(max_size=5),
+    st.dictionaries(st.integers(), st.integers(), max_size=2),
+)
+
+
+@FAST
+@given(
+    st.lists(st.tuples(st.integers(0, 7 * 24 * 60), balances), max_size=30),
+    st.lists(garbage, max_size=20),
+    st.randoms(use_true_random=False),
+)
+def test_garbage_is_ignored_and_never_crashes(
+    readings: list[tuple[int, int]], junk: list[Any], random: Any
+) -> None:
+    good = [(NOW - m * 60, float(b)) for m, b in readings]
+    mixed: list[Any] = [*good, *junk]
+    random.shuffle(mixed)
+    clean, dirty = forecast(good, 0, now=NOW), forecast(mixed, 0, now=NOW)
+    assert dirty.ignored == clean.ignored + len(junk)
+    same = ("status", "burn_per_hour", "seconds_to_floor", "floor_at", "readings", "span_seconds")
+    assert [getattr(dirty, f) for f in same] == [getattr(clean, f) for f in same]
+    for result in (clean, dirty):
+        json = result.to_json()
+        assert result.status in {KNOWN, UNKNOWN, NOT_SPENDING}
+        assert (result.status == KNOWN) == (result.seconds_to_floor is not None)
+        for number in (result.burn_per_hour, result.seconds_to_floor, result.floor_at):
+            assert number is None or (math.isfinite(number) and number >= 0)
+        assert (json["reason"] is None) == (result.status == KNOWN)
+        describe(result, NOW)
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, NOW + 2 * CLOCK_SKEW, allow_subnormal=True),
+            st.floats(-1e15, 1e15, allow_subnormal=True),
+        ),
+        max_size=30,
+    )
+)
+def test_any_finite_readings_give_a_sane_forecast(readings: list[tuple[float, float]]) -> None:
+    """Close times and extreme balances: never an overflow, a nan or a crash."""
+    result = forecast(readings, 0, now=NOW, min_readings=2, min_span=0)
+    for number in (result.burn_per_hour, result.seconds_to_floor, result.floor_at):
+        assert number is None or (math.isfinite(number) and number >= 0)
+    assert result.status != KNOWN or result.seconds_to_floor is not None
+    describe(result, NOW)
