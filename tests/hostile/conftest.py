@@ -87,6 +87,9 @@ class RawServer:
         self.handler = handler
         self.stop = threading.Event()
         self.connections = 0
+        #: When the first connection was accepted (time.monotonic, the same clock in every
+        #: process on Linux): the moment a CLI run's network phase is known to have begun.
+        self.first_connection_at: float | None = None
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]
@@ -101,6 +104,8 @@ class RawServer:
             except OSError:
                 continue
             self.connections += 1
+            if self.first_connection_at is None:
+                self.first_connection_at = time.monotonic()
             thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -184,6 +189,8 @@ class Run:
     stdout: str
     stderr: str
     seconds: float
+    #: When the CLI exited, on time.monotonic (see RawServer.first_connection_at).
+    ended: float
     peak_rss: int
     files: dict[str, str] = field(default_factory=dict)
 
@@ -202,10 +209,10 @@ try:
 except subprocess.TimeoutExpired:
     proc.kill()
     proc.wait()
-seconds = time.monotonic() - started
+ended = time.monotonic()
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 with open(sys.argv[1], "w") as report:
-    report.write(f"{{peak}} {{seconds}}")
+    report.write(f"{{peak}} {{ended - started}} {{ended}}")
 sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
 """
 
@@ -271,12 +278,13 @@ def run_cli(tmp_path: Path, hostile_key: str, request: pytest.FixtureRequest) ->
                 timeout=HARD_TIMEOUT + 10,
                 check=False,
             )
-        peak, seconds = report.read_text().split()
+        peak, seconds, ended = report.read_text().split()
         result = Run(
             code=proc.returncode,
             stdout=out_path.read_text("utf-8", "replace"),
             stderr=err_path.read_text("utf-8", "replace"),
             seconds=float(seconds),
+            ended=float(ended),
             peak_rss=int(peak),
             files={n: p.read_text("utf-8", "replace") for n, p in files.items() if p.exists()},
         )
