@@ -13,6 +13,8 @@ from typing import Any
 
 from airflow.sdk import Connection
 
+from predev_integrations._core.defaults import TIMEOUT
+from predev_integrations._core.ranges import SECONDS, number_value
 from predev_integrations._core.retry import RetryPolicy
 from predev_integrations._core.secret import Secret, redact
 from predev_integrations._core.urls import DEFAULT_BASE_URL, normalize_base_url
@@ -54,6 +56,24 @@ def base_url_from(host: str | None, schema: str | None = None, port: int | None 
     return normalize_base_url(host)
 
 
+def timeout_from(conn: Connection) -> float:
+    """The `timeout` extra (the form's "Request timeout"), by the rule of the CLI's --timeout;
+    unset, null or empty: the default. Refusals name the connection and the field."""
+    try:
+        extra = json.loads(conn.extra or "{}")
+    except ValueError:
+        extra = None
+    if not isinstance(extra, dict):
+        raise ConfigError(
+            f"Connection {conn.conn_id!r}: its extra is not a JSON object; leave it empty or "
+            'write e.g. {"timeout": 10}.'
+        )
+    value = extra.get("timeout")
+    if value is None or value == "":
+        return TIMEOUT
+    return number_value(value, f"Connection {conn.conn_id!r}: timeout", SECONDS, text_ok=True)
+
+
 def settings_from(conn: Connection) -> PreDevSettings:
     """Read a `predev` connection; raises `ConfigError` with a one-line fix."""
     key = (conn.password or "").strip()  # a pasted key often brings a newline along
@@ -62,15 +82,7 @@ def settings_from(conn: Connection) -> PreDevSettings:
             f"Connection {conn.conn_id!r} has no API key; put your pre.dev API key in its "
             "password (API key) field."
         )
-    try:
-        extra = json.loads(conn.extra or "{}")
-        timeout = float(extra.get("timeout") or RetryPolicy.timeout)
-        policy = RetryPolicy(timeout=timeout)
-    except (ValueError, TypeError, AttributeError):
-        raise ConfigError(
-            f"Connection {conn.conn_id!r} has an invalid timeout in its extra; "
-            'use a number of seconds, e.g. {"timeout": 10}.'
-        ) from None
+    policy = RetryPolicy(timeout=timeout_from(conn))
     secret = Secret(key)
     try:
         base_url = base_url_from(conn.host, conn.schema, conn.port)

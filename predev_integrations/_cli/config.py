@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from .._core.defaults import POLICIES
-from .._core.ranges import CREDITS, TTL, Range, range_problem
+from .._core.ranges import CREDITS, TTL, number_value
 from .._core.sanitize import brief, safe_text
 from ..errors import ConfigError
 from .files import read_regular
@@ -30,15 +30,6 @@ CONFIG_KEYS = {
     "on_error": "fail or warn",
     "cache_ttl": "a number of seconds >= 0",
 }
-
-
-def non_negative_number(value: object, what: str, bounds: Range = CREDITS) -> float | int:
-    """Accept an int/float (not bool) within `bounds`; `what` names it in the error."""
-    problem = range_problem(value, bounds)
-    if problem is not None:
-        raise ConfigError(f"{what} {problem}.")
-    assert isinstance(value, (int, float))
-    return value
 
 
 def find_config(explicit: str | None, cwd: str | os.PathLike[str] | None = None) -> str | None:
@@ -136,4 +127,4 @@ def _check(source: str, key: str, value: object) -> object:
         if value not in POLICIES:
             raise ConfigError(f"{what} must be fail or warn, got {brief(value)}.")
         return value
-    return non_negative_number(value, what, TTL if key == "cache_ttl" else CREDITS)
+    return number_value(value, what, TTL if key == "cache_ttl" else CREDITS)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from ..errors import ConfigError
 from .verdict import Balance
 
 #: The longest wait between attempts while the key or the connection is unusable.
@@ -70,21 +69,6 @@ class TopUp:
             "floor": self.floor,
             "fired_by": self.fired_by.value,
         }
-
-
-def check_settings(floor: float, min_increase: float | None, interval: float) -> None:
-    """Raise `ConfigError` for settings that cannot describe an edge."""
-    if isinstance(floor, bool) or not isinstance(floor, (int, float)) or not math.isfinite(floor):
-        raise ConfigError(f"min_credits must be a finite number, got {floor!r}.")
-    if min_increase is not None and not (
-        isinstance(min_increase, (int, float))
-        and not isinstance(min_increase, bool)
-        and math.isfinite(min_increase)
-        and min_increase > 0
-    ):
-        raise ConfigError(f"min_increase must be a number above 0 (or None), got {min_increase!r}.")
-    if not (isinstance(interval, (int, float)) and math.isfinite(interval) and interval > 0):
-        raise ConfigError(f"poke_interval must be a number of seconds above 0, got {interval!r}.")
 
 
 def observe(
