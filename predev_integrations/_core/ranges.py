@@ -66,10 +66,16 @@ def range_problem(value: object, bounds: Range) -> str | None:
 
 
 def number_from_text(text: str, bounds: Range) -> int | float:
-    """Parse a flag's text as a number within `bounds`; ValueError says why not."""
+    """Parse a flag's text as a number within `bounds`; ValueError says why not.
+
+    ASCII only: `int()` and `float()` take any Unicode digit (fullwidth U+FF15 U+FF10 is 50), which
+    no one types on purpose and a reviewer reads as something else.
+    """
     stripped = text.strip()
     if len(stripped) > MAX_NUMBER_TEXT:
         raise ValueError(f"{quote(text)} is too long to be a number")
+    if not stripped.isascii():
+        raise ValueError(f"{quote(text)} is not a number (digits 0-9 only)")
     value: int | float
     try:
         value = int(stripped)
