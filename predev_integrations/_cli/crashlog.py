@@ -2,9 +2,9 @@
 
 As pre-commit does with `~/.cache/pre-commit/pre-commit.log`: the run still ends with one
 readable line, and that line names the file a maintainer needs. The file is
-`predev-credits-check.log` in the cache directory, else in a private directory of ours in the
-system's temporary directory (0600 in a 0700 directory, see `cache.private_dir`); one file
-per place, overwritten, capped at MAX_LOG_BYTES, opened without blocking and only if regular.
+`predev-credits-check.log` in the cache directory, else in a directory of ours (`predev-<uid>`)
+in the system's temporary directory: 0600 in a 0700 directory (see `cache.private_dir`), one
+file per place, overwritten, capped at MAX_LOG_BYTES, opened without blocking, only if regular.
 Every key source, whole or any 8-character run of one, is redacted first. Logs that older
 versions left in the temporary directory (`predev-credits-check-*.log`) are removed once stale.
 """
@@ -79,7 +79,8 @@ def write_log(exc: BaseException, secrets: Secrets | None = None) -> str | None:
     data = traceback_text(exc, secrets).encode("utf-8", "backslashreplace")
     temp = tempfile.gettempdir()
     _clean_old_fallbacks(temp)
-    for directory in (cache_dir(), temp):
+    # In the temporary directory, always a directory of ours: never a mode change on it.
+    for directory in (cache_dir(), os.path.join(temp, f"predev-{os.geteuid()}")):
         if directory is None:
             continue
         try:
