@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
-    from .._core.secret import Secret
+    from .._core.secret import Secret, Secrets
+    from .settings import KeySources
 
 PROG = "predev-credits-check"
 #: Longest error line printed; every part quoted from outside is shorter still.
@@ -77,17 +78,21 @@ class _Parser(argparse.ArgumentParser):
     #: Set by main() for `--format github`: a usage error then sets the step outputs and an
     #: ::error annotation too, like every other outcome (the Action's outputs are never unset).
     github = False
+    #: Set by main(): every key source, redacted from the step's files (stdout and stderr
+    #: redact them already).
+    secrets: Secrets | None = None
 
     def error(self, message: str) -> NoReturn:
         """One line instead of usage + message, with the documented exit code 2.
 
         argparse quotes the command line, which may hold anything (even a key pasted as a
-        flag by mistake): the message is cleaned, and redacted of $PREDEV_API_KEY.
+        flag by mistake): the message is cleaned here and redacted by main's output path.
         """
-        message = safe_text(message, os.environ.get(defaults.API_KEY_ENV), MAX_LINE)
+        message = safe_text(message, self.secrets, MAX_LINE)
         code = ConfigError.exit_code
         if self.github:
-            render(Outcome(ERROR, error=f"{message} (see --help)"), "github", self.prog)
+            outcome = Outcome(ERROR, error=f"{message} (see --help)")
+            render(outcome, "github", self.prog, secrets=self.secrets)
             self.exit(code)
         self.exit(code, f"{self.prog}: error: {message} (see --help)\n")
 
@@ -244,32 +249,32 @@ def _fetch(base_url: str, key: Secret, settings: dict[str, Any], integration: st
         return client.get_balance()
 
 
-def check(args: argparse.Namespace, keys: list[Secret] | None = None) -> tuple[Outcome, int]:
+def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[Outcome, int]:
     """Run one check and return what to report and the exit code.
 
-    The key, once loaded, is appended to `keys` so the caller can redact the final output.
-    Errors from our inputs raise (ConfigError); an unreadable API is an outcome, because
-    `--on-error warn` may tolerate it.
+    The key comes from `sources` (read by main before anything else, so that its output path
+    redacts every key source). Every input is validated before any use of it. Errors from our
+    inputs raise (ConfigError); an unreadable API is an outcome, because `--on-error warn` may
+    tolerate it.
     """
     from .._core.verdict import Verdict, evaluate
     from . import cache
-    from .settings import base_url_setting, load_api_key
+    from .settings import KeySources, base_url_setting
 
+    sources = KeySources() if sources is None else sources
     settings = resolve_options(args)
     base_url = base_url_setting(args.base_url)
     try:
-        key = load_api_key(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
+        key = sources.load(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
     except ConfigError as exc:
         if args.preset in SKIP_HINTS:
             raise ConfigError(f"{exc} {SKIP_HINTS[args.preset]}") from None
         raise
-    if keys is not None:
-        keys.append(key)
     floor, warn_below = settings["min_credits"], settings["warn_below"]
     common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
 
     ttl = settings["cache_ttl"]
-    directory = cache.cache_dir() if ttl > 0 else None
+    directory = cache.location(cache.cache_dir()) if ttl > 0 else None
     path = cache.entry_path(directory, base_url, key) if directory is not None else None
     balance = cache.read(path, ttl, time.time()) if path is not None else None
     cached = balance is not None
@@ -278,7 +283,7 @@ def check(args: argparse.Namespace, keys: list[Secret] | None = None) -> tuple[O
             balance = _fetch(base_url, key, settings, _integration(args))
         except ApiError as exc:
             soft = settings["on_error"] == defaults.WARN
-            error = safe_text(exc.describe(), key.reveal(), MAX_LINE)
+            error = safe_text(exc.describe(), key, MAX_LINE)
             outcome = Outcome(ERROR, error=error, soft=soft, **common)
             return outcome, EXIT_OK if soft else exc.exit_code
         if path is not None:
@@ -297,25 +302,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     A report that cannot be written (stdout closed or full) is dropped: the exit code is still
     the verdict's, and nothing is printed about it.
     """
+    from .output import redirected
+    from .settings import KeySources
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # First of all, before any flag or file is read: every key source, redacted from every
+    # byte this run prints or writes, whatever raises and wherever the key was pasted.
+    sources = KeySources(argv)
+    with redirected(sources.secrets):
+        return _run(argv, sources)
+
+
+def _run(argv: Sequence[str], sources: KeySources) -> int:
+    secrets = sources.secrets
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else argv
     if isinstance(parser, _Parser):
         parser.github = _asks_for_github(argv)
+        parser.secrets = secrets
     args = parser.parse_args(argv)
-    keys: list[Secret] = []
     try:
-        outcome, code = check(args, keys)
+        outcome, code = check(args, sources)
     except PreDevError as exc:
-        outcome = Outcome(ERROR, error=safe_text(exc.describe(), None, MAX_LINE))
+        outcome = Outcome(ERROR, error=safe_text(exc.describe(), secrets, MAX_LINE))
         code = exc.exit_code
         _fill_floor(outcome, args)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback in a log
         from .crashlog import log_internal_error
 
-        line = log_internal_error(exc, [key.reveal() for key in keys])
-        outcome, code = Outcome(ERROR, error=safe_text(line, None, MAX_LINE)), EXIT_INTERNAL
+        line = log_internal_error(exc, secrets)
+        outcome, code = Outcome(ERROR, error=safe_text(line, secrets, MAX_LINE)), EXIT_INTERNAL
     try:
-        render(outcome, args.format, PROG, key=keys[0].reveal() if keys else None)
+        render(outcome, args.format, PROG, secrets=secrets)
         sys.stdout.flush()
     except OSError:
         _drop_output()

@@ -84,10 +84,16 @@ def range_problem(value: object, bounds: Range) -> str | None:
 
 
 def _parse(text: str, bounds: Range) -> int | float:
-    """A number's text as an int (exact, however large) or a float; ValueError says why not."""
+    """A number's text as an int (exact, however large) or a float; ValueError says why not.
+
+    ASCII only: `int()` and `float()` take any Unicode digit (fullwidth U+FF15 U+FF10 is 50),
+    which no one types on purpose and a reviewer reads as something else.
+    """
     stripped = text.strip()
     if len(stripped) > MAX_NUMBER_TEXT:
         raise ValueError(f"{quote(text)} is too long to be a number")
+    if not stripped.isascii():
+        raise ValueError(f"{quote(text)} is not a number (digits 0-9 only)")
     try:
         return int(stripped)
     except ValueError:

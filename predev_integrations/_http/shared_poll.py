@@ -17,8 +17,6 @@ itself is held only by the flight's client while the request runs.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import os
 import weakref
 from collections.abc import Callable
@@ -45,8 +43,8 @@ def _default_factory(
 
 def fingerprint(key: Secret | str) -> str:
     """A per-process, salted digest of the key: equal keys match, the key cannot be recovered."""
-    value = key.reveal() if isinstance(key, Secret) else key
-    return hmac.new(_SALT, value.encode(), hashlib.sha256).hexdigest()[:32]
+    secret = key if isinstance(key, Secret) else Secret(key)
+    return secret.digest(salt=_SALT)[:32]
 
 
 @dataclass

@@ -402,7 +402,7 @@ def test_a_bug_is_one_line_naming_a_private_log_with_the_traceback(
 
 
 @pytest.mark.usefixtures("a_bug")
-def test_without_a_usable_cache_directory_the_log_is_a_private_temp_file(
+def test_without_a_usable_cache_directory_the_log_goes_to_a_private_temp_dir(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     blocker = tmp_path / "not-a-directory"
@@ -411,6 +411,7 @@ def test_without_a_usable_cache_directory_the_log_is_a_private_temp_file(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert cli.main([]) == 3
     path = logged(capsys.readouterr().err)
-    assert path.parent == tmp_path
-    assert path.name.startswith("predev-credits-check-")
+    assert path.parent == tmp_path / f"predev-{os.geteuid()}"
+    assert path.name == "predev-credits-check.log"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

@@ -203,7 +203,7 @@ _LAUNCHER = f"""
 import resource, subprocess, sys, time
 resource.setrlimit(resource.RLIMIT_AS, ({HARD_AS_LIMIT}, {HARD_AS_LIMIT}))
 started = time.monotonic()
-proc = subprocess.Popen([sys.executable, "-m", "predev_integrations", *sys.argv[2:]])
+proc = subprocess.Popen([sys.executable, "-m", sys.argv[2], *sys.argv[3:]])
 try:
     proc.wait(timeout={HARD_TIMEOUT})
 except subprocess.TimeoutExpired:
@@ -216,6 +216,11 @@ with open(sys.argv[1], "w") as report:
 sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
 """
 
+
+#: What `run_cli(module=...)` runs: the console script's module, or the Action's check step
+#: (`action.yml` runs this module; its inputs arrive as INPUT_* variables).
+CLI = "predev_integrations"
+ACTION_STEP = "predev_integrations.github_action"
 
 #: (seconds, bound or None, peak RSS, test id) of every run, for the summary below.
 MEASURED: list[tuple[float, float | None, int, str]] = []
@@ -248,6 +253,7 @@ def run_cli(tmp_path: Path, hostile_key: str, request: pytest.FixtureRequest) ->
         key: str | None = None,
         bound: float | None = None,
         stdout: int | None = None,
+        module: str = CLI,
     ) -> Run:
         key = hostile_key if key is None else key
         work = tmp_path / f"run-{secrets.token_hex(4)}"
@@ -270,7 +276,7 @@ def run_cli(tmp_path: Path, hostile_key: str, request: pytest.FixtureRequest) ->
         report = work / "measured"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             proc = subprocess.run(
-                [sys.executable, "-c", _LAUNCHER, str(report), *args],
+                [sys.executable, "-c", _LAUNCHER, str(report), module, *args],
                 env=full_env,
                 cwd=work,
                 stdout=out if stdout is None else stdout,
