@@ -43,18 +43,18 @@ HAS_STATE_STORE = airflow_line() >= Version("3.3")
 
 @pytest.fixture(scope="module")
 def watching(
-    tmp_path_factory: pytest.TempPathFactory, deploy_sandbox: Sandbox, deploy_key: str
+    tmp_path_factory: pytest.TempPathFactory, deploy_sandbox: Sandbox, deploy_key: str, profile: str
 ) -> Iterator[Deployment]:
     """A deployment of `event_dags/`, its watchers polling the sandbox from a low balance."""
     deploy_sandbox.configure(balance=LOW, statuses=[])
     conn = json.dumps({"conn_type": "predev", "host": deploy_sandbox.url, "password": deploy_key})
-    root = tmp_path_factory.mktemp("event-deployment")
+    root = tmp_path_factory.mktemp(f"event-deployment-{profile}")
     env = {
         "AIRFLOW_CONN_PREDEV_DEFAULT": conn,
         # The harness turns the job schedule off; it also turns off asset-triggered runs.
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True",
     }
-    with deploy(EVENT_DAGS, root=root, env=env) as airflow:
+    with deploy(EVENT_DAGS, root=root, env=env, profile=profile) as airflow:
         airflow.wait_for_dag(GENERATE)
         airflow.wait_for_dag(SENSORS_DAG)
         yield airflow
