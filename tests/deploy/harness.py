@@ -46,6 +46,7 @@ the caller's `AIRFLOW_*` variables do not.
 from __future__ import annotations
 
 import contextlib
+import glob
 import importlib.util
 import os
 import pwd
@@ -73,7 +74,15 @@ PROFILES: dict[str, tuple[str, ...]] = {
 }
 #: What a `-2` process is: the same component, a second instance.
 KINDS = {"triggerer-2": "triggerer", "worker-2": "worker"}
-PG_BIN = Path(os.environ.get("PREDEV_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+#: PostgreSQL's server binaries: PREDEV_TEST_PG_BIN, else Debian's newest (15 on our machines).
+PG_BIN = Path(
+    os.environ.get("PREDEV_TEST_PG_BIN")
+    or max(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: int(Path(p).parent.name) if Path(p).parent.name.isdigit() else 0,
+        default="/usr/lib/postgresql/15/bin",
+    )
+)
 #: What a process prints once it is up, for restarts of one of two alike processes.
 READY = {"triggerer": "Starting the triggerer", "worker": " ready."}
 FINAL_RUN_STATES = frozenset({"success", "failed"})
