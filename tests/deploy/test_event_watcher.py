@@ -155,9 +155,16 @@ def test_watchers_and_deferred_sensors_share_one_request_per_interval(
     before, started = deploy_sandbox.requests, time.monotonic()
     time.sleep(12 * INTERVAL)
     made, elapsed = deploy_sandbox.requests - before, time.monotonic() - started
-    # 5 watchers (1 + 4 idle) and 4 deferred sensors: 9 triggers on one connection.
-    print(f"\n9 triggers, {elapsed:.1f} s at {INTERVAL:g} s: {made} requests")  # for the report
-    assert elapsed / INTERVAL / 2 <= made <= elapsed / INTERVAL + 2
+    # 5 watchers (1 + 4 idle) and 4 deferred sensors: 9 triggers on one connection, shared
+    # per triggerer process (postgres-celery runs two; each polls for the triggers it holds).
+    [(holders,)] = watching.sql(
+        "SELECT count(DISTINCT triggerer_id) FROM trigger WHERE triggerer_id IS NOT NULL"
+    )
+    print(  # for the report
+        f"\n9 triggers on {holders} triggerer(s), {elapsed:.1f} s at {INTERVAL:g} s: "
+        f"{made} requests"
+    )
+    assert elapsed / INTERVAL / 2 <= made <= int(holders) * (elapsed / INTERVAL + 1) + 1
 
 
 def test_the_key_is_nowhere_and_each_event_is_logged_once(
