@@ -19,7 +19,7 @@ import pytest
 from packaging.version import Version
 
 from predev_integrations.sandbox import Sandbox
-from tests.deploy.harness import Deployment, deploy, wait_until
+from tests.deploy.harness import KINDS, PROFILES, Deployment, deploy, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
@@ -69,6 +69,11 @@ def readings(deploy_sandbox: Sandbox) -> Callable[[int], None]:
         wait_until(lambda: deploy_sandbox.requests >= target, f"{n} more readings")
 
     return wait
+
+
+def triggerers(airflow: Deployment) -> list[str]:
+    """Every triggerer of the profile: a restart or an outage must hit them all."""
+    return [n for n in PROFILES[airflow.profile] if KINDS.get(n, n) == "triggerer"]
 
 
 def runs(airflow: Deployment) -> list[dict[str, Any]]:
@@ -127,7 +132,8 @@ def test_a_second_dip_and_top_up_starts_one_more(
 def test_restarting_the_triggerer_while_high_starts_none(
     watching: Deployment, readings: Callable[[int], None]
 ) -> None:
-    watching.restart("triggerer")
+    for name in triggerers(watching):
+        watching.restart(name)
     readings(6)
     assert len(runs(watching)) == 2
 
@@ -137,9 +143,11 @@ def test_a_top_up_while_the_triggerer_is_down_starts_one_run_where_the_state_is_
 ) -> None:
     deploy_sandbox.configure(balance=LOW)
     readings(3)
-    watching.stop_process("triggerer")
+    for name in triggerers(watching):
+        watching.stop_process(name)
     deploy_sandbox.configure(balance=HIGH)
-    watching.restart("triggerer")
+    for name in triggerers(watching):
+        watching.restart(name)
     readings(6)
     expected = 3 if HAS_STATE_STORE else 2  # before 3.3 the first reading is the baseline
     assert len(wait_for_runs(watching, expected)) == expected
@@ -178,4 +186,5 @@ def test_the_key_is_nowhere_and_each_event_is_logged_once(
         if path.is_file():
             assert deploy_key.encode() not in path.read_bytes(), path
     events = 3 if HAS_STATE_STORE else 2
-    assert watching.output("triggerer").count("pre.dev credits are back on") == events
+    logged = "".join(watching.output(name) for name in triggerers(watching))
+    assert logged.count("pre.dev credits are back on") == events
