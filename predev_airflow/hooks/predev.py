@@ -160,11 +160,16 @@ class PreDevHook(BaseHook):
             return client.get_balance()
 
     async def aget_credits_balance(
-        self, *, max_age: float = 0.0, settings: PreDevSettings | None = None
+        self,
+        *,
+        max_age: float = 0.0,
+        settings: PreDevSettings | None = None,
+        not_before: float | None = None,
     ) -> Balance:
         """Async read. Concurrent calls for the same key in this event loop share one request,
-        and reuse an answer up to `max_age` seconds old. Pass `settings` from `aget_settings`
-        to poll without reading the connection again."""
+        and reuse an answer up to `max_age` seconds old but none from a request started before
+        `not_before` (the loop's clock). Pass `settings` from `aget_settings` to poll without
+        reading the connection again."""
         settings = settings or await self.aget_settings()
         with detached_errors(settings.api_key):  # a shared error is raised again per waiter
             return await shared_balance(
@@ -173,6 +178,7 @@ class PreDevHook(BaseHook):
                 max_age=max_age,
                 policy=settings.policy,
                 integration=INTEGRATION,
+                not_before=not_before,
             )
 
     def test_connection(self) -> tuple[bool, str]:

@@ -57,6 +57,9 @@ class PreDevCreditsTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        # The sensor's poke read the balance before it deferred, so before this line: only
+        # requests started from now on may decide, never an older answer still in the poll.
+        started = asyncio.get_running_loop().time()
         hook = PreDevHook(self.predev_conn_id)
         try:
             settings = await hook.aget_settings()
@@ -68,7 +71,9 @@ class PreDevCreditsTrigger(BaseTrigger):
         max_age = self.poke_interval
         while True:
             try:
-                balance = await hook.aget_credits_balance(max_age=max_age, settings=settings)
+                balance = await hook.aget_credits_balance(
+                    max_age=max_age, settings=settings, not_before=started
+                )
             except FATAL_ERRORS as error:
                 yield self._failed(error)
                 return

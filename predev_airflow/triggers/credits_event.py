@@ -138,6 +138,7 @@ async def readings(conn_id: str, interval: float) -> AsyncIterator[Balance]:
     the connection is read again each time, so fixing it is enough; transient errors (which
     the core client already retried) are tried again at the next interval.
     """
+    started = asyncio.get_running_loop().time()  # no answer older than this loop's readers
     hook = PreDevHook(conn_id)
     settings: PreDevSettings | None = None
     trouble: str | None = None
@@ -147,7 +148,9 @@ async def readings(conn_id: str, interval: float) -> AsyncIterator[Balance]:
         try:
             if settings is None:
                 settings = await hook.aget_settings()
-            balance = await hook.aget_credits_balance(max_age=interval, settings=settings)
+            balance = await hook.aget_credits_balance(
+                max_age=interval, settings=settings, not_before=started
+            )
         except FATAL_ERRORS as error:
             settings, failures = None, failures + 1
             delay = error_delay(interval, failures)
