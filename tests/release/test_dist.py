@@ -95,7 +95,8 @@ def test_wheel_holds_the_two_packages_their_py_typed_the_licence_and_metadata(
 def test_wheel_installs_only_top_level_names_of_our_own(wheel: zipfile.ZipFile) -> None:
     """pip lets a later distribution overwrite a package of the same name without a word, and
     the provider's name is stored in Airflow's database in every deferred trigger's class
-    path: so both names must be ours alone (the provider's first name, airflow_provider, was not)."""
+    path: so both names must be ours alone (the provider's first name, airflow_provider, was
+    not)."""
     info = f"{NAME}-{__version__}.dist-info"
     top_level = wheel.read(f"{info}/top_level.txt").decode().split()
     assert sorted(top_level) == ["predev_airflow", "predev_integrations"]
