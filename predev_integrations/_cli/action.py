@@ -11,7 +11,37 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+
+#: The argument of `action.yml`'s history step: plan the cache steps instead of checking.
+HISTORY_PLAN = "--history-plan"
+
+
+def history_plan(env: Mapping[str, str]) -> int:
+    """Write the history step's outputs (see `_github.history.plan`) and make its directory
+    0700 before a restore fills it; never fails the job (a problem turns the history off)."""
+    from .._github.commands import annotation
+    from .._github.history import plan
+    from . import cache
+
+    outputs, warnings = plan(env, posix=os.name == "posix", nonce=os.urandom(8).hex())
+    for warning in warnings:
+        print(annotation("warning", "pre.dev credits check", warning), flush=True)
+    if outputs["enabled"] == "true":
+        try:
+            if not cache.private_dir(outputs["dir"], os.geteuid()):
+                raise PermissionError("the history directory belongs to another user")
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            print(f"pre.dev credits history is off for this run: {reason}", flush=True)
+            outputs.update(enabled="false", save="false")
+    path = env.get("GITHUB_OUTPUT")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write("".join(f"{name}={value}\n" for name, value in outputs.items()))
+    else:
+        print("".join(f"{name}={value}\n" for name, value in outputs.items()), end="")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,10 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .._github.inputs import translate
     from .main import main as run
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == [HISTORY_PLAN]:
+        return history_plan(os.environ)
     flags, warnings = translate(os.environ)
     for warning in warnings:
         print(annotation("warning", "pre.dev credits check", warning), flush=True)
     try:
-        return run([*flags, *(sys.argv[1:] if argv is None else argv)])
+        return run([*flags, *args])
     except SystemExit as exc:  # argparse's usage errors and --version end this way
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)

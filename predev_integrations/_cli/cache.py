@@ -54,16 +54,36 @@ def _trusted(info: os.stat_result, uid: int, *, directory: bool) -> bool:
     return not (directory and info.st_mode & 0o022)
 
 
+def fingerprint(*parts: str) -> str:
+    """A one-way name for (purpose, format, base URL, key): 40 hex digits, never the key.
+
+    The history (`history.py`) names its files with this too, under another purpose.
+    """
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:40]
+
+
 def entry_path(directory: str | os.PathLike[str], base_url: str, api_key: Secret) -> str:
     """One file per (base URL as given, key); the name is a one-way hash, never the key.
 
     The URL is keyed as written, not normalized: an entry only exists for a URL that a request
     has validated, so a hit needs no URL parsing.
     """
-    digest = hashlib.sha256()
-    for part in ("predev-credits-cache", str(_FORMAT), base_url, api_key.reveal()):
-        digest.update(part.encode("utf-8") + b"\0")
-    return os.path.join(directory, f"balance-{digest.hexdigest()[:40]}.json")
+    name = fingerprint("predev-credits-cache", str(_FORMAT), base_url, api_key.reveal())
+    return os.path.join(directory, f"balance-{name}.json")
+
+
+def read_private(path: str | os.PathLike[str], limit: int, uid: int) -> bytes | None:
+    """The bytes of a file we wrote ourselves, or None (see `read`); shared with the history."""
+    try:
+        if not _trusted(os.stat(os.path.dirname(path)), uid, directory=True):
+            return None
+        raw, info = read_regular(path, limit, follow_symlinks=False)
+    except OSError:
+        return None
+    return raw if _trusted(info, uid, directory=False) else None
 
 
 def read(
@@ -77,15 +97,12 @@ def read(
     """
     if ttl <= 0:
         return None
-    uid = os.geteuid() if uid is None else uid
+    raw = read_private(path, MAX_ENTRY_BYTES, os.geteuid() if uid is None else uid)
+    if raw is None:
+        return None
     try:
-        if not _trusted(os.stat(os.path.dirname(path)), uid, directory=True):
-            return None
-        raw, info = read_regular(path, MAX_ENTRY_BYTES, follow_symlinks=False)
-        if not _trusted(info, uid, directory=False):
-            return None
         data = json.loads(raw)
-    except (OSError, ValueError, RecursionError):
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("v") != _FORMAT:
         return None
@@ -120,13 +137,19 @@ def write(
     """Store the balance atomically; False (and nothing changed) on any OS error, or when
     the directory belongs to another user."""
     payload = json.dumps({"v": _FORMAT, "credits_remaining": balance, "fetched_at": now})
+    return write_private(path, payload, os.geteuid() if uid is None else uid)
+
+
+def write_private(path: str | os.PathLike[str], payload: str, uid: int) -> bool:
+    """Replace `path` with `payload` atomically (a 0600 temporary file renamed into place) in a
+    private directory of ours; False on any OS error. Shared with the history."""
     import contextlib  # only the live path writes; keep these off the cache-hit import path
     import tempfile
 
     tmp_name: str | None = None
     try:
         directory = os.path.dirname(path)
-        if not private_dir(directory, os.geteuid() if uid is None else uid):
+        if not private_dir(directory, uid):
             return False
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp creates it 0600

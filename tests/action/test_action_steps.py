@@ -13,11 +13,12 @@ would be; the action's steps run unchanged. The venv is made once per test sessi
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,11 @@ WHEELHOUSE = Path(
 )
 
 pytestmark = pytest.mark.integration
+
+#: The runway outputs of a run whose runway is unknown (a first reading, or an error).
+NO_RUNWAY = {"runway-hours": "", "burn-per-hour": ""}
+#: What the runner puts in the environment of a scheduled run on the default branch.
+SCHEDULED = {"GITHUB_EVENT_NAME": "schedule", "GITHUB_REF": "refs/heads/main"}
 
 
 def assert_key_only_masked(key: str, run: ActionRun) -> None:
@@ -119,8 +125,20 @@ def workspace(tmp_path: Path) -> Path:
     return path
 
 
+RUN_IDS = itertools.count(1000)
+
+
+@pytest.fixture
+def cache_store(tmp_path: Path) -> Path:
+    """The repository's Actions cache, emulated: one per test."""
+    path = tmp_path / "actions-cache"
+    path.mkdir()
+    return path
+
+
 @pytest.fixture
 def action(
+    cache_store: Path,
     action_path: Path,
     runner_env: dict[str, str],
     runner_temp: Path,
@@ -130,10 +148,28 @@ def action(
 ) -> Runner:
     """`action(**{"min-credits": "500"})` runs the action against the sandbox with the test key."""
 
-    def run(temp: Path | None = None, **inputs: str) -> ActionRun:
+    def run(
+        temp: Path | None = None,
+        *,
+        event: Mapping[str, str] = SCHEDULED,
+        default_branch: str = "main",
+        **inputs: str,
+    ) -> ActionRun:
         given = {"api-key": api_key, "base-url": sandbox.url, **inputs}
+        temp = temp or runner_temp
+        # Each run is a new job: RUNNER_TEMP starts without a history (the venv is kept, as
+        # the tests share one to stay fast; the install step's own tests cover a fresh one).
+        shutil.rmtree(temp / "predev-credits-history", ignore_errors=True)
+        github = {"event": {"repository": {"default_branch": default_branch}}}
+        env = {**runner_env, "GITHUB_RUN_ID": str(next(RUN_IDS)), "GITHUB_RUN_ATTEMPT": "1"}
         result = run_action(
-            action_path, given, env=runner_env, runner_temp=temp or runner_temp, workspace=workspace
+            action_path,
+            given,
+            env={**env, **event},
+            runner_temp=temp,
+            workspace=workspace,
+            github=github,
+            cache_store=cache_store,
         )
         key = given["api-key"].strip()
         if key:
@@ -153,7 +189,7 @@ def test_ok_sets_outputs_summary_and_one_request(
 ) -> None:
     run = action()
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "ok", "sufficient": "true"}
+    assert run.outputs == {"credits-remaining": "450", "status": "ok", "sufficient": "true", **NO_RUNWAY}
     assert "| 450 | 1 | — | ✅ ok |" in run.summary
     assert not run.annotations("error")
     assert not run.annotations("warning")
@@ -166,7 +202,7 @@ def test_ok_sets_outputs_summary_and_one_request(
 def test_warn_below_warns_but_stays_sufficient(action: Runner) -> None:
     run = action(**{"min-credits": "100", "warn-below": "500"})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "warn", "sufficient": "true"}
+    assert run.outputs == {"credits-remaining": "450", "status": "warn", "sufficient": "true", **NO_RUNWAY}
     assert "| 450 | 100 | 500 | ⚠️ warn |" in run.summary
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits running low::")
@@ -175,7 +211,7 @@ def test_warn_below_warns_but_stays_sufficient(action: Runner) -> None:
 def test_low_fails_the_step_and_still_sets_outputs(action: Runner) -> None:
     run = action(**{"min-credits": "500"})
     assert run.code == 1
-    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false"}
+    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false", **NO_RUNWAY}
     assert "| 450 | 500 | — | ❌ low |" in run.summary
     [error] = run.annotations("error")
     assert error.startswith("::error title=pre.dev credits low::")
@@ -185,7 +221,7 @@ def test_low_fails_the_step_and_still_sets_outputs(action: Runner) -> None:
 def test_fail_on_low_false_succeeds_and_reports_insufficient(action: Runner, value: str) -> None:
     run = action(**{"min-credits": "500", "fail-on-low": value})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false"}
+    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false", **NO_RUNWAY}
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits low::")
     assert not run.annotations("error")
@@ -202,7 +238,7 @@ def test_rejected_key_fails_with_error_outputs(action: Runner, sandbox: Sandbox)
     sandbox.configure(key="another-key")
     run = action()
     assert run.code == 3
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY}
     assert "unknown" in run.summary
     assert "❌ error" in run.summary
     [error] = run.annotations("error")
@@ -214,7 +250,7 @@ def test_on_error_warn_continues_with_error_outputs(action: Runner, sandbox: San
     sandbox.configure(key="another-key")
     run = action(**{"on-error": "warn"})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY}
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits check failed::HTTP 401")
     assert not run.annotations("error")
@@ -285,7 +321,7 @@ def test_bad_input_is_exit_2_with_outputs(
 ) -> None:
     run = action(**inputs)
     assert run.code == 2
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY}
     [error] = run.annotations("error")
     assert message in error
     assert sandbox.requests == 0
@@ -424,7 +460,7 @@ def assert_install_failed(run: ActionRun, sandbox: Sandbox, *words: str) -> str:
     """Exit 2 at the install step, error outputs, one ::error line naming `words`; no check."""
     assert run.code == 2
     assert run.steps[-1].id == "install"
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY}
     [error] = run.annotations("error")
     assert error.startswith("::error title=pre.dev credits check could not start::")
     for word in words:
@@ -521,7 +557,12 @@ def test_cli_usage_errors_set_github_outputs_only_in_github_format(
     assert result.code == 2
     written = parse_command_file(outputs.read_text(encoding="utf-8"))
     if fmt:
-        assert written == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+        assert written == {
+            "credits-remaining": "",
+            "status": "error",
+            "sufficient": "false",
+            **NO_RUNWAY,
+        }
         assert result.stdout.startswith("::error title=pre.dev credits check failed::")
         assert "--retries" in result.stdout
     else:
