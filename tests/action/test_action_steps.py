@@ -189,7 +189,12 @@ def test_ok_sets_outputs_summary_and_one_request(
 ) -> None:
     run = action()
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "ok", "sufficient": "true", **NO_RUNWAY}
+    assert run.outputs == {
+        "credits-remaining": "450",
+        "status": "ok",
+        "sufficient": "true",
+        **NO_RUNWAY,
+    }
     assert "| 450 | 1 | — | ✅ ok |" in run.summary
     assert not run.annotations("error")
     assert not run.annotations("warning")
@@ -202,7 +207,12 @@ def test_ok_sets_outputs_summary_and_one_request(
 def test_warn_below_warns_but_stays_sufficient(action: Runner) -> None:
     run = action(**{"min-credits": "100", "warn-below": "500"})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "warn", "sufficient": "true", **NO_RUNWAY}
+    assert run.outputs == {
+        "credits-remaining": "450",
+        "status": "warn",
+        "sufficient": "true",
+        **NO_RUNWAY,
+    }
     assert "| 450 | 100 | 500 | ⚠️ warn |" in run.summary
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits running low::")
@@ -211,7 +221,12 @@ def test_warn_below_warns_but_stays_sufficient(action: Runner) -> None:
 def test_low_fails_the_step_and_still_sets_outputs(action: Runner) -> None:
     run = action(**{"min-credits": "500"})
     assert run.code == 1
-    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false", **NO_RUNWAY}
+    assert run.outputs == {
+        "credits-remaining": "450",
+        "status": "low",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     assert "| 450 | 500 | — | ❌ low |" in run.summary
     [error] = run.annotations("error")
     assert error.startswith("::error title=pre.dev credits low::")
@@ -221,7 +236,12 @@ def test_low_fails_the_step_and_still_sets_outputs(action: Runner) -> None:
 def test_fail_on_low_false_succeeds_and_reports_insufficient(action: Runner, value: str) -> None:
     run = action(**{"min-credits": "500", "fail-on-low": value})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false", **NO_RUNWAY}
+    assert run.outputs == {
+        "credits-remaining": "450",
+        "status": "low",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits low::")
     assert not run.annotations("error")
@@ -238,7 +258,12 @@ def test_rejected_key_fails_with_error_outputs(action: Runner, sandbox: Sandbox)
     sandbox.configure(key="another-key")
     run = action()
     assert run.code == 3
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY}
+    assert run.outputs == {
+        "credits-remaining": "",
+        "status": "error",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     assert "unknown" in run.summary
     assert "❌ error" in run.summary
     [error] = run.annotations("error")
@@ -250,7 +275,12 @@ def test_on_error_warn_continues_with_error_outputs(action: Runner, sandbox: San
     sandbox.configure(key="another-key")
     run = action(**{"on-error": "warn"})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY}
+    assert run.outputs == {
+        "credits-remaining": "",
+        "status": "error",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits check failed::HTTP 401")
     assert not run.annotations("error")
@@ -321,7 +351,12 @@ def test_bad_input_is_exit_2_with_outputs(
 ) -> None:
     run = action(**inputs)
     assert run.code == 2
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY}
+    assert run.outputs == {
+        "credits-remaining": "",
+        "status": "error",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     [error] = run.annotations("error")
     assert message in error
     assert sandbox.requests == 0
@@ -460,7 +495,12 @@ def assert_install_failed(run: ActionRun, sandbox: Sandbox, *words: str) -> str:
     """Exit 2 at the install step, error outputs, one ::error line naming `words`; no check."""
     assert run.code == 2
     assert run.steps[-1].id == "install"
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY}
+    assert run.outputs == {
+        "credits-remaining": "",
+        "status": "error",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     [error] = run.annotations("error")
     assert error.startswith("::error title=pre.dev credits check could not start::")
     for word in words:
