@@ -147,10 +147,26 @@ def steps() -> list[dict[str, Any]]:
 
 def test_every_step_is_bash_and_takes_its_inputs_through_env() -> None:
     for step in steps():
+        if "uses" in step:
+            continue  # the cache steps, below
         assert step["shell"] == "bash"
         assert "${{" not in step["run"], f"expression inside run: of {step['name']!r}"
         assert "set -x" not in step["run"]
-        assert "uses" not in step
+
+
+def test_the_only_actions_used_are_the_official_cache_steps_pinned_by_sha() -> None:
+    """Restore and save, pinned by full commit SHA with the version in a comment; they get
+    the history step's outputs only (never the key), and save only when it says so."""
+    text = ACTION.read_text(encoding="utf-8")
+    used = [step for step in steps() if "uses" in step]
+    assert [step["id"] for step in used] == ["restore", "save"]
+    for step, name in zip(used, ("restore", "save"), strict=True):
+        assert re.fullmatch(rf"actions/cache/{name}@[0-9a-f]{{40}}", step["uses"])
+        assert re.search(rf"uses: {re.escape(step['uses'])} # v4\.\d+\.\d+\n", text)
+        assert all("steps.history.outputs." in value for value in step["with"].values())
+        assert "env" not in step
+    assert used[0]["if"] == "steps.history.outputs.enabled == 'true'"
+    assert used[1]["if"] == "always() && steps.history.outputs.save == 'true'"
 
 
 def test_the_key_is_masked_first_and_reaches_only_the_check_step() -> None:
@@ -158,7 +174,8 @@ def test_the_key_is_masked_first_and_reaches_only_the_check_step() -> None:
     with_key = [s.get("id", s["name"]) for s in all_steps if "inputs.api-key" in str(s.get("env"))]
     assert with_key == [all_steps[0].get("id", all_steps[0]["name"]), "check"]
     assert "::add-mask::" in all_steps[0]["run"]
-    assert all_steps[-1]["env"]["PREDEV_API_KEY"] == "${{ inputs.api-key }}"
+    [check] = [step for step in all_steps if step.get("id") == "check"]
+    assert check["env"]["PREDEV_API_KEY"] == "${{ inputs.api-key }}"
 
 
 def test_workflow_actions_are_pinned_by_sha_with_a_version_comment() -> None:

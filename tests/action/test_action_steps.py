@@ -14,10 +14,12 @@ would be; the action's steps run unchanged. The venv is made once per test sessi
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,12 +29,18 @@ from packaging.utils import canonicalize_name
 
 from devtools import lockfile
 from devtools.composite_action import (
+    RUNNER_OS,
     ActionRun,
     UnsupportedExpression,
+    cache_save,
+    condition,
     evaluate,
     parse_command_file,
     run_action,
 )
+from predev_integrations._cli import history
+from predev_integrations._core.secret import Secret
+from predev_integrations._github import history as history_gh
 from predev_integrations.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -405,6 +413,171 @@ def test_empty_api_key_says_how_to_pass_it(action: Runner, sandbox: Sandbox) -> 
     assert sandbox.requests == 0
 
 
+# --- the history across runs: actions/cache, emulated -----------------------------------------
+
+
+def history_file(runner_temp: Path, sandbox: Sandbox, api_key: str) -> Path:
+    """Where the check step keeps the history: RUNNER_TEMP/predev-credits-history/history-*."""
+    directory = runner_temp / "predev-credits-history"
+    return Path(history.history_path(directory, sandbox.url, Secret(api_key)))
+
+
+def plant(store: Path, target: Path, content: bytes | None, *, link_to: Path | None = None) -> None:
+    """Put a cache entry in the store, as an earlier run would have saved it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if link_to is not None:
+        target.symlink_to(link_to)
+    else:
+        assert content is not None
+        target.write_bytes(content)
+        target.chmod(0o600)
+    glob_path = str(target.parent / "history-*.json")
+    cache_save("plant", store, glob_path, f"{history_gh.KEY_PREFIX}-{RUNNER_OS}-1-1-planted")
+    target.unlink()
+
+
+def saved_keys(store: Path) -> list[str]:
+    index = store / "index.json"
+    return [entry["key"] for entry in json.loads(index.read_text())] if index.exists() else []
+
+
+def test_a_scheduled_run_saves_the_history_and_the_next_run_restores_it(
+    action: Runner, cache_store: Path, runner_temp: Path, sandbox: Sandbox, api_key: str
+) -> None:
+    first = action()
+    assert [step.id for step in first.steps] == [
+        "mask",
+        "install",
+        "history",
+        "restore",
+        "check",
+        "save",
+    ]
+    assert first.step("restore").outputs["cache-matched-key"] == ""
+    second = action()
+    assert second.step("restore").outputs["cache-matched-key"] == saved_keys(cache_store)[0]
+    keys = saved_keys(cache_store)
+    assert len(keys) == 2
+    assert len(set(keys)) == 2
+    assert all(key.startswith(f"{history_gh.KEY_PREFIX}-{RUNNER_OS}-") for key in keys)
+    third = action()
+    assert third.step("restore").outputs["cache-matched-key"] == keys[1]  # the newest
+    readings = history.load(history_file(runner_temp, sandbox, api_key))
+    assert [balance for _, balance in readings] == [450, 450, 450]
+
+
+def test_a_known_runway_sets_the_outputs_and_draws_the_chart(
+    action: Runner, cache_store: Path, runner_temp: Path, sandbox: Sandbox, api_key: str
+) -> None:
+    now = time.time()
+    earlier = [(now - hours * 3_600, 450 + 5 * hours) for hours in (3, 2, 1)]
+    plant(
+        cache_store,
+        history_file(runner_temp, sandbox, api_key),
+        history.serialize(earlier).encode(),
+    )
+    run = action(**{"min-credits": "50"})
+    assert run.code == 0
+    assert run.outputs["status"] == "ok"
+    assert float(run.outputs["runway-hours"]) == pytest.approx(80, rel=1e-3)
+    assert float(run.outputs["burn-per-hour"]) == pytest.approx(5, rel=1e-3)
+    assert "xychart-beta" in run.summary
+    assert "    line [465, 460, 455, 450]" in run.summary
+    assert "**Runway:** burning \\~120/day, floor in \\~3.3 days" in run.summary
+    low = action(**{"min-credits": "50", "min-runway": "4d"})
+    assert low.code == 1
+    assert low.outputs["status"] == "low"
+    [error] = low.annotations("error")
+    assert "within --min-runway 4d" in error
+    assert low.step("save").stdout.startswith("Cache saved")  # a failed check still saves
+
+
+@pytest.mark.parametrize(
+    ("event", "default_branch"),
+    [
+        ({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/7/merge"}, "main"),
+        ({"GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_REF": "refs/heads/main"}, "main"),
+        ({"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/feature"}, "main"),
+        ({"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_REF": "refs/heads/feature"}, "main"),
+    ],
+)
+def test_runs_a_pull_request_can_steer_restore_but_never_save(
+    action: Runner, cache_store: Path, event: dict[str, str], default_branch: str
+) -> None:
+    action()  # a scheduled run on main saves one entry
+    run = action(event=event, default_branch=default_branch)
+    assert run.code == 0
+    assert run.step("restore").outputs["cache-matched-key"] == saved_keys(cache_store)[0]
+    assert "save" not in [step.id for step in run.steps]
+    assert len(saved_keys(cache_store)) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x00\xff garbage",
+        b'{"v": 1, "readings": [[1, 450]]' + b" " * 70_000 + b"}",
+        b'{"v": 1, "readings": [[1, NaN], [2, 1e999]]}',
+        b'{"v": 1, "readings": [["<img src=x onerror=alert(1)>", 450]]}',
+        b'{"v": 1, "readings": [[1, "::error::pwned"], [2, 450]]}',
+        b"[" * 50_000,
+    ],
+)
+def test_a_poisoned_or_damaged_restored_history_is_an_empty_one(
+    action: Runner,
+    cache_store: Path,
+    runner_temp: Path,
+    sandbox: Sandbox,
+    api_key: str,
+    content: bytes,
+) -> None:
+    target = history_file(runner_temp, sandbox, api_key)
+    plant(cache_store, target, content)
+    run = action(**{"min-credits": "50", "min-runway": "365d"})
+    assert run.code == 0
+    assert run.outputs["status"] == "ok"
+    assert (run.outputs["runway-hours"], run.outputs["burn-per-hour"]) == ("", "")
+    assert "runway unknown: only 1 reading (need 3)" in run.log
+    assert "<img" not in run.summary
+    assert "pwned" not in run.log + run.summary
+    assert not run.annotations("error")
+    assert [balance for _, balance in history.load(target)] == [450]  # started afresh
+
+
+def test_a_restored_symlink_is_never_followed(
+    action: Runner,
+    cache_store: Path,
+    runner_temp: Path,
+    sandbox: Sandbox,
+    api_key: str,
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "elsewhere.json"
+    now = time.time()
+    outside.write_text(history.serialize([(now - h * 3_600, 450 + 50 * h) for h in (3, 2, 1)]))
+    outside.chmod(0o600)
+    before = outside.read_bytes()
+    target = history_file(runner_temp, sandbox, api_key)
+    plant(cache_store, target, None, link_to=outside)
+    run = action(**{"min-credits": "50"})
+    assert run.code == 0
+    assert run.outputs["runway-hours"] == ""  # the readings behind the link were not believed
+    assert outside.read_bytes() == before  # nor written through it
+    assert not target.is_symlink()
+
+
+@pytest.mark.parametrize("value", ["false", "False"])
+def test_the_history_input_turns_the_cache_steps_and_the_history_off(
+    action: Runner, cache_store: Path, runner_temp: Path, sandbox: Sandbox, api_key: str, value: str
+) -> None:
+    run = action(history=value, **{"min-runway": "1d"})
+    assert run.code == 0
+    assert [step.id for step in run.steps] == ["mask", "install", "history", "check"]
+    assert saved_keys(cache_store) == []
+    assert not history_file(runner_temp, sandbox, api_key).exists()
+    assert "--no-history is set" in run.log
+
+
 # --- install ------------------------------------------------------------------------------------
 
 
@@ -582,6 +755,18 @@ def test_expressions_fall_back_with_or_and_refuse_the_unknown() -> None:
         evaluate("format('{0}', inputs.x)", context)
     with pytest.raises(UnsupportedExpression):
         evaluate("secrets.KEY", context)
+
+
+def test_step_conditions_follow_github_s_rules() -> None:
+    context = {"steps": {"h": {"outputs": {"save": "true"}}}}
+    assert condition("steps.h.outputs.save == 'true'", context, failed=False)
+    assert not condition("steps.h.outputs.save == 'true'", context, failed=True)  # success()
+    assert condition("always() && steps.h.outputs.save == 'true'", context, failed=True)
+    assert not condition("always() && steps.h.outputs.save != 'true'", context, failed=True)
+    assert condition("failure()", context, failed=True)
+    assert not condition("success()", context, failed=True)
+    with pytest.raises(UnsupportedExpression):
+        condition("contains(github.ref, 'main')", context, failed=False)
 
 
 # --- the core's side of it ---------------------------------------------------------------------

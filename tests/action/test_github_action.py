@@ -22,10 +22,13 @@ def inputs(**values: str) -> dict[str, str]:
 
 
 def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> None:
-    unset = {env_name(name): "" for name in [*action_inputs.FLAGS, "fail-on-low"]}
+    unset = {env_name(name): "" for name in [*action_inputs.FLAGS, "fail-on-low", "history"]}
     assert translate(unset) == (["--format", "github"], [])
     assert translate({}) == (["--format", "github"], [])
     assert translate(inputs(min_credits="  ", config="\n")) == (["--format", "github"], [])
+    # history "true", or a typo (which the history step warns about), keeps the history on
+    assert translate(inputs(history="true")) == (["--format", "github"], [])
+    assert translate(inputs(history="flase")) == (["--format", "github"], [])
 
 
 @pytest.mark.parametrize(
@@ -39,6 +42,10 @@ def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> Non
         (inputs(retries="0"), "--retries=0"),
         (inputs(config="ci/credits.yml"), "--config=ci/credits.yml"),
         (inputs(min_credits="-5"), "--min-credits=-5"),
+        (inputs(min_runway="7d"), "--min-runway=7d"),
+        (inputs(warn_runway=" 36h "), "--warn-runway=36h"),
+        (inputs(history="false"), "--no-history"),
+        (inputs(history="FALSE"), "--no-history"),
     ],
 )
 def test_a_value_written_on_purpose_becomes_its_flag(given: dict[str, str], flag: str) -> None:
@@ -69,7 +76,7 @@ def test_the_check_step_passes_every_input_the_module_reads_and_no_other() -> No
     action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
     [check] = [step for step in action["runs"]["steps"] if step.get("id") == "check"]
     passed = {name: value for name, value in check["env"].items() if name.startswith("INPUT_")}
-    read = {*action_inputs.FLAGS, "fail-on-low"}
+    read = {*action_inputs.FLAGS, "fail-on-low", "history"}
     assert read == set(action["inputs"]) - {"api-key", "python"}
     assert passed == {env_name(name): f"${{{{ inputs.{name} }}}}" for name in read}
 
