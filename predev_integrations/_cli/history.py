@@ -26,6 +26,8 @@ from . import cache
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .._core.secret import Secret
 
 _FORMAT = 1
@@ -74,7 +76,7 @@ def parse(raw: bytes) -> Readings:
     return readings
 
 
-def serialize(readings: Readings) -> str:
+def serialize(readings: Iterable[tuple[float, float]]) -> str:
     """The file's text: the newest readings that fit both caps, oldest first."""
     kept = sorted(readings, key=lambda reading: reading[0])[-MAX_READINGS:]
     while True:
