@@ -109,8 +109,8 @@ def runway_phrase(outcome: Outcome) -> str | None:
 
 
 def _seconds(seconds: float) -> str:
-    """A threshold as the user would write it: 7d, 36h, 90m, 45s."""
-    for size, unit in ((604_800, "w"), (86_400, "d"), (3_600, "h"), (60, "m")):
+    """A threshold as a user would write it: 7d, 36h, 90m, 45s (2w is 14d)."""
+    for size, unit in ((86_400, "d"), (3_600, "h"), (60, "m")):
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
