@@ -24,7 +24,7 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,6 +75,8 @@ class SandboxState:
 
     def __init__(self, **fields: Any) -> None:
         self.lock = threading.Lock()
+        #: Monotonic seconds; tests drive spending over hours with a clock of their own.
+        self.clock: Callable[[], float] = time.monotonic
         self.key: str = DEFAULT_KEY
         self.balance: float = 450
         self.statuses: list[int] = []  # served first, one per request
@@ -86,7 +88,7 @@ class SandboxState:
         self.burn_per_hour: float = 0.0  # spent continuously, counted from `started`
         self.spend_per_request: float = 0.0  # spent after each balance served
         self.spent = 0.0  # by requests so far
-        self.started = self.burn_started = time.monotonic()
+        self.started = self.burn_started = self.clock()
         self.requests = 0
         self.log: list[dict[str, Any]] = []
         self.update(fields)
@@ -103,14 +105,17 @@ class SandboxState:
                 ):
                     raise ValueError(f"unknown body {value!r}; choose from {sorted(BODIES)}")
                 if name in ("burn_per_hour", "spend_per_request") and (
-                    isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or not math.isfinite(value)
+                    or value < 0
                 ):
                     raise ValueError(f"{name} must be a number >= 0, got {value!r}")
                 if name in ("schedule", "balance", "burn_per_hour", "spend_per_request"):
-                    self.burn_started = time.monotonic()  # spending counts from a new balance
+                    self.burn_started = self.clock()  # spending counts from a new balance
                     self.spent = 0.0
                 if name == "schedule":
-                    self.started = time.monotonic()
+                    self.started = self.clock()
                     setattr(self, name, sorted((float(t), v) for t, v in value))
                 elif name == "statuses":
                     setattr(self, name, [int(s) for s in value])
@@ -118,12 +123,12 @@ class SandboxState:
                     setattr(self, name, value)
 
     def current_balance(self) -> float:
-        elapsed = time.monotonic() - self.started
+        elapsed = self.clock() - self.started
         balance = self.balance
         for after, value in self.schedule:
             if elapsed >= after:
                 balance = value
-        burnt = self.burn_per_hour * (time.monotonic() - self.burn_started) / 3_600
+        burnt = self.burn_per_hour * (self.clock() - self.burn_started) / 3_600
         spent = math.floor(burnt + self.spent + 1e-9)
         return balance - spent if spent else balance
 

@@ -81,7 +81,7 @@ def render(
     for at, balance in shown:
         change = "" if previous is None else _signed(balance - previous)
         when = iso_utc(at).replace("T", " ").removesuffix("Z")
-        lines.append(f"{when:<19}  {number(balance):>12}  {change:>10}")
+        lines.append(f"{when:<19}  {number(balance):>12}  {change:>10}".rstrip())
         previous = balance
     line = sparkline([balance for _, balance in readings])
     if bars is not None:
