@@ -69,12 +69,20 @@ def offline_env() -> dict[str, str]:
     return env
 
 
+def runway_recipe() -> str:
+    """The scheduled workflow of docs/runway.md."""
+    text = (REPO / "docs" / "runway.md").read_text(encoding="utf-8")
+    [recipe] = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    return recipe
+
+
 @pytest.fixture(scope="module")
 def examples_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's workflow examples as files, for the workflow linters."""
+    """The README's workflow examples and the runway recipe as files, for the linters."""
     target = tmp_path_factory.mktemp("readme-examples")
     for number, text in enumerate(readme_examples(), 1):
         (target / f"readme-example-{number}.yml").write_text(text, encoding="utf-8")
+    (target / "runway-recipe.yml").write_text(runway_recipe(), encoding="utf-8")
     return target
 
 
@@ -248,6 +256,20 @@ def test_readme_examples_use_only_declared_inputs_and_outputs() -> None:
             if step_id in action_ids:
                 assert output in action["outputs"], output
     assert uses == 3
+
+
+def test_the_runway_recipe_is_a_scheduled_run_that_fails_a_week_ahead() -> None:
+    """A schedule on the default branch is a run that saves the history (never a PR)."""
+    action = load(ACTION)
+    recipe = yaml.safe_load(runway_recipe())
+    triggers = recipe[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert recipe["permissions"] == {}
+    [step] = [s for s in recipe["jobs"]["runway"]["steps"] if s.get("uses") == ACTION_REF]
+    assert step["with"]["min-runway"] == "7d"
+    assert set(step["with"]) <= set(action["inputs"])
+    for output in re.findall(r"steps\.credits\.outputs\.([\w-]+)", runway_recipe()):
+        assert output in action["outputs"]
 
 
 def test_readme_examples_cover_the_three_patterns() -> None:
