@@ -72,8 +72,9 @@ def main() -> int:
         ]
         print(
             "\nA forecast needs readings over an hour; this demo has a minute. It records the "
-            f"three readings hourly checks would have made at the sandbox's rate ({BURN_PER_HOUR}/h)"
-            ": 465, 460 and 455, three, two and one hours ago. The checks below are live."
+            "three readings hourly checks would have made at the sandbox's rate "
+            f"({BURN_PER_HOUR}/h): 465, 460 and 455, three, two and one hours ago. The checks "
+            "below are live."
         )
         seed(cache_dir, sandbox.url, 450)
         codes += [

@@ -94,10 +94,12 @@ def number(value: Balance | None) -> str:
 def runway_phrase(outcome: Outcome) -> str | None:
     """The forecast as a phrase for the line (`burning ~120/day, floor in ~3.3 days (...)`):
     when it is known or not spending, or when a runway flag asked for it; else None."""
+    result = outcome.runway
+    if result is None:
+        return None  # before the import: a cache hit without a forecast never loads it
     from .forecast import KNOWN, UNKNOWN, describe
 
-    result = outcome.runway
-    if result is None or (result.status == UNKNOWN and not outcome.show_runway):
+    if result.status == UNKNOWN and not outcome.show_runway:
         return None
     phrase = describe(result, outcome.now)
     if result.status == KNOWN and outcome.runway_verdict != Verdict.OK:

@@ -73,7 +73,7 @@ def runway_recipe() -> str:
     """The scheduled workflow of docs/runway.md."""
     text = (REPO / "docs" / "runway.md").read_text(encoding="utf-8")
     [recipe] = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
-    return recipe
+    return str(recipe)
 
 
 @pytest.fixture(scope="module")
