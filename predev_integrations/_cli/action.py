@@ -19,29 +19,42 @@ HISTORY_PLAN = "--history-plan"
 
 def history_plan(env: Mapping[str, str]) -> int:
     """Write the history step's outputs (see `_github.history.plan`) and make its directory
-    0700 before a restore fills it; never fails the job (a problem turns the history off)."""
+    0700 before a restore fills it. Never fails the job: a problem, even a bug of ours, turns
+    the history off for the run with one line."""
     from .._github.commands import annotation
     from .._github.history import plan
-    from . import cache
 
     outputs, warnings = plan(env, posix=os.name == "posix", nonce=os.urandom(8).hex())
     for warning in warnings:
         print(annotation("warning", "pre.dev credits check", warning), flush=True)
     if outputs["enabled"] == "true":
-        try:
-            if not cache.private_dir(outputs["dir"], os.geteuid()):
-                raise PermissionError("the history directory belongs to another user")
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
+        reason = _private_dir_problem(outputs["dir"])
+        if reason is not None:
             print(f"pre.dev credits history is off for this run: {reason}", flush=True)
             outputs.update(enabled="false", save="false")
+    text = "".join(f"{name}={value}\n" for name, value in outputs.items())
     path = env.get("GITHUB_OUTPUT")
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write("".join(f"{name}={value}\n" for name, value in outputs.items()))
-    else:
-        print("".join(f"{name}={value}\n" for name, value in outputs.items()), end="")
+    try:
+        if path:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            print(text, end="")
+    except OSError as exc:
+        print(f"pre.dev credits history is off: cannot write GITHUB_OUTPUT ({exc.strerror}).")
     return 0
+
+
+def _private_dir_problem(directory: str) -> str | None:
+    """Why the history directory cannot be made ours (0700), or None when it is."""
+    from . import cache
+
+    try:
+        if not cache.private_dir(directory, os.geteuid()):
+            return "its directory belongs to another user"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -109,3 +109,35 @@ def test_main_runs_the_cli_with_the_inputs(
     assert out[1].startswith("::error title=pre.dev credits check failed::")
     assert "--min-credits" in out[1]
     assert "status=error" in outputs.read_text(encoding="utf-8")
+
+
+def test_the_history_step_writes_its_plan_and_makes_the_directory_private(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "github_output"
+    env = {
+        "RUNNER_TEMP": str(tmp_path),
+        "RUNNER_OS": "Linux",
+        "GITHUB_OUTPUT": str(out),
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_REF": "refs/pull/1/merge",
+    }
+    assert github_action.history_plan(env) == 0
+    written = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    assert (written["enabled"], written["save"]) == ("true", "false")
+    assert (tmp_path / "predev-credits-history").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_history_directory_that_cannot_be_made_turns_the_history_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "predev-credits-history").write_text("a file where the directory goes")
+    env = {
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_EVENT_NAME": "schedule",
+        "GITHUB_REF": "refs/heads/main",
+    }
+    assert github_action.history_plan(env) == 0
+    out = capsys.readouterr().out
+    assert "pre.dev credits history is off for this run" in out
+    assert "enabled=false\nsave=false\n" in out

@@ -218,3 +218,11 @@ def test_summary_draws_the_balance_and_the_floor_from_our_numbers_only() -> None
 
 def test_a_summary_without_history_has_no_chart() -> None:
     assert "mermaid" not in github_summary(Outcome(Verdict.OK, balance=450))
+
+
+def test_show_history_falls_back_to_ascii_bars_for_terminals_that_need_it() -> None:
+    from predev_integrations._cli.show_history import ASCII_BARS, render
+
+    text = render(READINGS, forecast(READINGS, 50, now=NOW), 50, NOW, ASCII_BARS)
+    assert "#+-_  465 -> 450 over ~3 hours" in text
+    assert text.isascii()
