@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .env import BEFORE_REF, CACHE_TTL, Stage
 from .harness import Case, clean_env, command, interleave, median
-from .table import Row, ms, ratio, times
+from .table import Row, ms, not_built, ratio, times
 
 #: The shortest honest httpx equivalent of the live check.
 HTTPX_ONE_LINER = (
@@ -76,7 +76,7 @@ def cases(stage: Stage) -> dict[str, Case]:
     """Every command timed side by side; each checks its output, so none can pass by failing."""
     env, cwd = stage.env(), stage.work
     python, answer = stage.runtime.python, str(450)
-    return {
+    timed = {
         "pass": command([python, "-c", "pass"], env, cwd),
         "needs": command([python, "-c", CACHE_HIT_NEEDS], env, cwd),
         "needs-no-argparse": command([python, "-c", CACHE_HIT_NEEDS_NO_ARGPARSE], env, cwd),
@@ -86,17 +86,15 @@ def cases(stage: Stage) -> dict[str, Case]:
         "httpx": command([python, "-c", HTTPX_ONE_LINER], env, cwd, expect=answer),
         "requests": command([stage.requests.python, "-c", VENDOR_SNIPPET], env, cwd, expect=answer),
         "live": command([stage.cli], env, cwd, expect=answer),
-        "hit-before": command(
-            [stage.before.script("predev-credits-check"), "--cache-ttl", CACHE_TTL],
-            env,
-            cwd,
-            expect="(cached)",
-        ),
-        "live-before": command([stage.before.script("predev-credits-check")], env, cwd, answer),
         "live-full": command(
             [stage.cli], {**env, "PREDEV_CACHE_DIR": str(stage.full_dir)}, cwd, expect="burning"
         ),
     }
+    if stage.before_commit is not None:
+        before = stage.before.script("predev-credits-check")
+        timed["hit-before"] = command([before, "--cache-ttl", CACHE_TTL], env, cwd, "(cached)")
+        timed["live-before"] = command([before], env, cwd, expect=answer)
+    return timed
 
 
 class Table:
@@ -151,25 +149,6 @@ def _last(name: str) -> str:
 
 def turn_rows(t: Table, stage: Stage, readings: int) -> list[Row]:
     """This checkout next to the `before` commit, both installed alike, in the same rounds."""
-    before = f"{BEFORE_REF or 'merge-base with main'} at {stage.before_commit[:7]}"
-    hit, live = (
-        t.row(
-            "1",
-            f"Cache-hit CLI run vs last turn ({before})",
-            "hit",
-            "hit-before",
-            CACHE_HIT_VS_BEFORE_TARGET,
-            f"both `--cache-ttl 3600`, runtime-only venvs; {_last('hit')}",
-        ),
-        t.row(
-            "2",
-            f"Live CLI check vs last turn ({before})",
-            "live",
-            "live-before",
-            None,
-            f"this turn adds the history's append and the forecast; {_last('live')}",
-        ),
-    )
     full = t.row(
         "2",
         f"Live CLI check, full history ({readings} readings) vs a short one",
@@ -177,6 +156,26 @@ def turn_rows(t: Table, stage: Stage, readings: int) -> list[Row]:
         "live",
         None,
         "the worst case: the forecast fits the newest 500 readings of the week",
+    )
+    if stage.before_commit is None:
+        what = f"{BEFORE_REF or 'main'} (the commit to compare with)"
+        return [not_built("1", "Cache-hit CLI run vs last turn", what), full]
+    before = f"{BEFORE_REF or 'merge-base with main'} at {stage.before_commit[:7]}"
+    hit = t.row(
+        "1",
+        f"Cache-hit CLI run vs last turn ({before})",
+        "hit",
+        "hit-before",
+        CACHE_HIT_VS_BEFORE_TARGET,
+        f"both `--cache-ttl 3600`, runtime-only venvs; {_last('hit')}",
+    )
+    live = t.row(
+        "2",
+        f"Live CLI check vs last turn ({before})",
+        "live",
+        "live-before",
+        None,
+        f"this turn adds the history's append and the forecast; {_last('live')}",
     )
     return [hit, live, full]
 

@@ -53,12 +53,17 @@ class Stage:
         return venvs.runtime(self.tmp)
 
     @functools.cached_property
-    def before_commit(self) -> str:
-        return venvs.commit_of(BEFORE_REF) if BEFORE_REF else venvs.merge_base("HEAD", "main")
+    def before_commit(self) -> str | None:
+        """The commit to compare with; None when there is none (a clone without main)."""
+        try:
+            return venvs.commit_of(BEFORE_REF) if BEFORE_REF else venvs.merge_base("HEAD", "main")
+        except RuntimeError:
+            return None
 
     @functools.cached_property
     def before(self) -> venvs.Venv:
         """The `before` commit installed the same way: last turn's figures, in this run."""
+        assert self.before_commit is not None
         return venvs.before(self.tmp, self.before_commit)
 
     @functools.cached_property
