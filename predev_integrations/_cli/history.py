@@ -11,7 +11,13 @@ lose each other's readings (read, merge, replace). A run that cannot get the loc
 LOCK_WAIT seconds skips its write: the history is never the reason a check fails or hangs.
 
 The size cap: the newest MAX_READINGS readings (1000, twice what the forecast fits), at most
-MAX_HISTORY_BYTES (64 KiB; 1000 readings of the longest form take about 40 KiB).
+MAX_HISTORY_BYTES (64 KiB; 1000 readings of the longest form take about 37 KiB).
+
+A burst of checks (a CI matrix, commits without a cache) reads the same balance many times
+within seconds. Kept, those readings would outnumber the rest, and the median of the pairwise
+slopes (mostly zeros between them) would call a steady burn "not spending". So a reading equal
+to the newest one and less than MIN_GAP seconds after it is not stored: one reading per
+unchanged balance per five minutes. A changed balance is always stored.
 
 POSIX only (ownership and `flock`); elsewhere there is no history and the runway is unknown.
 """
@@ -37,6 +43,8 @@ MAX_READINGS = 1000
 MAX_HISTORY_BYTES = 64 * 1024
 #: Seconds a run waits for another run's write to finish before it skips its own.
 LOCK_WAIT = 2.0
+#: Seconds within which a reading equal to the newest one adds nothing (see above).
+MIN_GAP = 300.0
 
 Readings = list[tuple[float, float]]
 
@@ -134,8 +142,11 @@ def append(
 
 
 def _merged(readings: Readings, at: float, balance: float) -> Readings:
-    """`readings` with (at, balance) in time order; a reading already there is not doubled."""
+    """`readings` with (at, balance) in time order; a reading already there is not doubled,
+    nor one that repeats the newest balance within MIN_GAP seconds."""
     if (at, balance) in readings:
+        return readings
+    if readings and readings[-1][1] == balance and 0 <= at - readings[-1][0] < MIN_GAP:
         return readings
     readings.append((at, balance))
     readings.sort(key=lambda reading: reading[0])

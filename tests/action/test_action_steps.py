@@ -454,16 +454,18 @@ def test_a_scheduled_run_saves_the_history_and_the_next_run_restores_it(
         "save",
     ]
     assert first.step("restore").outputs["cache-matched-key"] == ""
+    sandbox.configure(balance=440)  # a new balance: a new reading, minutes apart or not
     second = action()
     assert second.step("restore").outputs["cache-matched-key"] == saved_keys(cache_store)[0]
     keys = saved_keys(cache_store)
     assert len(keys) == 2
     assert len(set(keys)) == 2
     assert all(key.startswith(f"{history_gh.KEY_PREFIX}-{RUNNER_OS}-") for key in keys)
+    sandbox.configure(balance=430)
     third = action()
     assert third.step("restore").outputs["cache-matched-key"] == keys[1]  # the newest
     readings = history.load(history_file(runner_temp, sandbox, api_key))
-    assert [balance for _, balance in readings] == [450, 450, 450]
+    assert [balance for _, balance in readings] == [450, 440, 430]
 
 
 def test_a_known_runway_sets_the_outputs_and_draws_the_chart(

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from predev_integrations._cli import cache, history
+from predev_integrations._core.forecast import forecast
 from predev_integrations._core.secret import Secret
 
 KEY = Secret("pdk_history_test_key_123")
@@ -57,6 +58,24 @@ def test_the_same_reading_twice_is_kept_once(tmp_path: Path) -> None:
     path = path_in(tmp_path)
     history.append(path, 1_000.0004, 450)
     assert history.append(path, 1_000.0001, 450) == [(1_000.0, 450)]
+
+
+def test_a_burst_of_the_same_balance_is_one_reading(tmp_path: Path) -> None:
+    """Twenty checks within a minute at 450 after three hourly readings: kept, their zero
+    slopes would outvote the burn and the forecast would say "not spending"."""
+    path = path_in(tmp_path)
+    start = 1_796_000_000.0
+    for hours, balance in ((0, 465), (1, 460), (2, 455)):
+        history.append(path, start + hours * 3_600, balance)
+    for second in range(20):
+        history.append(path, start + 3 * 3_600 + second * 3, 450)
+    readings = history.load(path)
+    assert [balance for _, balance in readings] == [465, 460, 455, 450]
+    result = forecast(readings, 50, now=start + 3 * 3_600 + 60)
+    assert (result.status, round(result.burn_per_hour or 0, 6)) == ("known", 5)
+    history.append(path, start + 3 * 3_600 + 70, 449)  # a changed balance: always kept
+    history.append(path, start + 3 * 3_600 + 70 + history.MIN_GAP, 449)  # the gap: kept
+    assert [balance for _, balance in history.load(path)][-3:] == [450, 449, 449]
 
 
 def test_file_is_0600_in_a_0700_directory_with_no_temp_files_left(tmp_path: Path) -> None:
