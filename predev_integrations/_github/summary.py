@@ -110,7 +110,7 @@ def balance_chart(readings: list[tuple[float, float]], floor: float) -> list[str
     from .._core.runway import sample
 
     points = sample(readings)
-    labels = ", ".join(f'"{_label(at)}"' for at, _ in points)
+    labels = ", ".join(f'"{label}"' for label in _labels([at for at, _ in points]))
     values = [balance for _, balance in points]
     low, high = min(*values, floor), max(*values, floor)
     pad = (high - low) * 0.1 or 1
@@ -130,12 +130,23 @@ def balance_chart(readings: list[tuple[float, float]], floor: float) -> list[str
     ]
 
 
-def _label(at: float) -> str:
-    """`12-03 14:00`: month, day and time, short enough for an axis."""
+def _labels(times: list[float]) -> list[str]:
+    """`12-03 14:00` per point (month, day, time: short enough for an axis); a category axis
+    needs them distinct, so a repeat gets its seconds, then a counter."""
     from .._core.forecast import iso_utc
 
-    stamp = iso_utc(at)
-    return f"{stamp[5:10]} {stamp[11:16]}"
+    labels: list[str] = []
+    for at in times:
+        stamp = iso_utc(at)
+        label = f"{stamp[5:10]} {stamp[11:16]}"
+        if label in labels:
+            label = f"{stamp[5:10]} {stamp[11:19]}"
+        base, count = label, 1
+        while label in labels:
+            count += 1
+            label = f"{base} ({count})"
+        labels.append(label)
+    return labels
 
 
 def _plain(value: float) -> str:

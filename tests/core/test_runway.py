@@ -226,3 +226,13 @@ def test_show_history_falls_back_to_ascii_bars_for_terminals_that_need_it() -> N
     text = render(READINGS, forecast(READINGS, 50, now=NOW), 50, NOW, ASCII_BARS)
     assert "#+-_  465 -> 450 over ~3 hours" in text
     assert text.isascii()
+
+
+def test_chart_labels_are_distinct_even_for_readings_a_moment_apart() -> None:
+    from predev_integrations._github.summary import balance_chart
+
+    close = [(NOW, 450.0), (NOW + 1, 449.0), (NOW + 1.2, 448.0), (NOW + 60, 447.0)]
+    [axis] = [line for line in balance_chart(close, 50) if "x-axis" in line]
+    assert axis == (
+        '    x-axis ["11-30 06:00", "11-30 06:00:01", "11-30 06:00:01 (2)", "11-30 06:01"]'
+    )
