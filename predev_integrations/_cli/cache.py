@@ -95,6 +95,17 @@ def entry_path(directory: str | os.PathLike[str], base_url: str, api_key: Secret
     return os.path.join(directory, f"balance-{digest[:40]}.json")
 
 
+def read_private(path: str | os.PathLike[str], limit: int, uid: int) -> bytes | None:
+    """The bytes of a file we wrote ourselves, or None (see `read`); shared with the history."""
+    try:
+        if not _trusted(os.stat(os.path.dirname(path)), uid, directory=True):
+            return None
+        raw, info = read_regular(path, limit, follow_symlinks=False)
+    except OSError:
+        return None
+    return raw if _trusted(info, uid, directory=False) else None
+
+
 def read(
     path: str | os.PathLike[str], ttl: float, now: float, *, uid: int | None = None
 ) -> Balance | None:
@@ -106,15 +117,12 @@ def read(
     """
     if ttl <= 0:
         return None
-    uid = os.geteuid() if uid is None else uid
+    raw = read_private(path, MAX_ENTRY_BYTES, os.geteuid() if uid is None else uid)
+    if raw is None:
+        return None
     try:
-        if not _trusted(os.stat(os.path.dirname(path)), uid, directory=True):
-            return None
-        raw, info = read_regular(path, MAX_ENTRY_BYTES, follow_symlinks=False)
-        if not _trusted(info, uid, directory=False):
-            return None
         data = json.loads(raw)
-    except (OSError, ValueError, RecursionError):
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("v") != _FORMAT:
         return None
@@ -196,6 +204,13 @@ def write(
     """Store the balance atomically; False (and nothing changed) on any OS error, or when
     the directory belongs to another user."""
     payload = json.dumps({"v": _FORMAT, "credits_remaining": balance, "fetched_at": now})
+    return write_private(path, payload, os.geteuid() if uid is None else uid, now=now)
+
+
+def write_private(path: str | os.PathLike[str], payload: str, uid: int, *, now: float) -> bool:
+    """Replace `path` with `payload` atomically (a 0600 temporary file renamed into place) in a
+    private directory of ours, first removing temporary files of writers killed before `now`
+    minus an hour; False on any OS error. Shared with the history."""
     import contextlib  # only the live path writes; keep these off the cache-hit import path
     import tempfile
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 CONFIG_FILENAME = ".predev-credits.yml"
-#: A config file holds four short keys; anything this big is not one.
+#: A config file holds a few short keys; anything this big is not one.
 MAX_CONFIG_BYTES = 64 * 1024
 MAX_DEPTH = 4
 MAX_EVENTS = 1000
@@ -29,6 +29,8 @@ CONFIG_KEYS = {
     "warn_below": "a number >= 0, or null",
     "on_error": "fail or warn",
     "cache_ttl": "a number of seconds >= 0",
+    "min_runway": "a duration such as 90m, 36h or 7d, or null",
+    "warn_runway": "a duration such as 90m, 36h or 7d, or null",
 }
 
 
@@ -121,8 +123,15 @@ def parse_config(text: str, source: str) -> dict[str, Any]:
 
 def _check(source: str, key: str, value: object) -> object:
     what = f"Config file {source}: {key}"
-    if key == "warn_below" and value is None:
+    if key in ("warn_below", "min_runway", "warn_runway") and value is None:
         return None
+    if key in ("min_runway", "warn_runway"):
+        from .._core.forecast import parse_duration
+
+        try:
+            return parse_duration(value)  # type: ignore[arg-type]  # it refuses non-text itself
+        except ValueError as exc:
+            raise ConfigError(f"{what} is not a duration: {exc}.") from None
     if key == "on_error":
         if value not in POLICIES:
             raise ConfigError(f"{what} must be fail or warn, got {brief(value)}.")

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "timeout": defaults.TIMEOUT,
     "retries": defaults.RETRIES,
     "deadline": defaults.DEADLINE,
+    "min_runway": None,
+    "warn_runway": None,
 }
 
 #: A commit or push must never hang or break on an outage: short timeouts, cached, warn on error.
@@ -121,6 +123,16 @@ def _flag(bounds: Range, cast: type[float] | None = None) -> Callable[[str], flo
     return parse
 
 
+def _duration(text: str) -> float:
+    """An argparse `type` for `--min-runway 7d`: seconds, via the forecast's parser."""
+    from .._core.forecast import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
@@ -189,6 +201,30 @@ def build_parser() -> argparse.ArgumentParser:
         choices=defaults.POLICIES,
         help="below the floor: fail (exit 1, default) or warn (exit 0)",
     )
+    p.add_argument(
+        "--min-runway",
+        type=_duration,
+        metavar="DURATION",
+        help="fail (exit 1, like a low balance) when, at the current burn rate, the floor is "
+        "this close: 90m, 36h, 3d, 2w. An unknown runway never fails (docs/runway.md)",
+    )
+    p.add_argument(
+        "--warn-runway",
+        type=_duration,
+        metavar="DURATION",
+        help="warn (still exit 0) when the floor is this close at the current burn rate",
+    )
+    p.add_argument(
+        "--no-history",
+        action="store_true",
+        help="do not record this reading, nor read past ones: no runway forecast",
+    )
+    p.add_argument(
+        "--show-history",
+        action="store_true",
+        help="print the recorded readings, a sparkline and the fitted burn rate, then exit "
+        "(no request is made)",
+    )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
     p.add_argument(
         "--config", metavar="PATH", help="config file (default ./.predev-credits.yml if present)"
@@ -224,6 +260,12 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
             f"warn_below ({warn_below}) is below min_credits ({floor}), so it would never warn; "
             "raise warn_below or lower min_credits."
         )
+    min_runway, warn_runway = chosen["min_runway"], chosen["warn_runway"]
+    if min_runway is not None and warn_runway is not None and warn_runway < min_runway:
+        raise ConfigError(
+            "warn_runway is shorter than min_runway, so it would never warn; "
+            "lengthen warn_runway or shorten min_runway."
+        )
     if args.deadline is None and chosen["timeout"] > chosen["deadline"]:
         # A longer --timeout than the default deadline means "wait that long": one attempt
         # always gets its full timeout unless a deadline was asked for explicitly.
@@ -249,6 +291,17 @@ def _fetch(base_url: str, key: Secret, settings: dict[str, Any], integration: st
         return client.get_balance()
 
 
+def load_key(args: argparse.Namespace, sources: KeySources) -> Secret:
+    """The key the flags name, from the sources main read first; a hook's error says how to
+    skip the hook."""
+    try:
+        return sources.load(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
+    except ConfigError as exc:
+        if args.preset in SKIP_HINTS:
+            raise ConfigError(f"{exc} {SKIP_HINTS[args.preset]}") from None
+        raise
+
+
 def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[Outcome, int]:
     """Run one check and return what to report and the exit code.
 
@@ -264,20 +317,17 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
     sources = KeySources() if sources is None else sources
     settings = resolve_options(args)
     base_url = base_url_setting(args.base_url)
-    try:
-        key = sources.load(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
-    except ConfigError as exc:
-        if args.preset in SKIP_HINTS:
-            raise ConfigError(f"{exc} {SKIP_HINTS[args.preset]}") from None
-        raise
+    key = load_key(args, sources)
     floor, warn_below = settings["min_credits"], settings["warn_below"]
     common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
 
     ttl = settings["cache_ttl"]
-    directory = cache.location(cache.cache_dir()) if ttl > 0 else None
-    path = cache.entry_path(directory, base_url, key) if directory is not None else None
+    keep_history = not args.no_history
+    directory = cache.location(cache.cache_dir()) if ttl > 0 or keep_history else None
+    path = cache.entry_path(directory, base_url, key) if directory is not None and ttl > 0 else None
     balance = cache.read(path, ttl, time.time()) if path is not None else None
     cached = balance is not None
+    readings: list[tuple[float, float]] | None = None
     if balance is None:
         try:
             balance = _fetch(base_url, key, settings, _integration(args))
@@ -286,13 +336,60 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
             error = safe_text(exc.describe(), key, MAX_LINE)
             outcome = Outcome(ERROR, error=error, soft=soft, **common)
             return outcome, EXIT_OK if soft else exc.exit_code
+        now = time.time()
         if path is not None:
-            cache.write(path, balance, time.time())
+            cache.write(path, balance, now)
+        if keep_history and directory is not None:
+            from . import history
+
+            readings = history.append(history.history_path(directory, base_url, key), now, balance)
 
     verdict = evaluate(balance, floor, warn_below)
-    soft = verdict is Verdict.LOW and settings["on_low"] == defaults.WARN
-    outcome = Outcome(verdict, balance=balance, cached=cached, soft=soft, **common)
-    return outcome, EXIT_LOW if verdict is Verdict.LOW and not soft else EXIT_OK
+    asked = settings["min_runway"] is not None or settings["warn_runway"] is not None
+    if (
+        readings is None
+        and keep_history
+        and directory is not None
+        and (asked or verdict is not Verdict.OK)
+    ):
+        # A cache hit reads the history only when a runway was asked for or the balance is
+        # low: the everyday hit stays as cheap as before.
+        from . import history
+
+        readings = history.load(history.history_path(directory, base_url, key))
+    outcome = Outcome(verdict, balance=balance, cached=cached, **common)
+    if readings is not None:
+        _add_runway(outcome, readings, settings, time.time())
+        verdict = Verdict(outcome.status)
+    elif asked:
+        from .._core.forecast import UNKNOWN, Forecast
+
+        why = "--no-history is set" if not keep_history else "no cache directory for a history"
+        outcome.runway = Forecast(UNKNOWN, reason=why)
+        outcome.show_runway = True
+    outcome.soft = verdict is Verdict.LOW and settings["on_low"] == defaults.WARN
+    return outcome, EXIT_LOW if verdict is Verdict.LOW and not outcome.soft else EXIT_OK
+
+
+def _add_runway(
+    outcome: Outcome, readings: list[tuple[float, float]], settings: dict[str, Any], now: float
+) -> None:
+    """Forecast from `readings` down to the floor; a known runway within --min-runway or
+    --warn-runway raises the verdict (never lowers it)."""
+    from .._core.forecast import forecast
+    from .._core.runway import runway_verdict, worse
+    from .._core.verdict import Verdict
+
+    min_runway, warn_runway = settings["min_runway"], settings["warn_runway"]
+    result = forecast(readings, outcome.min_credits, now=now)
+    outcome.runway, outcome.now, outcome.history = result, now, readings
+    outcome.min_runway, outcome.warn_runway = min_runway, warn_runway
+    outcome.show_runway = min_runway is not None or warn_runway is not None
+    by_balance = Verdict(outcome.status)
+    by_runway = runway_verdict(result, min_runway, warn_runway)
+    if worse(by_balance, by_runway) is not by_balance:
+        outcome.status = by_runway.value
+        outcome.runway_verdict = by_runway
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -321,6 +418,11 @@ def _run(argv: Sequence[str], sources: KeySources) -> int:
         parser.secrets = secrets
     args = parser.parse_args(argv)
     try:
+        if args.show_history:
+            from .show_history import show
+
+            settings = resolve_options(args)
+            return show(args, load_key(args, sources), settings, sys.stdout)
         outcome, code = check(args, sources)
     except PreDevError as exc:
         outcome = Outcome(ERROR, error=safe_text(exc.describe(), secrets, MAX_LINE))

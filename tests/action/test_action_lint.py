@@ -70,12 +70,20 @@ def offline_env() -> dict[str, str]:
     return env
 
 
+def runway_recipe() -> str:
+    """The scheduled workflow of docs/runway.md."""
+    text = (REPO / "docs" / "runway.md").read_text(encoding="utf-8")
+    [recipe] = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    return str(recipe)
+
+
 @pytest.fixture(scope="module")
 def examples_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Action page's workflow examples as files, for the workflow linters."""
+    """The Action page's workflow examples and the runway recipe as files, for the linters."""
     target = tmp_path_factory.mktemp("doc-examples")
     for number, text in enumerate(page_examples(), 1):
         (target / f"doc-example-{number}.yml").write_text(text, encoding="utf-8")
+    (target / "runway-recipe.yml").write_text(runway_recipe(), encoding="utf-8")
     return target
 
 
@@ -148,10 +156,26 @@ def steps() -> list[dict[str, Any]]:
 
 def test_every_step_is_bash_and_takes_its_inputs_through_env() -> None:
     for step in steps():
+        if "uses" in step:
+            continue  # the cache steps, below
         assert step["shell"] == "bash"
         assert "${{" not in step["run"], f"expression inside run: of {step['name']!r}"
         assert "set -x" not in step["run"]
-        assert "uses" not in step
+
+
+def test_the_only_actions_used_are_the_official_cache_steps_pinned_by_sha() -> None:
+    """Restore and save, pinned by full commit SHA with the version in a comment; they get
+    the history step's outputs only (never the key), and save only when it says so."""
+    text = ACTION.read_text(encoding="utf-8")
+    used = [step for step in steps() if "uses" in step]
+    assert [step["id"] for step in used] == ["restore", "save"]
+    for step, name in zip(used, ("restore", "save"), strict=True):
+        assert re.fullmatch(rf"actions/cache/{name}@[0-9a-f]{{40}}", step["uses"])
+        assert re.search(rf"uses: {re.escape(step['uses'])} # v4\.\d+\.\d+\n", text)
+        assert all("steps.history.outputs." in value for value in step["with"].values())
+        assert "env" not in step
+    assert used[0]["if"] == "steps.history.outputs.enabled == 'true'"
+    assert used[1]["if"] == "always() && steps.history.outputs.save == 'true'"
 
 
 def test_the_key_is_masked_first_and_reaches_only_the_check_step() -> None:
@@ -159,7 +183,8 @@ def test_the_key_is_masked_first_and_reaches_only_the_check_step() -> None:
     with_key = [s.get("id", s["name"]) for s in all_steps if "inputs.api-key" in str(s.get("env"))]
     assert with_key == [all_steps[0].get("id", all_steps[0]["name"]), "check"]
     assert "::add-mask::" in all_steps[0]["run"]
-    assert all_steps[-1]["env"]["PREDEV_API_KEY"] == "${{ inputs.api-key }}"
+    [check] = [step for step in all_steps if step.get("id") == "check"]
+    assert check["env"]["PREDEV_API_KEY"] == "${{ inputs.api-key }}"
 
 
 def test_workflow_actions_are_pinned_by_sha_with_a_version_comment() -> None:
@@ -232,6 +257,20 @@ def test_action_page_examples_use_only_declared_inputs_and_outputs() -> None:
             if step_id in action_ids:
                 assert output in action["outputs"], output
     assert uses == 3
+
+
+def test_the_runway_recipe_is_a_scheduled_run_that_fails_a_week_ahead() -> None:
+    """A schedule on the default branch is a run that saves the history (never a PR)."""
+    action = load(ACTION)
+    recipe = yaml.safe_load(runway_recipe())
+    triggers = recipe[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert recipe["permissions"] == {}
+    [step] = [s for s in recipe["jobs"]["runway"]["steps"] if s.get("uses") == ACTION_REF]
+    assert step["with"]["min-runway"] == "7d"
+    assert set(step["with"]) <= set(action["inputs"])
+    for output in re.findall(r"steps\.credits\.outputs\.([\w-]+)", runway_recipe()):
+        assert output in action["outputs"]
 
 
 def test_action_page_examples_cover_the_three_patterns() -> None:
