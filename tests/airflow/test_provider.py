@@ -49,6 +49,19 @@ def test_airflow_providers_list_shows_the_provider() -> None:
     assert "predev-integrations" in listed
 
 
+def test_airflow_providers_triggers_lists_every_trigger() -> None:
+    result = airflow_cli("providers", "triggers", "--output", "json")
+    assert result.returncode == 0, result.stderr
+    ours = {
+        t["class"] for t in json.loads(result.stdout) if t["package_name"] == "predev-integrations"
+    }
+    assert ours == {
+        "predev_airflow.triggers.credits",
+        "predev_airflow.triggers.credits_event",
+        "predev_airflow.triggers.credits_low",
+    }
+
+
 def test_the_connection_form_is_declared_and_matches_the_hook() -> None:
     from airflow.providers_manager import ProvidersManager
 
@@ -200,4 +213,5 @@ def test_the_example_dags_parse() -> None:
         "example_predev_credits_sensor",
         "example_predev_credits_check",
         "example_predev_credits_event",
+        "example_predev_credits_low",
     }
