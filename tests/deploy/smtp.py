@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import threading
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -52,6 +53,7 @@ class MailServer:
     the `with` block."""
 
     def __init__(self) -> None:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # a line per SMTP command
         self.port = free_port()
         self._handler = _Handler()
         self._controller = Controller(self._handler, hostname=LOOPBACK, port=self.port)
