@@ -104,6 +104,17 @@ class FakeEvent:
         self.extra = {"payload": payload}
 
 
+class FakeEvents:
+    """`triggering_asset_events`: the events by asset (an Asset is not hashable on 3.0)."""
+
+    def __init__(self, asset: Any, events: list[FakeEvent]) -> None:
+        self.asset, self.events = asset, events
+
+    def __getitem__(self, asset: Any) -> list[FakeEvent]:
+        assert asset == self.asset
+        return self.events
+
+
 def test_the_example_dags_task_mails_the_newest_alert_through_smtpnotifier(
     monkeypatch: pytest.MonkeyPatch, api_key: str
 ) -> None:
@@ -111,7 +122,7 @@ def test_the_example_dags_task_mails_the_newest_alert_through_smtpnotifier(
     with MailServer() as server:
         monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", server.connection())
         older = {**THRESHOLD_EVENT, "balance": 190}
-        events = {example.CREDITS_LOW: [FakeEvent(older), FakeEvent(THRESHOLD_EVENT)]}
+        events = FakeEvents(example.CREDITS_LOW, [FakeEvent(older), FakeEvent(THRESHOLD_EVENT)])
         context = {"dag": example.low_credit_dag}
         subject = example.send_low_credit_alert.function(events, **context)
         [mail] = server.mails
