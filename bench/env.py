@@ -4,10 +4,12 @@ venvs users run in, and temporary directories."""
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -24,6 +26,9 @@ ROOT = venvs.ROOT
 BALANCE = 450
 CACHE_TTL = "3600"
 CLI_NAME = "predev-credits-check"
+#: The commit the figures are compared with ("last turn"): `BENCH_BEFORE`, else where this
+#: branch left main (main itself may have moved on with other work since).
+BEFORE_REF = os.environ.get("BENCH_BEFORE") or ""
 
 
 class Stage:
@@ -33,6 +38,8 @@ class Stage:
         self.key = f"pdk_bench_{secrets.token_hex(16)}"
         self.tmp = Path(tempfile.mkdtemp(prefix="predev-bench-"))
         self.cache_dir = self.tmp / "cache"
+        #: A second cache directory whose history is full (the live check's worst case).
+        self.full_dir = self.tmp / "cache-full"
         self.work = self.tmp / "work"  # cwd without a .predev-credits.yml
         self.work.mkdir()
         self.certs: Certs | None = None
@@ -44,6 +51,20 @@ class Stage:
     def runtime(self) -> venvs.Venv:
         """This checkout installed as users get it: a wheel and its runtime dependencies."""
         return venvs.runtime(self.tmp)
+
+    @functools.cached_property
+    def before_commit(self) -> str | None:
+        """The commit to compare with; None when there is none (a clone without main)."""
+        try:
+            return venvs.commit_of(BEFORE_REF) if BEFORE_REF else venvs.merge_base("HEAD", "main")
+        except RuntimeError:
+            return None
+
+    @functools.cached_property
+    def before(self) -> venvs.Venv:
+        """The `before` commit installed the same way: last turn's figures, in this run."""
+        assert self.before_commit is not None
+        return venvs.before(self.tmp, self.before_commit)
 
     @functools.cached_property
     def requests(self) -> venvs.Venv:
@@ -74,6 +95,23 @@ class Stage:
             REQUESTS_CA_BUNDLE=bundle,  # requests reads only its own variable
             **extra,
         )
+
+    def fill_history(self) -> int:
+        """A full history in `full_dir`: the most readings we keep, one every 10 minutes over
+        the last week, falling steadily to the sandbox's balance, so every live check there
+        fits the most readings the forecast takes. Returns how many readings."""
+        from predev_integrations._cli import history
+        from predev_integrations._core.secret import Secret
+
+        count = history.MAX_READINGS
+        now = time.time()
+        readings = [(now - 600.0 * (count - i), BALANCE + count - i) for i in range(count)]
+        self.full_dir.mkdir(mode=0o700, exist_ok=True)
+        path = history.history_path(str(self.full_dir), self.url, Secret(self.key))
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(history.serialize(readings))
+        os.chmod(path, 0o600)
+        return count
 
     def fill_cache(self) -> None:
         """One live run with a TTL, so later runs with the same TTL are cache hits."""

@@ -4,7 +4,9 @@ The dev venv is no baseline: its editable install and Airflow add `.pth` start-u
 slow down even `python -c pass`. So the bench builds, from the same base interpreter:
 - `runtime`: this checkout as a wheel plus its dependencies, from the offline wheelhouse
   `make install` builds (what the Action and pre-commit install);
-- `requests`: requests and its dependencies only, for the vendor's snippet.
+- `requests`: requests and its dependencies only, for the vendor's snippet;
+- `before`: the same as `runtime`, from another commit (default `main`), so this checkout's
+  figures stand next to the previous turn's in one interleaved run.
 pip installs them (it writes .pyc files and console scripts as users get them).
 """
 
@@ -92,7 +94,9 @@ def wheel() -> Path:
     """
     dist = BUILT / source_digest()
     if not any(dist.glob("predev_integrations-*.whl")):
-        shutil.rmtree(BUILT, ignore_errors=True)  # older builds
+        for old in BUILT.glob("*") if BUILT.is_dir() else ():
+            if not old.name.startswith("before-"):
+                shutil.rmtree(old, ignore_errors=True)  # older builds of this checkout
         with tempfile.TemporaryDirectory(prefix="predev-bench-src-") as copy:
             for top in SOURCES:
                 source, target = ROOT / top, Path(copy) / top
@@ -100,10 +104,46 @@ def wheel() -> Path:
                     shutil.copy2(source, target)
                 else:
                     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-            links = ("--no-index", "--find-links", str(WHEELHOUSE))
-            _pip("wheel", "--no-deps", *links, "-w", str(dist), copy)
+            _build(Path(copy), dist)
     (built,) = dist.glob("predev_integrations-*.whl")
     return built
+
+
+def _build(sources: Path, dist: Path) -> None:
+    links = ("--no-index", "--find-links", str(WHEELHOUSE))
+    _pip("wheel", "--no-deps", *links, "-w", str(dist), str(sources))
+
+
+def commit_of(ref: str) -> str:
+    """The full commit a ref names in this checkout."""
+    return _run(["git", "-C", str(ROOT), "rev-parse", "--verify", f"{ref}^{{commit}}"]).strip()
+
+
+def merge_base(a: str, b: str) -> str:
+    """Where two branches met last: the commit this branch started from."""
+    return _run(["git", "-C", str(ROOT), "merge-base", a, b]).strip()
+
+
+def wheel_at(commit: str) -> Path:
+    """The wheel of another commit's sources (`git archive`), built once per commit."""
+    dist = BUILT / f"before-{commit[:16]}"
+    if not any(dist.glob("predev_integrations-*.whl")):
+        with tempfile.TemporaryDirectory(prefix="predev-bench-before-") as copy:
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", commit, *SOURCES],
+                capture_output=True,
+                check=True,
+                timeout=120,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", copy], input=archive, check=True, timeout=120)
+            _build(Path(copy), dist)
+    (built,) = dist.glob("predev_integrations-*.whl")
+    return built
+
+
+def before(tmp: Path, commit: str) -> Venv:
+    """Another commit of this package, as a wheel, with the same runtime dependencies."""
+    return create(tmp / "venv-before", str(wheel_at(commit)), find_links=(WHEELHOUSE,))
 
 
 def runtime(tmp: Path) -> Venv:

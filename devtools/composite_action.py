@@ -2,17 +2,29 @@
 
 Used by the Action's tests (`tests/action/`) and its benchmark (`bench/action.py`). It reads
 `action.yml`, runs each step with `bash --noprofile --norc -eo pipefail` (GitHub's
-`shell: bash`), applies the input defaults, expands `${{ }}` (inputs, github.action_path,
-runner.*, steps.*.outputs, `||`) and gives every step fresh GITHUB_OUTPUT /
-GITHUB_STEP_SUMMARY / GITHUB_ENV / GITHUB_PATH files, parsed afterwards (`k=v` and heredoc
-forms) like the runner does. An expression it does not understand is an error, never silently
-empty. Development tooling: not part of the installed package.
+`shell: bash`), applies the input defaults, expands `${{ }}` (inputs, github.*, runner.*,
+steps.*.outputs, `||`) and gives every step fresh GITHUB_OUTPUT / GITHUB_STEP_SUMMARY /
+GITHUB_ENV / GITHUB_PATH files, parsed afterwards (`k=v` and heredoc forms) like the runner
+does. Step conditions (`if:`) are `&&` of `always()`, `success()`, `failure()` and
+`path == 'literal'` / `!=`; after a failed step, only steps whose condition holds still run.
+
+Two `uses:` steps are emulated, each against a directory standing in for the repository's
+Actions cache (`cache_store`): actions/cache/restore (the exact key, else the newest entry
+whose key starts with a restore key, copied back to the paths it was saved from, symlinks as
+symlinks, as tar does) and actions/cache/save (the files a glob `path` matches, under a key
+that must be new; a second save of a key is a warning, as on GitHub). Without a store, every
+restore misses and every save is dropped. Any other `uses:` is an
+error. An expression it does not understand is an error, never silently empty. Development
+tooling: not part of the installed package.
 """
 
 from __future__ import annotations
 
+import glob
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -52,6 +64,29 @@ def evaluate(expression: str, context: Mapping[str, Any]) -> str:
         if value:
             return value
     return value
+
+
+def condition(expression: str, context: Mapping[str, Any], *, failed: bool) -> bool:
+    """A step's `if:`: `&&` of always(), success(), failure(), `a == 'b'`, `a != 'b'`.
+
+    As on GitHub, a condition without a status function means `success() && ...`.
+    """
+    text = expression.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2].strip()
+    status_given = False
+    result = True
+    for term in (part.strip() for part in text.split("&&")):
+        if term in ("always()", "success()", "failure()"):
+            status_given = True
+            result = result and {"always()": True, "success()": not failed}.get(term, failed)
+            continue
+        match = re.fullmatch(r"(.+?)\s*(==|!=)\s*(.+)", term)
+        if match is None:
+            raise UnsupportedExpression(f"cannot evaluate condition {expression!r}")
+        left, op, right = (evaluate(match[1], context), match[2], evaluate(match[3], context))
+        result = result and ((left == right) if op == "==" else (left != right))
+    return result and (status_given or not failed)
 
 
 def expand(text: str, context: Mapping[str, Any]) -> str:
@@ -147,10 +182,15 @@ def run_action(
     runner_temp: Path,
     workspace: Path,
     only: str | None = None,
+    github: Mapping[str, Any] | None = None,
+    cache_store: Path | None = None,
 ) -> ActionRun:
-    """Run action.yml's composite steps as written; stop at the first failing step.
+    """Run action.yml's composite steps as written; after a failing step, only the steps whose
+    `if:` holds (always()) run. The run's code is the first failing step's.
 
-    `only` runs just the step with that id (the bench times the install step alone).
+    `only` runs just the step with that id (the bench times the install step alone). `github`
+    adds to the `github` context (event_name, ref, event.repository.default_branch ...);
+    `cache_store` is the emulated Actions cache (None: no cache service, nothing restored or saved).
     """
     action = load_action(action_path)
     assert action["runs"]["using"] == "composite"
@@ -161,7 +201,11 @@ def run_action(
         "inputs": {
             name: inputs.get(name, str(spec.get("default", ""))) for name, spec in declared.items()
         },
-        "github": {"action_path": str(action_path), "workspace": str(workspace)},
+        "github": {
+            "action_path": str(action_path),
+            "workspace": str(workspace),
+            **(github or {}),
+        },
         "runner": {"temp": str(runner_temp), "os": RUNNER_OS},
         "steps": {},
     }
@@ -178,12 +222,19 @@ def run_action(
     files_dir = runner_temp / "_runner_file_commands"
     files_dir.mkdir(exist_ok=True)
     for index, step in enumerate(action["runs"]["steps"]):
-        assert "uses" not in step, "the harness runs `run:` steps only"
-        assert "if" not in step, "the harness does not evaluate step conditions"
-        assert step.get("shell") == "bash", "every step must say `shell: bash`"
         step_id = str(step.get("id", f"__{index}"))
         if only is not None and step_id != only:
             continue
+        failed = result.code != 0
+        if not condition(str(step.get("if", "success()")), context, failed=failed):
+            continue
+        if "uses" in step:
+            with_ = {k: expand(str(v), context) for k, v in (step.get("with") or {}).items()}
+            run = _emulate(step_id, str(step["uses"]), with_, cache_store)
+            context["steps"][step_id] = {"outputs": run.outputs}
+            result.steps.append(run)
+            continue
+        assert step.get("shell") == "bash", "every step must say `shell: bash`"
         files = {name: files_dir / f"{name.lower()}_{index}" for name in _FILE_COMMANDS}
         for path in files.values():
             path.write_text("", encoding="utf-8")
@@ -217,9 +268,8 @@ def run_action(
             texts,
         )
         result.steps.append(run)
-        if proc.returncode != 0:
+        if proc.returncode != 0 and not failed:
             result.code = proc.returncode
-            break
     result.outputs = {
         name: expand(str(spec["value"]), context) for name, spec in action["outputs"].items()
     }
@@ -227,3 +277,73 @@ def run_action(
 
 
 _FILE_COMMANDS = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH")
+_CACHE_ACTIONS = ("actions/cache/restore@", "actions/cache/save@")
+
+
+def _emulate(step_id: str, uses: str, with_: Mapping[str, str], store: Path | None) -> StepRun:
+    """actions/cache/restore or actions/cache/save against `store` (see the module)."""
+    if not uses.startswith(_CACHE_ACTIONS):
+        raise UnsupportedExpression(f"the harness cannot run `uses: {uses}`")
+    if store is None:  # no cache service: every restore misses, every save is dropped
+        outputs = {"cache-hit": "false", "cache-primary-key": with_["key"], "cache-matched-key": ""}
+        return StepRun(step_id, 0, "(no Actions cache emulated)\n", "", outputs, "", {})
+    if uses.startswith("actions/cache/save@"):
+        return cache_save(step_id, store, with_["path"], with_["key"])
+    return cache_restore(step_id, store, with_["path"], with_["key"], with_.get("restore-keys", ""))
+
+
+def _entries(store: Path) -> list[dict[str, Any]]:
+    index = store / "index.json"
+    return json.loads(index.read_text(encoding="utf-8")) if index.is_file() else []
+
+
+def cache_save(step_id: str, store: Path, path: str, key: str) -> StepRun:
+    """Save the files `path` (one glob per line) matches under `key`; keys are immutable."""
+    entries = _entries(store)
+    if any(entry["key"] == key for entry in entries):
+        message = f"Failed to save: Unable to reserve cache with key {key}"
+        return StepRun(step_id, 0, f"::warning::{message}\n", "", {}, "", {})
+    files = [f for line in path.splitlines() if line.strip() for f in glob.glob(line.strip())]
+    if not files:
+        message = (
+            "Path Validation Error: Path(s) specified in the action for caching do(es) not exist"
+        )
+        return StepRun(step_id, 0, f"::warning::{message}\n", "", {}, "", {})
+    folder = store / f"entry-{len(entries)}"
+    folder.mkdir(parents=True)
+    saved = []
+    for index, name in enumerate(files):
+        target = folder / str(index)
+        if os.path.islink(name):
+            target.symlink_to(os.readlink(name))
+        else:
+            shutil.copy2(name, target)
+        saved.append({"from": str(index), "to": os.path.abspath(name)})
+    entries.append({"key": key, "folder": folder.name, "files": saved})
+    (store / "index.json").write_text(json.dumps(entries), encoding="utf-8")
+    return StepRun(step_id, 0, f"Cache saved with key: {key}\n", "", {}, "", {})
+
+
+def cache_restore(step_id: str, store: Path, path: str, key: str, restore_keys: str) -> StepRun:
+    """Restore the exact `key`, else the newest entry whose key starts with a restore key."""
+    entries = _entries(store)
+    match = next((e for e in reversed(entries) if e["key"] == key), None)
+    for prefix in (line.strip() for line in restore_keys.splitlines() if line.strip()):
+        if match is None:
+            match = next((e for e in reversed(entries) if e["key"].startswith(prefix)), None)
+    outputs = {"cache-hit": "false", "cache-primary-key": key, "cache-matched-key": ""}
+    if match is None:
+        return StepRun(step_id, 0, f"Cache not found for input keys: {key}\n", "", outputs, "", {})
+    for item in match["files"]:
+        source, target = store / match["folder"] / item["from"], Path(item["to"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    outputs.update(
+        {"cache-hit": str(match["key"] == key).lower(), "cache-matched-key": match["key"]}
+    )
+    return StepRun(step_id, 0, f"Cache restored from key: {match['key']}\n", "", outputs, "", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from predev_integrations._core.ranges import CREDITS, Range, number_value
 from predev_integrations._core.verdict import Balance, Verdict
 from predev_integrations.errors import (
     ConfigError,
@@ -12,7 +13,7 @@ from predev_integrations.errors import (
     UnauthorizedError,
 )
 
-from ._compat import AirflowFailException, emit_gauge
+from ._compat import AirflowException, AirflowFailException, emit_gauge
 from .hooks.predev import PreDevHook
 
 #: Errors no amount of waiting or retrying fixes: the key or the connection must change.
@@ -65,11 +66,29 @@ def log_enough(
         log.info("%g pre.dev credits remaining (floor %g).", balance, floor)
 
 
-def as_number(value: Any, name: str) -> float:
-    """A floor given as a number or a rendered template string."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
+def checked(value: Any, name: str, bounds: Range = CREDITS, *, rendered: bool = False) -> float:
+    """`value` by the core's one rule for numbers (`ranges.number_value`), else an
+    `AirflowException` naming `name`, worded as the CLI and the config file word it.
+    `rendered`: a templated field at `execute`, where a number's text counts and a refusal
+    fails the task without retries."""
     try:
-        return float(str(value).strip())
-    except ValueError:
-        raise fatal(f"{name} must be a number, got {value!r}.") from None
+        return number_value(value, name, bounds, text_ok=rendered)
+    except ConfigError as error:
+        refusal = AirflowFailException if rendered else AirflowException
+        raise refusal(describe(error)) from None
+
+
+def rendered_floors(min_credits: Any, warn_below: Any) -> tuple[float, float | None]:
+    """An operator's or sensor's floor and warning level at `execute`, once rendered."""
+    floor = checked(min_credits, "min_credits", rendered=True)
+    if warn_below is None:
+        return floor, None
+    return floor, checked(warn_below, "warn_below", rendered=True)
+
+
+def check_literals(**fields: Any) -> None:
+    """At construction, the templated floors typed into the DAG as numbers: refused while the
+    DAG is parsed. Text (a template) and XComArgs are checked at `execute`, once rendered."""
+    for name, value in fields.items():
+        if isinstance(value, (int, float)):
+            checked(value, name)

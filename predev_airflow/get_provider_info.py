@@ -9,6 +9,7 @@ from typing import Any
 
 from predev_integrations.__version__ import __version__
 from predev_integrations._core.defaults import BASE_URL, TIMEOUT
+from predev_integrations._core.ranges import SECONDS
 
 HOOK_CLASS = "predev_airflow.hooks.predev.PreDevHook"
 
@@ -28,7 +29,12 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 CONN_FIELDS: dict[str, Any] = {
     "timeout": {
         "label": "Request timeout (seconds)",
-        "schema": {"type": ["number", "null"], "default": TIMEOUT, "exclusiveMinimum": 0},
+        "schema": {
+            "type": ["number", "null"],
+            "default": TIMEOUT,
+            "exclusiveMinimum": SECONDS.low,
+            "maximum": SECONDS.high,
+        },
         "description": "How long one request to the API may take.",
     },
 }

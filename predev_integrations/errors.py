@@ -12,6 +12,16 @@ EXIT_CONFIG = 2
 EXIT_API = 3
 #: A bug of ours: like an unreadable API, the balance could not be checked.
 EXIT_INTERNAL = EXIT_API
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Protocol, TypeVar
+
+    class _Redactor(Protocol):
+        def redact(self, text: str) -> str: ...
+
+    _E = TypeVar("_E", bound=BaseException)
+
 #: (Ctrl-C is exit 130: `_cli.entry.EXIT_INTERRUPTED`, kept there so that its handler is
 #: installed before anything else of ours is imported.)
 
@@ -101,3 +111,44 @@ class ServerError(HttpStatusError):
     """5xx: the API failed; retried."""
 
     retryable = True
+
+
+def detach(error: _E, redactor: _Redactor | None = None) -> _E:
+    """`error` on its own: no `__cause__` or `__context__`, its text redacted by `redactor`.
+
+    `raise X from None` only hides the exception X was raised during: `__context__` still holds
+    it, with its text and attributes (an httpx error quoting a header, a JSONDecodeError holding
+    the whole body), and error trackers that walk the chain print it. Re-raise the result with
+    a bare `raise` in its own handler (re-raising the exception being handled links nothing),
+    or let `detached_errors` do it on the way out of a block.
+    """
+    error.__cause__ = None
+    error.__context__ = None
+    error.__suppress_context__ = True
+    if redactor is not None:
+        error.args = tuple(redactor.redact(a) if isinstance(a, str) else a for a in error.args)
+    return error
+
+
+class detached_errors:
+    """Every `PreDevError` leaving the block is `detach`ed, redacted by `redactor` if given.
+
+    The public entry points of the clients and the Airflow hook run inside one, so no error
+    they raise links to the outside text it was raised during. `redactor` may be set later.
+    """
+
+    def __init__(self, redactor: _Redactor | None = None) -> None:
+        self.redactor = redactor
+
+    def __enter__(self) -> detached_errors:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """The error goes on as it is: nothing new is raised, so nothing is linked to it."""
+        if isinstance(error, PreDevError):
+            detach(error, self.redactor)

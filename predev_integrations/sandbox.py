@@ -2,7 +2,9 @@
 
 It serves `GET /credits-balance` as the vendor documents it, with a configurable key and
 balance, plus fault injection (status sequences, latency, malformed bodies, redirects, a
-balance that changes over time). Tests, `make demo` and offline dry runs all use it.
+balance that changes over time). It can spend on its own: `burn_per_hour` credits per hour of
+its uptime and `spend_per_request` credits per balance it serves, in whole credits, so a
+runway forecast has something to fit. Tests, `make demo` and offline dry runs all use it.
 
 Control endpoints (loopback only, no key): `GET /_sandbox/state` returns the state and the
 request count; `POST /_sandbox/state` with a JSON object changes any field.
@@ -16,12 +18,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import socket
 import ssl
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,10 +69,14 @@ class SandboxState:
         "body",
         "redirect_to",
         "schedule",
+        "burn_per_hour",
+        "spend_per_request",
     )
 
     def __init__(self, **fields: Any) -> None:
         self.lock = threading.Lock()
+        #: Monotonic seconds; tests drive spending over hours with a clock of their own.
+        self.clock: Callable[[], float] = time.monotonic
         self.key: str = DEFAULT_KEY
         self.balance: float = 450
         self.statuses: list[int] = []  # served first, one per request
@@ -78,7 +85,10 @@ class SandboxState:
         self.body: str | None = None  # a key of BODIES, or huge / huge-chunked
         self.redirect_to: str | None = None
         self.schedule: list[tuple[float, float]] = []  # (seconds after start, new balance)
-        self.started = time.monotonic()
+        self.burn_per_hour: float = 0.0  # spent continuously, counted from `started`
+        self.spend_per_request: float = 0.0  # spent after each balance served
+        self.spent = 0.0  # by requests so far
+        self.started = self.burn_started = self.clock()
         self.requests = 0
         self.log: list[dict[str, Any]] = []
         self.update(fields)
@@ -94,8 +104,18 @@ class SandboxState:
                     and value not in (*BODIES, "huge", "huge-chunked")
                 ):
                     raise ValueError(f"unknown body {value!r}; choose from {sorted(BODIES)}")
+                if name in ("burn_per_hour", "spend_per_request") and (
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or not math.isfinite(value)
+                    or value < 0
+                ):
+                    raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+                if name in ("schedule", "balance", "burn_per_hour", "spend_per_request"):
+                    self.burn_started = self.clock()  # spending counts from a new balance
+                    self.spent = 0.0
                 if name == "schedule":
-                    self.started = time.monotonic()
+                    self.started = self.clock()
                     setattr(self, name, sorted((float(t), v) for t, v in value))
                 elif name == "statuses":
                     setattr(self, name, [int(s) for s in value])
@@ -103,12 +123,14 @@ class SandboxState:
                     setattr(self, name, value)
 
     def current_balance(self) -> float:
-        elapsed = time.monotonic() - self.started
+        elapsed = self.clock() - self.started
         balance = self.balance
         for after, value in self.schedule:
             if elapsed >= after:
                 balance = value
-        return balance
+        burnt = self.burn_per_hour * (self.clock() - self.burn_started) / 3_600
+        spent = math.floor(burnt + self.spent + 1e-9)
+        return balance - spent if spent else balance
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -208,6 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, BODIES[body])
         else:
             self._send(200, json.dumps({"success": True, "creditsRemaining": balance}).encode())
+            with state.lock:
+                state.spent += state.spend_per_request
 
     def _huge(self, *, announce: bool) -> None:
         self.send_response(200)
@@ -343,6 +367,16 @@ def _schedule_item(text: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(f"{text!r} is not SECONDS:BALANCE") from None
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
+    return value
+
+
 def _statuses(text: str) -> list[int]:
     try:
         return [int(s) for s in text.split(",") if s.strip()]
@@ -388,6 +422,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="SECONDS:BALANCE",
         help="change the balance after SECONDS (repeatable)",
     )
+    p.add_argument(
+        "--burn-per-hour",
+        type=_non_negative,
+        default=0.0,
+        metavar="N",
+        help="spend N credits per hour of uptime, in whole credits (for a runway forecast)",
+    )
+    p.add_argument(
+        "--spend-per-request",
+        type=_non_negative,
+        default=0.0,
+        metavar="N",
+        help="spend N credits after each balance served",
+    )
     p.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate chain")
     p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     p.add_argument("--quiet", action="store_true", help="do not log requests to stderr")
@@ -418,6 +466,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         body=args.body,
         redirect_to=args.redirect_to,
         schedule=args.balance_at,
+        burn_per_hour=args.burn_per_hour,
+        spend_per_request=args.spend_per_request,
     )
     print(sandbox.url, flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -13,13 +13,15 @@ from typing import Any
 
 from airflow.sdk import Connection
 
+from predev_integrations._core.defaults import TIMEOUT
+from predev_integrations._core.ranges import SECONDS, number_value
 from predev_integrations._core.retry import RetryPolicy
-from predev_integrations._core.secret import Secret, redact
+from predev_integrations._core.secret import Secret
 from predev_integrations._core.urls import DEFAULT_BASE_URL, normalize_base_url
 from predev_integrations._core.verdict import Balance
 from predev_integrations._http.client import CreditsClient
 from predev_integrations._http.shared_poll import shared_balance
-from predev_integrations.errors import ConfigError, PreDevError
+from predev_integrations.errors import ConfigError, PreDevError, detached_errors
 
 from .._compat import AirflowNotFoundException, BaseHook, aget_connection
 from ..get_provider_info import UI_FIELD_BEHAVIOUR
@@ -54,29 +56,44 @@ def base_url_from(host: str | None, schema: str | None = None, port: int | None 
     return normalize_base_url(host)
 
 
+def timeout_from(conn: Connection) -> float:
+    """The `timeout` extra (the form's "Request timeout"), by the rule of the CLI's --timeout;
+    unset, null or empty: the default. Refusals name the connection and the field."""
+    try:
+        extra = json.loads(conn.extra or "{}")
+    except ValueError:
+        extra = None
+    if not isinstance(extra, dict):
+        raise ConfigError(
+            f"Connection {conn.conn_id!r}: its extra is not a JSON object; leave it empty or "
+            'write e.g. {"timeout": 10}.'
+        )
+    value = extra.get("timeout")
+    if value is None or value == "":
+        return TIMEOUT
+    return number_value(value, f"Connection {conn.conn_id!r}: timeout", SECONDS, text_ok=True)
+
+
 def settings_from(conn: Connection) -> PreDevSettings:
-    """Read a `predev` connection; raises `ConfigError` with a one-line fix."""
+    """Read a `predev` connection; raises `ConfigError` with a one-line fix.
+
+    The error is alone (the JSON or URL error it was raised during quotes the connection's
+    fields) and redacted of the key (pasted into the host field by mistake, say).
+    """
     key = (conn.password or "").strip()  # a pasted key often brings a newline along
+    with detached_errors(Secret(key) if key else None):
+        return _settings_from(conn, key)
+
+
+def _settings_from(conn: Connection, key: str) -> PreDevSettings:
     if not key.strip():
         raise ConfigError(
             f"Connection {conn.conn_id!r} has no API key; put your pre.dev API key in its "
             "password (API key) field."
         )
-    try:
-        extra = json.loads(conn.extra or "{}")
-        timeout = float(extra.get("timeout") or RetryPolicy.timeout)
-        policy = RetryPolicy(timeout=timeout)
-    except (ValueError, TypeError, AttributeError):
-        raise ConfigError(
-            f"Connection {conn.conn_id!r} has an invalid timeout in its extra; "
-            'use a number of seconds, e.g. {"timeout": 10}.'
-        ) from None
-    secret = Secret(key)
-    try:
-        base_url = base_url_from(conn.host, conn.schema, conn.port)
-    except ConfigError as error:
-        raise ConfigError(redact(str(error), secret)) from None
-    return PreDevSettings(base_url=base_url, api_key=secret, policy=policy)
+    policy = RetryPolicy(timeout=timeout_from(conn))
+    base_url = base_url_from(conn.host, conn.schema, conn.port)
+    return PreDevSettings(base_url=base_url, api_key=Secret(key), policy=policy)
 
 
 class PreDevHook(BaseHook):
@@ -108,45 +125,61 @@ class PreDevHook(BaseHook):
         )
 
     def get_settings(self) -> PreDevSettings:
+        missing = None
         try:
             conn = self.get_connection(self.predev_conn_id)
         except AirflowNotFoundException:
-            raise self._missing() from None
+            missing = self._missing()
+        if missing is not None:
+            raise missing  # outside the handler: Airflow's exception is not linked to it
         return settings_from(conn)
 
     async def aget_settings(self) -> PreDevSettings:
         """Like `get_settings`, without blocking the event loop (for the triggerer)."""
+        missing = None
         try:
             conn = await aget_connection(type(self), self.predev_conn_id)
         except AirflowNotFoundException:
-            raise self._missing() from None
+            missing = self._missing()
+        if missing is not None:
+            raise missing  # outside the handler: Airflow's exception is not linked to it
         return settings_from(conn)
 
     def get_credits_balance(self) -> Balance:
-        """One read, retried per the core's policy; raises the core's `PreDevError`s."""
+        """One read, retried per the core's policy; raises the core's `PreDevError`s, alone."""
         settings = self.get_settings()
-        with CreditsClient(
-            settings.api_key,
-            base_url=settings.base_url,
-            policy=settings.policy,
-            integration=INTEGRATION,
-        ) as client:
+        with (
+            detached_errors(settings.api_key),
+            CreditsClient(
+                settings.api_key,
+                base_url=settings.base_url,
+                policy=settings.policy,
+                integration=INTEGRATION,
+            ) as client,
+        ):
             return client.get_balance()
 
     async def aget_credits_balance(
-        self, *, max_age: float = 0.0, settings: PreDevSettings | None = None
+        self,
+        *,
+        max_age: float = 0.0,
+        settings: PreDevSettings | None = None,
+        not_before: float | None = None,
     ) -> Balance:
         """Async read. Concurrent calls for the same key in this event loop share one request,
-        and reuse an answer up to `max_age` seconds old. Pass `settings` from `aget_settings`
-        to poll without reading the connection again."""
+        and reuse an answer up to `max_age` seconds old but none from a request started before
+        `not_before` (the loop's clock). Pass `settings` from `aget_settings` to poll without
+        reading the connection again."""
         settings = settings or await self.aget_settings()
-        return await shared_balance(
-            settings.api_key,
-            base_url=settings.base_url,
-            max_age=max_age,
-            policy=settings.policy,
-            integration=INTEGRATION,
-        )
+        with detached_errors(settings.api_key):  # a shared error is raised again per waiter
+            return await shared_balance(
+                settings.api_key,
+                base_url=settings.base_url,
+                max_age=max_age,
+                policy=settings.policy,
+                integration=INTEGRATION,
+                not_before=not_before,
+            )
 
     def test_connection(self) -> tuple[bool, str]:
         """The UI's Test button and `airflow connections test`."""

@@ -13,7 +13,7 @@ from predev_integrations._core.defaults import TOP_UP_URL
 from predev_integrations._core.verdict import Balance, Verdict, evaluate
 from predev_integrations.errors import ApiError
 
-from .._check import as_number, describe, fatal, log_enough, read_balance
+from .._check import check_literals, describe, fatal, log_enough, read_balance, rendered_floors
 from .._compat import AirflowException
 from ..hooks.predev import PreDevHook
 
@@ -41,10 +41,10 @@ class PreDevCreditsCheckOperator(BaseOperator):
         self.min_credits = min_credits
         self.warn_below = warn_below
         self.predev_conn_id = predev_conn_id
+        check_literals(min_credits=min_credits, warn_below=warn_below)
 
     def execute(self, context: Context) -> Balance:
-        floor = as_number(self.min_credits, "min_credits")
-        warn = None if self.warn_below is None else as_number(self.warn_below, "warn_below")
+        floor, warn = rendered_floors(self.min_credits, self.warn_below)
         try:
             balance = read_balance(PreDevHook(self.predev_conn_id))
         except ApiError as error:

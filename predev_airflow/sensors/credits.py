@@ -17,7 +17,7 @@ from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue
 from predev_integrations._core.verdict import Balance, Verdict, evaluate
 from predev_integrations.errors import ApiError
 
-from .._check import as_number, describe, fatal, log_enough, read_balance
+from .._check import check_literals, describe, fatal, log_enough, read_balance, rendered_floors
 from .._compat import conf
 from ..hooks.predev import PreDevHook
 from ..triggers.credits import PreDevCreditsTrigger
@@ -50,14 +50,13 @@ class PreDevCreditsSensor(BaseSensorOperator):
         self.min_credits = min_credits
         self.predev_conn_id = predev_conn_id
         self.warn_below = warn_below
+        check_literals(min_credits=min_credits, warn_below=warn_below)
         if deferrable is None:
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = deferrable
 
     def _floors(self) -> tuple[float, float | None]:
-        floor = as_number(self.min_credits, "min_credits")
-        warn = None if self.warn_below is None else as_number(self.warn_below, "warn_below")
-        return floor, warn
+        return rendered_floors(self.min_credits, self.warn_below)
 
     def execute(self, context: Context) -> Any:  # noqa: RET503 - defer() never returns
         if not self.deferrable:

@@ -22,7 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from airflow.triggers.base import BaseEventTrigger
 
-from predev_integrations._core import history as hist
+from predev_integrations._core import watch_history as hist
 from predev_integrations._core.watch import error_delay
 from predev_integrations.errors import ApiError
 
@@ -53,6 +53,7 @@ async def readings(
     the connection is read again each time, so fixing it is enough; transient errors (which
     the core client already retried) are tried again at the next interval.
     """
+    started = asyncio.get_running_loop().time()  # no answer older than this loop's readers
     hook = PreDevHook(conn_id)
     settings: PreDevSettings | None = None
     trouble: str | None = None
@@ -64,7 +65,9 @@ async def readings(
         try:
             if settings is None:
                 settings = await hook.aget_settings()
-            balance = await hook.aget_credits_balance(max_age=interval, settings=settings)
+            balance = await hook.aget_credits_balance(
+                max_age=interval, settings=settings, not_before=started
+            )
         except FATAL_ERRORS as error:
             settings, failures = None, failures + 1
             delay = error_delay(interval, failures)

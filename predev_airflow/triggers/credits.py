@@ -15,17 +15,21 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from predev_integrations._core.ranges import POKE
 from predev_integrations._core.verdict import Verdict, evaluate
 from predev_integrations.errors import ApiError, ConfigError
 
-from .._check import FATAL_ERRORS, describe
+from .._check import FATAL_ERRORS, checked, describe
 from .._compat import emit_gauge
 from ..hooks.predev import PreDevHook
 
 
 class PreDevCreditsTrigger(BaseTrigger):
     """Fires `{"status": "success", "balance": n}` once the balance is at or above the floor,
-    or `{"status": "failed", "message": ...}` when the key or connection is unusable."""
+    or `{"status": "failed", "message": ...}` when the key or connection is unusable.
+
+    Numbers only (nothing renders a trigger's arguments), checked here: a trigger is also
+    built from its serialized kwargs, by the triggerer."""
 
     def __init__(
         self,
@@ -36,9 +40,9 @@ class PreDevCreditsTrigger(BaseTrigger):
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.predev_conn_id = predev_conn_id
-        self.min_credits = min_credits
-        self.poke_interval = float(poke_interval)
-        self.warn_below = warn_below
+        self.min_credits = checked(min_credits, "min_credits")
+        self.poke_interval = float(checked(poke_interval, "poke_interval", POKE))
+        self.warn_below = None if warn_below is None else checked(warn_below, "warn_below")
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Connection id, floor and interval: the key is read again from the connection."""
@@ -53,6 +57,9 @@ class PreDevCreditsTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        # The sensor's poke read the balance before it deferred, so before this line: only
+        # requests started from now on may decide, never an older answer still in the poll.
+        started = asyncio.get_running_loop().time()
         hook = PreDevHook(self.predev_conn_id)
         try:
             settings = await hook.aget_settings()
@@ -64,7 +71,9 @@ class PreDevCreditsTrigger(BaseTrigger):
         max_age = self.poke_interval
         while True:
             try:
-                balance = await hook.aget_credits_balance(max_age=max_age, settings=settings)
+                balance = await hook.aget_credits_balance(
+                    max_age=max_age, settings=settings, not_before=started
+                )
             except FATAL_ERRORS as error:
                 yield self._failed(error)
                 return

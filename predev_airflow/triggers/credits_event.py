@@ -22,8 +22,10 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from predev_integrations._core.watch import Observation, check_settings, observe
+from predev_integrations._core.ranges import INCREASE, WATCH
+from predev_integrations._core.watch import Observation, observe
 
+from .._check import checked
 from ..hooks.predev import PreDevHook
 from ._watch import Memory, readings, stream_key
 
@@ -41,6 +43,8 @@ class PreDevCreditsEventTrigger(BaseEventTrigger):
     :param poke_interval: seconds between readings.
     :param min_increase: also fire when the balance, at or above the floor, rises by at least
         this much between two readings (None: only floor crossings fire).
+
+    Each number is checked here, by the core's one rule: a bad one fails the DAG's parse.
     """
 
     def __init__(
@@ -52,11 +56,12 @@ class PreDevCreditsEventTrigger(BaseEventTrigger):
         min_increase: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        check_settings(min_credits, min_increase, poke_interval)
         self.predev_conn_id = predev_conn_id
-        self.min_credits = min_credits
-        self.poke_interval = float(poke_interval)
-        self.min_increase = min_increase
+        self.min_credits = checked(min_credits, "min_credits")
+        self.poke_interval = float(checked(poke_interval, "poke_interval", WATCH))
+        self.min_increase = (
+            None if min_increase is None else checked(min_increase, "min_increase", INCREASE)
+        )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The connection id and the settings: the key is read again from the connection."""

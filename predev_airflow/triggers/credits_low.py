@@ -27,7 +27,10 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from predev_integrations._core.forecast import duration_text
 from predev_integrations._core.watch import LowAlert, LowState, low_settings, observe_low
+from predev_integrations.errors import ConfigError
 
+from .._check import describe
+from .._compat import AirflowException
 from ..hooks.predev import PreDevHook
 from ._watch import Memory, readings, stream_key
 
@@ -52,6 +55,8 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
         10 % above the threshold, at least 1 credit above it; equal to it turns hysteresis off).
     :param min_runway: also alert when the runway (seconds until 0 credits at the current
         rate) falls below this (None: no runway alert).
+
+    Each number is checked here, by the core's one rule: a bad one fails the DAG's parse.
     """
 
     def __init__(
@@ -64,12 +69,15 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
         min_runway: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self.low_settings = low_settings(threshold, poke_interval, rearm_above, min_runway)
+        try:
+            self.low_settings = low_settings(threshold, poke_interval, rearm_above, min_runway)
+        except ConfigError as error:  # fails the DAG's parse with one line naming the setting
+            raise AirflowException(describe(error)) from None
         self.predev_conn_id = predev_conn_id
-        self.threshold = threshold
+        self.threshold = self.low_settings.threshold
         self.poke_interval = float(poke_interval)
-        self.rearm_above = rearm_above
-        self.min_runway = min_runway
+        self.rearm_above = None if rearm_above is None else self.low_settings.rearm_above
+        self.min_runway = self.low_settings.min_runway
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The connection id and the settings as given: the key is read from the connection."""

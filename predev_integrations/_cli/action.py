@@ -11,7 +11,50 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+
+#: The argument of `action.yml`'s history step: plan the cache steps instead of checking.
+HISTORY_PLAN = "--history-plan"
+
+
+def history_plan(env: Mapping[str, str]) -> int:
+    """Write the history step's outputs (see `_github.history.plan`) and make its directory
+    0700 before a restore fills it. Never fails the job: a problem, even a bug of ours, turns
+    the history off for the run with one line."""
+    from .._github.commands import annotation
+    from .._github.history import plan
+
+    outputs, warnings = plan(env, posix=os.name == "posix", nonce=os.urandom(8).hex())
+    for warning in warnings:
+        print(annotation("warning", "pre.dev credits check", warning), flush=True)
+    if outputs["enabled"] == "true":
+        reason = _private_dir_problem(outputs["dir"])
+        if reason is not None:
+            print(f"pre.dev credits history is off for this run: {reason}", flush=True)
+            outputs.update(enabled="false", save="false")
+    text = "".join(f"{name}={value}\n" for name, value in outputs.items())
+    path = env.get("GITHUB_OUTPUT")
+    try:
+        if path:
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            print(text, end="")
+    except OSError as exc:
+        print(f"pre.dev credits history is off: cannot write GITHUB_OUTPUT ({exc.strerror}).")
+    return 0
+
+
+def _private_dir_problem(directory: str) -> str | None:
+    """Why the history directory cannot be made ours (0700), or None when it is."""
+    from . import cache
+
+    try:
+        if not cache.private_dir(directory, os.geteuid()):
+            return "its directory belongs to another user"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,10 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .._github.inputs import translate
     from .main import main as run
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args == [HISTORY_PLAN]:
+        return history_plan(os.environ)
     flags, warnings = translate(os.environ)
     for warning in warnings:
         print(annotation("warning", "pre.dev credits check", warning), flush=True)
     try:
-        return run([*flags, *(sys.argv[1:] if argv is None else argv)])
+        return run([*flags, *args])
     except SystemExit as exc:  # argparse's usage errors and --version end this way
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)

@@ -2,8 +2,13 @@
 
 Entries are keyed by a hash of (base URL, key) and hold only the balance and when it was
 read. Files are 0600 in a 0700 directory, written to a temporary file and renamed into
-place, so concurrent writers never leave a torn file. Every failure is a miss: the cache
-must never be the reason a check fails.
+place, so concurrent writers never leave a torn file; temporary files left by a writer that
+was killed are removed once they are stale. Every failure is a miss: the cache must never be
+the reason a check fails.
+
+Permissions: we only ever remove group/other bits, only from a directory we own, through a
+descriptor opened without following a symlink (fchmod); a sticky or another user's directory
+(PREDEV_CACHE_DIR=/tmp) is never changed: we use a subdirectory of ours in it.
 
 A hit is the CLI's fast path, so paths are `os.path` strings (pathlib would bring in
 urllib.parse, ipaddress and fnmatch) and annotation-only names are imported for type checkers only.
@@ -11,9 +16,9 @@ urllib.parse, ipaddress and fnmatch) and annotation-only names are imported for 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import stat
 
 from .._core.ranges import BALANCE, Range, range_problem
 from .files import read_regular
@@ -47,6 +52,32 @@ def cache_dir(env: Mapping[str, str] | None = None) -> str | None:
     return os.path.join(home, ".cache", "predev") if home not in ("", "~") else None
 
 
+def location(directory: str | None, uid: int | None = None) -> str | None:
+    """Where our files go for `directory`: itself, or our own subdirectory in a shared one.
+
+    Shared means sticky (like /tmp) or another user's. A symlink as the last component is
+    followed only when it is ours. None: not usable (a file, another user's symlink).
+    """
+    if directory is None:
+        return None
+    uid = os.geteuid() if uid is None else uid
+    try:
+        info = os.lstat(directory)
+        if stat.S_ISLNK(info.st_mode):
+            if info.st_uid != uid:
+                return None
+            info = os.stat(directory)
+    except FileNotFoundError:
+        return directory
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISDIR(info.st_mode):
+        return None
+    if info.st_mode & stat.S_ISVTX or info.st_uid != uid:
+        return os.path.join(directory, f"predev-{uid}")
+    return directory
+
+
 def _trusted(info: os.stat_result, uid: int, *, directory: bool) -> bool:
     """Ours alone: owned by `uid`, and (for a directory) writable by nobody else."""
     if info.st_uid != uid:
@@ -60,10 +91,19 @@ def entry_path(directory: str | os.PathLike[str], base_url: str, api_key: Secret
     The URL is keyed as written, not normalized: an entry only exists for a URL that a request
     has validated, so a hit needs no URL parsing.
     """
-    digest = hashlib.sha256()
-    for part in ("predev-credits-cache", str(_FORMAT), base_url, api_key.reveal()):
-        digest.update(part.encode("utf-8") + b"\0")
-    return os.path.join(directory, f"balance-{digest.hexdigest()[:40]}.json")
+    digest = api_key.digest("predev-credits-cache", str(_FORMAT), base_url)
+    return os.path.join(directory, f"balance-{digest[:40]}.json")
+
+
+def read_private(path: str | os.PathLike[str], limit: int, uid: int) -> bytes | None:
+    """The bytes of a file we wrote ourselves, or None (see `read`); shared with the history."""
+    try:
+        if not _trusted(os.stat(os.path.dirname(path)), uid, directory=True):
+            return None
+        raw, info = read_regular(path, limit, follow_symlinks=False)
+    except OSError:
+        return None
+    return raw if _trusted(info, uid, directory=False) else None
 
 
 def read(
@@ -77,15 +117,12 @@ def read(
     """
     if ttl <= 0:
         return None
-    uid = os.geteuid() if uid is None else uid
+    raw = read_private(path, MAX_ENTRY_BYTES, os.geteuid() if uid is None else uid)
+    if raw is None:
+        return None
     try:
-        if not _trusted(os.stat(os.path.dirname(path)), uid, directory=True):
-            return None
-        raw, info = read_regular(path, MAX_ENTRY_BYTES, follow_symlinks=False)
-        if not _trusted(info, uid, directory=False):
-            return None
         data = json.loads(raw)
-    except (OSError, ValueError, RecursionError):
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("v") != _FORMAT:
         return None
@@ -100,18 +137,65 @@ def read(
     return balance
 
 
-def private_dir(directory: str | os.PathLike[str], uid: int) -> bool:
-    """Create the directory 0700, or make an existing one of ours 0700; False if not ours.
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
+
+def private_dir(directory: str | os.PathLike[str], uid: int) -> bool:
+    """Make `directory` ours alone, changing as little as possible; False if it cannot be.
+
+    Created 0700 if missing. An existing one must be ours and not sticky; group/other bits
+    are removed (never anything added: a 0555 directory stays read-only), through a
+    descriptor opened with O_NOFOLLOW, so a symlink planted there never carries the change.
+    A symlink of ours is used as it is, if its target is ours and writable by nobody else.
     Raises OSError when it cannot be created.
     """
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    info = os.stat(directory)
-    if info.st_uid != uid:
-        return False
-    if info.st_mode & 0o077:
-        os.chmod(directory, 0o700)
+    try:
+        fd = os.open(directory, _DIR_FLAGS | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        if not os.path.islink(directory):
+            raise
+        info = os.stat(directory)  # ours (see `location`): used, never changed
+        return stat.S_ISDIR(info.st_mode) and _trusted(info, uid, directory=True)
+    try:
+        info = os.fstat(fd)
+        if info.st_uid != uid or info.st_mode & stat.S_ISVTX:
+            return False
+        if info.st_mode & 0o077:
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) & ~0o077)
+    finally:
+        os.close(fd)
     return True
+
+
+#: A writer needs milliseconds; a temporary file this old was left by one that was killed.
+STALE_SECONDS = 3600
+
+
+def clean_stale(
+    directory: str | os.PathLike[str],
+    prefix: str,
+    suffix: str,
+    uid: int,
+    *,
+    now: float,
+    max_age: float = STALE_SECONDS,
+) -> None:
+    """Remove our regular files named prefix*suffix older than `max_age` seconds; never
+    follows a symlink, never touches another user's file, and ignores every error."""
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(prefix) and n.endswith(suffix)]
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            info = os.lstat(path)
+            ours = stat.S_ISREG(info.st_mode) and info.st_uid == uid
+            if ours and now - info.st_mtime > max_age:
+                os.unlink(path)
+        except OSError:
+            continue
 
 
 def write(
@@ -120,14 +204,23 @@ def write(
     """Store the balance atomically; False (and nothing changed) on any OS error, or when
     the directory belongs to another user."""
     payload = json.dumps({"v": _FORMAT, "credits_remaining": balance, "fetched_at": now})
+    return write_private(path, payload, os.geteuid() if uid is None else uid, now=now)
+
+
+def write_private(path: str | os.PathLike[str], payload: str, uid: int, *, now: float) -> bool:
+    """Replace `path` with `payload` atomically (a 0600 temporary file renamed into place) in a
+    private directory of ours, first removing temporary files of writers killed before `now`
+    minus an hour; False on any OS error. Shared with the history."""
     import contextlib  # only the live path writes; keep these off the cache-hit import path
     import tempfile
 
     tmp_name: str | None = None
+    uid = os.geteuid() if uid is None else uid
     try:
         directory = os.path.dirname(path)
-        if not private_dir(directory, os.geteuid() if uid is None else uid):
+        if not private_dir(directory, uid):
             return False
+        clean_stale(directory, ".tmp-", ".json", uid, now=now)
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp creates it 0600
             handle.write(payload)

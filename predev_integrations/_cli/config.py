@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from .._core.defaults import POLICIES
-from .._core.ranges import CREDITS, TTL, Range, range_problem
+from .._core.ranges import CREDITS, TTL, number_value
 from .._core.sanitize import brief, safe_text
 from ..errors import ConfigError
 from .files import read_regular
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 CONFIG_FILENAME = ".predev-credits.yml"
-#: A config file holds four short keys; anything this big is not one.
+#: A config file holds a few short keys; anything this big is not one.
 MAX_CONFIG_BYTES = 64 * 1024
 MAX_DEPTH = 4
 MAX_EVENTS = 1000
@@ -29,16 +29,9 @@ CONFIG_KEYS = {
     "warn_below": "a number >= 0, or null",
     "on_error": "fail or warn",
     "cache_ttl": "a number of seconds >= 0",
+    "min_runway": "a duration such as 90m, 36h or 7d, or null",
+    "warn_runway": "a duration such as 90m, 36h or 7d, or null",
 }
-
-
-def non_negative_number(value: object, what: str, bounds: Range = CREDITS) -> float | int:
-    """Accept an int/float (not bool) within `bounds`; `what` names it in the error."""
-    problem = range_problem(value, bounds)
-    if problem is not None:
-        raise ConfigError(f"{what} {problem}.")
-    assert isinstance(value, (int, float))
-    return value
 
 
 def find_config(explicit: str | None, cwd: str | os.PathLike[str] | None = None) -> str | None:
@@ -130,10 +123,17 @@ def parse_config(text: str, source: str) -> dict[str, Any]:
 
 def _check(source: str, key: str, value: object) -> object:
     what = f"Config file {source}: {key}"
-    if key == "warn_below" and value is None:
+    if key in ("warn_below", "min_runway", "warn_runway") and value is None:
         return None
+    if key in ("min_runway", "warn_runway"):
+        from .._core.forecast import parse_duration
+
+        try:
+            return parse_duration(value)  # type: ignore[arg-type]  # it refuses non-text itself
+        except ValueError as exc:
+            raise ConfigError(f"{what} is not a duration: {exc}.") from None
     if key == "on_error":
         if value not in POLICIES:
             raise ConfigError(f"{what} must be fail or warn, got {brief(value)}.")
         return value
-    return non_negative_number(value, what, TTL if key == "cache_ttl" else CREDITS)
+    return number_value(value, what, TTL if key == "cache_ttl" else CREDITS)

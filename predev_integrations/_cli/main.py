@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
-    from .._core.secret import Secret
+    from .._core.secret import Secret, Secrets
+    from .settings import KeySources
 
 PROG = "predev-credits-check"
 #: Longest error line printed; every part quoted from outside is shorter still.
@@ -49,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "timeout": defaults.TIMEOUT,
     "retries": defaults.RETRIES,
     "deadline": defaults.DEADLINE,
+    "min_runway": None,
+    "warn_runway": None,
 }
 
 #: A commit or push must never hang or break on an outage: short timeouts, cached, warn on error.
@@ -77,17 +80,21 @@ class _Parser(argparse.ArgumentParser):
     #: Set by main() for `--format github`: a usage error then sets the step outputs and an
     #: ::error annotation too, like every other outcome (the Action's outputs are never unset).
     github = False
+    #: Set by main(): every key source, redacted from the step's files (stdout and stderr
+    #: redact them already).
+    secrets: Secrets | None = None
 
     def error(self, message: str) -> NoReturn:
         """One line instead of usage + message, with the documented exit code 2.
 
         argparse quotes the command line, which may hold anything (even a key pasted as a
-        flag by mistake): the message is cleaned, and redacted of $PREDEV_API_KEY.
+        flag by mistake): the message is cleaned here and redacted by main's output path.
         """
-        message = safe_text(message, os.environ.get(defaults.API_KEY_ENV), MAX_LINE)
+        message = safe_text(message, self.secrets, MAX_LINE)
         code = ConfigError.exit_code
         if self.github:
-            render(Outcome(ERROR, error=f"{message} (see --help)"), "github", self.prog)
+            outcome = Outcome(ERROR, error=f"{message} (see --help)")
+            render(outcome, "github", self.prog, secrets=self.secrets)
             self.exit(code)
         self.exit(code, f"{self.prog}: error: {message} (see --help)\n")
 
@@ -114,6 +121,16 @@ def _flag(bounds: Range, cast: type[float] | None = None) -> Callable[[str], flo
         return cast(value) if cast is not None else value
 
     return parse
+
+
+def _duration(text: str) -> float:
+    """An argparse `type` for `--min-runway 7d`: seconds, via the forecast's parser."""
+    from .._core.forecast import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,6 +201,30 @@ def build_parser() -> argparse.ArgumentParser:
         choices=defaults.POLICIES,
         help="below the floor: fail (exit 1, default) or warn (exit 0)",
     )
+    p.add_argument(
+        "--min-runway",
+        type=_duration,
+        metavar="DURATION",
+        help="fail (exit 1, like a low balance) when, at the current burn rate, the floor is "
+        "this close: 90m, 36h, 3d, 2w. An unknown runway never fails (docs/runway.md)",
+    )
+    p.add_argument(
+        "--warn-runway",
+        type=_duration,
+        metavar="DURATION",
+        help="warn (still exit 0) when the floor is this close at the current burn rate",
+    )
+    p.add_argument(
+        "--no-history",
+        action="store_true",
+        help="do not record this reading, nor read past ones: no runway forecast",
+    )
+    p.add_argument(
+        "--show-history",
+        action="store_true",
+        help="print the recorded readings, a sparkline and the fitted burn rate, then exit "
+        "(no request is made)",
+    )
     p.add_argument("--format", choices=FORMATS, default="text", help="output format")
     p.add_argument(
         "--config", metavar="PATH", help="config file (default ./.predev-credits.yml if present)"
@@ -219,6 +260,12 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
             f"warn_below ({warn_below}) is below min_credits ({floor}), so it would never warn; "
             "raise warn_below or lower min_credits."
         )
+    min_runway, warn_runway = chosen["min_runway"], chosen["warn_runway"]
+    if min_runway is not None and warn_runway is not None and warn_runway < min_runway:
+        raise ConfigError(
+            "warn_runway is shorter than min_runway, so it would never warn; "
+            "lengthen warn_runway or shorten min_runway."
+        )
     if args.deadline is None and chosen["timeout"] > chosen["deadline"]:
         # A longer --timeout than the default deadline means "wait that long": one attempt
         # always gets its full timeout unless a deadline was asked for explicitly.
@@ -244,50 +291,105 @@ def _fetch(base_url: str, key: Secret, settings: dict[str, Any], integration: st
         return client.get_balance()
 
 
-def check(args: argparse.Namespace, keys: list[Secret] | None = None) -> tuple[Outcome, int]:
-    """Run one check and return what to report and the exit code.
-
-    The key, once loaded, is appended to `keys` so the caller can redact the final output.
-    Errors from our inputs raise (ConfigError); an unreadable API is an outcome, because
-    `--on-error warn` may tolerate it.
-    """
-    from .._core.verdict import Verdict, evaluate
-    from . import cache
-    from .settings import base_url_setting, load_api_key
-
-    settings = resolve_options(args)
-    base_url = base_url_setting(args.base_url)
+def load_key(args: argparse.Namespace, sources: KeySources) -> Secret:
+    """The key the flags name, from the sources main read first; a hook's error says how to
+    skip the hook."""
     try:
-        key = load_api_key(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
+        return sources.load(api_key_env=args.api_key_env, api_key_file=args.api_key_file)
     except ConfigError as exc:
         if args.preset in SKIP_HINTS:
             raise ConfigError(f"{exc} {SKIP_HINTS[args.preset]}") from None
         raise
-    if keys is not None:
-        keys.append(key)
+
+
+def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[Outcome, int]:
+    """Run one check and return what to report and the exit code.
+
+    The key comes from `sources` (read by main before anything else, so that its output path
+    redacts every key source). Every input is validated before any use of it. Errors from our
+    inputs raise (ConfigError); an unreadable API is an outcome, because `--on-error warn` may
+    tolerate it.
+    """
+    from .._core.verdict import Verdict, evaluate
+    from . import cache
+    from .settings import KeySources, base_url_setting
+
+    sources = KeySources() if sources is None else sources
+    settings = resolve_options(args)
+    base_url = base_url_setting(args.base_url)
+    key = load_key(args, sources)
     floor, warn_below = settings["min_credits"], settings["warn_below"]
     common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
 
     ttl = settings["cache_ttl"]
-    directory = cache.cache_dir() if ttl > 0 else None
-    path = cache.entry_path(directory, base_url, key) if directory is not None else None
+    keep_history = not args.no_history
+    directory = cache.location(cache.cache_dir()) if ttl > 0 or keep_history else None
+    path = cache.entry_path(directory, base_url, key) if directory is not None and ttl > 0 else None
     balance = cache.read(path, ttl, time.time()) if path is not None else None
     cached = balance is not None
+    readings: list[tuple[float, float]] | None = None
     if balance is None:
         try:
             balance = _fetch(base_url, key, settings, _integration(args))
         except ApiError as exc:
             soft = settings["on_error"] == defaults.WARN
-            error = safe_text(exc.describe(), key.reveal(), MAX_LINE)
+            error = safe_text(exc.describe(), key, MAX_LINE)
             outcome = Outcome(ERROR, error=error, soft=soft, **common)
             return outcome, EXIT_OK if soft else exc.exit_code
+        now = time.time()
         if path is not None:
-            cache.write(path, balance, time.time())
+            cache.write(path, balance, now)
+        if keep_history and directory is not None:
+            from . import history
+
+            readings = history.append(history.history_path(directory, base_url, key), now, balance)
 
     verdict = evaluate(balance, floor, warn_below)
-    soft = verdict is Verdict.LOW and settings["on_low"] == defaults.WARN
-    outcome = Outcome(verdict, balance=balance, cached=cached, soft=soft, **common)
-    return outcome, EXIT_LOW if verdict is Verdict.LOW and not soft else EXIT_OK
+    asked = settings["min_runway"] is not None or settings["warn_runway"] is not None
+    if (
+        readings is None
+        and keep_history
+        and directory is not None
+        and (asked or verdict is not Verdict.OK)
+    ):
+        # A cache hit reads the history only when a runway was asked for or the balance is
+        # low: the everyday hit stays as cheap as before.
+        from . import history
+
+        readings = history.load(history.history_path(directory, base_url, key))
+    outcome = Outcome(verdict, balance=balance, cached=cached, **common)
+    if readings is not None:
+        _add_runway(outcome, readings, settings, time.time())
+        verdict = Verdict(outcome.status)
+    elif asked:
+        from .._core.forecast import UNKNOWN, Forecast
+
+        why = "--no-history is set" if not keep_history else "no cache directory for a history"
+        outcome.runway = Forecast(UNKNOWN, reason=why)
+        outcome.show_runway = True
+    outcome.soft = verdict is Verdict.LOW and settings["on_low"] == defaults.WARN
+    return outcome, EXIT_LOW if verdict is Verdict.LOW and not outcome.soft else EXIT_OK
+
+
+def _add_runway(
+    outcome: Outcome, readings: list[tuple[float, float]], settings: dict[str, Any], now: float
+) -> None:
+    """Forecast from `readings` down to the floor; a known runway within --min-runway or
+    --warn-runway raises the verdict (never lowers it)."""
+    from .._core.forecast import forecast
+    from .._core.runway import runway_verdict, worse
+    from .._core.verdict import Verdict
+
+    min_runway, warn_runway = settings["min_runway"], settings["warn_runway"]
+    result = forecast(readings, outcome.min_credits, now=now)
+    outcome.runway, outcome.now, outcome.history = result, now, readings
+    outcome.min_runway, outcome.warn_runway = min_runway, warn_runway
+    outcome.show_runway = min_runway is not None or warn_runway is not None
+    by_balance = Verdict(outcome.status)
+    by_runway = runway_verdict(result, min_runway, warn_runway)
+    if worse(by_balance, by_runway) is not by_balance:
+        outcome.status = by_runway.value
+        outcome.runway_verdict = by_runway
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -297,25 +399,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     A report that cannot be written (stdout closed or full) is dropped: the exit code is still
     the verdict's, and nothing is printed about it.
     """
+    from .output import redirected
+    from .settings import KeySources
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # First of all, before any flag or file is read: every key source, redacted from every
+    # byte this run prints or writes, whatever raises and wherever the key was pasted.
+    sources = KeySources(argv)
+    with redirected(sources.secrets):
+        return _run(argv, sources)
+
+
+def _run(argv: Sequence[str], sources: KeySources) -> int:
+    secrets = sources.secrets
     parser = build_parser()
-    argv = sys.argv[1:] if argv is None else argv
     if isinstance(parser, _Parser):
         parser.github = _asks_for_github(argv)
+        parser.secrets = secrets
     args = parser.parse_args(argv)
-    keys: list[Secret] = []
     try:
-        outcome, code = check(args, keys)
+        if args.show_history:
+            from .show_history import show
+
+            settings = resolve_options(args)
+            return show(args, load_key(args, sources), settings, sys.stdout)
+        outcome, code = check(args, sources)
     except PreDevError as exc:
-        outcome = Outcome(ERROR, error=safe_text(exc.describe(), None, MAX_LINE))
+        outcome = Outcome(ERROR, error=safe_text(exc.describe(), secrets, MAX_LINE))
         code = exc.exit_code
         _fill_floor(outcome, args)
     except Exception as exc:  # noqa: BLE001 - a bug of ours: one line, the traceback in a log
         from .crashlog import log_internal_error
 
-        line = log_internal_error(exc, [key.reveal() for key in keys])
-        outcome, code = Outcome(ERROR, error=safe_text(line, None, MAX_LINE)), EXIT_INTERNAL
+        line = log_internal_error(exc, secrets)
+        outcome, code = Outcome(ERROR, error=safe_text(line, secrets, MAX_LINE)), EXIT_INTERNAL
     try:
-        render(outcome, args.format, PROG, key=keys[0].reveal() if keys else None)
+        render(outcome, args.format, PROG, secrets=secrets)
         sys.stdout.flush()
     except OSError:
         _drop_output()

@@ -10,7 +10,7 @@ import os
 import sys
 
 from .._core.outcome import Outcome, summary_line
-from .._core.sanitize import clean, redact
+from .._core.sanitize import clean
 from .._core.verdict import ERROR, Verdict
 from .._github.commands import annotation
 from .._github.summary import github_outputs, github_summary
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from _typeshed import SupportsWrite
+
+    from .._core.secret import Secrets
 
     #: Where a report is written: a text stream, or the redacting wrapper around one.
     Stream = SupportsWrite[str]
@@ -49,10 +51,19 @@ def render_json(outcome: Outcome, prog: str, out: Stream, err: Stream) -> None:
         print(error_line(prog, outcome), file=err)
 
 
-def _append(path: str, text: str, err: Stream, what: str, key: str | None = None) -> None:
+def _append(path: str, text: str, err: Stream, what: str, secrets: Secrets | None) -> None:
+    """Append to a step file, redacted; never blocking: a regular file or /dev/null, else one
+    warning line (a FIFO without a reader would hang the step forever)."""
+    from .files import open_regular_for_write
+
+    data = (secrets.redact(text) if secrets is not None else text).encode("utf-8")
     try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(redact(text, key))
+        fd = open_regular_for_write(
+            path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666, devnull_ok=True
+        )
+        if fd is not None:
+            with open(fd, "wb", closefd=True) as handle:
+                handle.write(data)
     except OSError as exc:
         print(f"warning: could not write {what} ({exc.strerror or exc}).", file=err)
 
@@ -64,15 +75,15 @@ def render_github(
     err: Stream,
     env: Mapping[str, str] | None = None,
     *,
-    key: str | None = None,
+    secrets: Secrets | None = None,
 ) -> None:
     env = os.environ if env is None else env
     if env.get("GITHUB_OUTPUT"):
         text = "".join(f"{k}={clean(v)}\n" for k, v in github_outputs(outcome).items())
-        _append(env["GITHUB_OUTPUT"], text, err, "GITHUB_OUTPUT", key)
+        _append(env["GITHUB_OUTPUT"], text, err, "GITHUB_OUTPUT", secrets)
     if env.get("GITHUB_STEP_SUMMARY"):
         summary = github_summary(outcome)
-        _append(env["GITHUB_STEP_SUMMARY"], summary, err, "GITHUB_STEP_SUMMARY", key)
+        _append(env["GITHUB_STEP_SUMMARY"], summary, err, "GITHUB_STEP_SUMMARY", secrets)
     if outcome.status == ERROR:
         level = "warning" if outcome.soft else "error"
         print(annotation(level, "pre.dev credits check failed", outcome.error or ""), file=out)
@@ -86,15 +97,15 @@ def render_github(
 
 
 class _Redacting:
-    """A text stream that redacts the key from everything written: the last line of defence,
-    after every escape (an escape could spell a fragment of the key)."""
+    """A text stream that redacts every key source from what is written: after every escape
+    (an escape could spell a fragment of the key). main's stdout and stderr do so already."""
 
-    def __init__(self, stream: Stream, key: str | None) -> None:
+    def __init__(self, stream: Stream, secrets: Secrets) -> None:
         self._stream = stream
-        self._key = key
+        self._secrets = secrets
 
     def write(self, text: str) -> int:
-        self._stream.write(redact(text, self._key))
+        self._stream.write(self._secrets.redact(text))
         return len(text)
 
     def flush(self) -> None:
@@ -110,14 +121,16 @@ def render(
     out: Stream | None = None,
     err: Stream | None = None,
     *,
-    key: str | None = None,
+    secrets: Secrets | None = None,
 ) -> None:
-    """Write the report; `key` is redacted from every byte written (streams and files)."""
-    to = _Redacting(sys.stdout if out is None else out, key)
-    te = _Redacting(sys.stderr if err is None else err, key)
+    """Write the report; `secrets` are redacted from every byte written (streams and files)."""
+    to: Stream = sys.stdout if out is None else out
+    te: Stream = sys.stderr if err is None else err
+    if secrets is not None:
+        to, te = _Redacting(to, secrets), _Redacting(te, secrets)
     if fmt == "json":
         render_json(outcome, prog, to, te)
     elif fmt == "github":
-        render_github(outcome, prog, to, te, key=key)
+        render_github(outcome, prog, to, te, secrets=secrets)
     else:
         render_text(outcome, prog, to, te)

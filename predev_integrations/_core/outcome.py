@@ -7,13 +7,32 @@ from .verdict import ERROR, STATUSES, Verdict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .forecast import Forecast
     from .verdict import Balance
 
 
 class Outcome:
-    """Everything a report needs. `error` is one safe line, or None."""
+    """Everything a report needs. `error` is one safe line, or None.
 
-    __slots__ = ("balance", "cached", "error", "min_credits", "soft", "status", "warn_below")
+    The runway fields are set by the check when it made a forecast (see `with_runway`).
+    """
+
+    __slots__ = (
+        "balance",
+        "cached",
+        "error",
+        "history",
+        "min_credits",
+        "min_runway",
+        "now",
+        "runway",
+        "runway_verdict",
+        "show_runway",
+        "soft",
+        "status",
+        "warn_below",
+        "warn_runway",
+    )
 
     def __init__(
         self,
@@ -35,6 +54,17 @@ class Outcome:
         self.error = error
         #: True when a low balance or an error is tolerated (exit 0) by policy.
         self.soft = soft
+        #: The forecast, the Unix time it was made for, and the verdict it raised the balance's
+        #: to (OK when it did not change it); the thresholds asked for, in seconds.
+        self.runway: Forecast | None = None
+        self.now: float = 0.0
+        self.runway_verdict: Verdict = Verdict.OK
+        self.min_runway: float | None = None
+        self.warn_runway: float | None = None
+        #: Say the runway in the text line even when unknown (a runway flag was given).
+        self.show_runway = False
+        #: The stored readings `(time, balance)`, oldest first, for charts; None when unread.
+        self.history: list[tuple[float, float]] | None = None
 
     @property
     def sufficient(self) -> bool:
@@ -48,6 +78,7 @@ class Outcome:
             "warn_below": self.warn_below,
             "cached": self.cached,
             "error": self.error,
+            "runway": None if self.runway is None else self.runway.to_json(),
         }
 
 
@@ -60,20 +91,51 @@ def number(value: Balance | None) -> str:
     return str(value)
 
 
+def runway_phrase(outcome: Outcome) -> str | None:
+    """The forecast as a phrase for the line (`burning ~120/day, floor in ~3.3 days (...)`):
+    when it is known or not spending, or when a runway flag asked for it; else None."""
+    result = outcome.runway
+    if result is None:
+        return None  # before the import: a cache hit without a forecast never loads it
+    from .forecast import KNOWN, UNKNOWN, describe
+
+    if result.status == UNKNOWN and not outcome.show_runway:
+        return None
+    phrase = describe(result, outcome.now)
+    if result.status == KNOWN and outcome.runway_verdict != Verdict.OK:
+        limit = outcome.min_runway if outcome.runway_verdict == Verdict.LOW else outcome.warn_runway
+        which = "--min-runway" if outcome.runway_verdict == Verdict.LOW else "--warn-runway"
+        if limit is not None:
+            phrase += f", within {which} {_seconds(limit)}"
+    return phrase
+
+
+def _seconds(seconds: float) -> str:
+    """A threshold as a user would write it: 7d, 36h, 90m, 45s (2w is 14d)."""
+    for size, unit in ((86_400, "d"), (3_600, "h"), (60, "m")):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
 def summary_line(outcome: Outcome) -> str:
-    """The one human line: balance, floor, verdict, and what to do about it."""
+    """The one human line: balance, floor, verdict, the runway, and what to do about it."""
     cached = " (cached)" if outcome.cached else ""
     floor = f"floor {number(outcome.min_credits)}"
     if outcome.warn_below is not None:
         floor += f", warn below {number(outcome.warn_below)}"
     head = f"pre.dev credits: {number(outcome.balance)} remaining{cached} ({floor})"
+    runway = runway_phrase(outcome)
+    by_runway = outcome.runway_verdict != Verdict.OK  # the runway, not the balance, decided
     if outcome.status == Verdict.OK:
-        return f"{head}: ok."
+        return f"{head}: ok; {runway}." if runway else f"{head}: ok."
     if outcome.status == Verdict.WARN:
-        return f"{head}: warn, running low; top up soon at {TOP_UP_URL}."
+        what = runway if by_runway and runway else "running low"
+        if runway and not by_runway:
+            what += f"; {runway}"
+        return f"{head}: warn, {what}; top up soon at {TOP_UP_URL}."
     if outcome.status == Verdict.LOW:
         tail = " Continuing because low balances are tolerated." if outcome.soft else ""
-        return (
-            f"{head}: LOW, below the floor; top up at {TOP_UP_URL} before generating specs.{tail}"
-        )
+        what = runway if by_runway and runway else "below the floor"
+        return f"{head}: LOW, {what}; top up at {TOP_UP_URL} before generating specs.{tail}"
     return f"pre.dev credits: unknown, {outcome.error}"

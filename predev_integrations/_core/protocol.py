@@ -69,8 +69,7 @@ def excerpt(body: bytes, limit: int = EXCERPT_CHARS, *, secret: Secret | None = 
     The whole body is decoded and redacted before it is shortened: a cut must never leave
     part of the key behind.
     """
-    key = secret.reveal() if secret is not None else None
-    text = safe_text(body.decode("utf-8", errors="replace"), key, limit)
+    text = safe_text(body.decode("utf-8", errors="replace"), secret, limit)
     if not text:
         return "(empty body)"
     return f"'{text}'"
@@ -86,7 +85,6 @@ def _load_json(body: bytes) -> object:
 
 def _error_fields(body: bytes, secret: Secret | None) -> tuple[str | None, str | None]:
     """`error` and `message` of a documented error body, redacted and cleaned; None if absent."""
-    key = secret.reveal() if secret is not None else None
     try:
         data = _load_json(body)
     except ValueError:
@@ -98,7 +96,7 @@ def _error_fields(body: bytes, secret: Secret | None) -> tuple[str | None, str |
         value = data.get(name)
         if not isinstance(value, str) or not value.strip():
             return None
-        return safe_text(value, key, DEFAULT_LIMIT) or None
+        return safe_text(value, secret, DEFAULT_LIMIT) or None
 
     return field_text("error"), field_text("message")
 
@@ -171,9 +169,8 @@ def classify_status(
             "check that --base-url points at the pre.dev API.",
         )
     if 300 <= status < 400:
-        key = secret.reveal() if secret is not None else None
         location = next((v for k, v in headers.items() if k.lower() == "location"), "")
-        shown = safe_text(location.split("?")[0], key, 100) if location else ""
+        shown = safe_text(location.split("?")[0], secret, 100) if location else ""
         target = f" to {shown}" if shown else ""
         return RedirectError(
             f"The API answered HTTP {status} (redirect{target}); redirects are not followed so the "

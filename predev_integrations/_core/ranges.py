@@ -1,4 +1,9 @@
-"""Numbers from outside (flags, YAML, JSON, cache files), parsed with their range checked.
+"""Numbers from outside (flags, YAML, JSON, cache files, DAGs, connections), checked by one rule.
+
+Every door that takes a number (the CLI's flags, the config file, the Airflow operator, sensor,
+triggers and connection) asks `number_value` (or, for a flag's text, `number_from_text`), so
+NaN, the infinities, booleans and text that is no number are refused alike everywhere. A floor
+of NaN matters most: nothing is below NaN, so it would open the gate for every balance.
 
 A number is compared with its bounds exactly (Python compares a huge int with a float without
 converting it), so an integer literal beyond float range is just "out of range", never an
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from ..errors import ConfigError
 from .sanitize import brief, quote
 
 #: Text longer than this is not a number anyone meant to type.
@@ -44,43 +50,88 @@ def _show(bound: float) -> str:
 
 #: The bounds of every number the user or the API gives us.
 CREDITS = Range(0, 1e15)
+#: A top-up worth an event: some credits, at most as many as a floor may be.
+INCREASE = Range(0, 1e15, above=True)
 SECONDS = Range(0, 86_400, above=True)
+#: Seconds between readings: 0 (as often as Airflow's sensors allow) up to a year; a watcher
+#: that never ends must wait between readings, so its interval is `WATCH`.
+POKE = Range(0, 365 * 86_400)
+WATCH = Range(0, 365 * 86_400, above=True)
 TTL = Range(0, 365 * 86_400)
+#: A runway worth an alert (`min_runway`, seconds): above 0, at most a year, as a duration.
+RUNWAY = Range(0, 365 * 86_400, above=True)
 RETRIES = Range(0, 100, integer=True)
 #: A balance the API reports; a real one is far smaller, a bigger one is a broken server.
 BALANCE = Range(-1e15, 1e15)
 
 
-def range_problem(value: object, bounds: Range) -> str | None:
-    """Why `value` is not acceptable (naming it briefly), or None when it is."""
+def _requirement(value: object, bounds: Range) -> str | None:
+    """What `value` must be, or None when it is: the one rule, for a parsed value."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"must be {bounds.describe()}, got {brief(value)}"
+        return f"must be {bounds.describe()}"
     if isinstance(value, float) and not math.isfinite(value):
-        return f"must be a finite number, got {brief(value)}"
+        return "must be a finite number"
     if bounds.integer and not isinstance(value, int):
-        return f"must be {bounds.describe()}, got {brief(value)}"
+        return f"must be {bounds.describe()}"
     too_low = value <= bounds.low if bounds.above else value < bounds.low
     if too_low or value > bounds.high:
-        return f"must be {bounds.describe()}, got {brief(value)}"
+        return f"must be {bounds.describe()}"
     return None
+
+
+def range_problem(value: object, bounds: Range) -> str | None:
+    """Why `value` is not acceptable (naming it briefly), or None when it is."""
+    requirement = _requirement(value, bounds)
+    return None if requirement is None else f"{requirement}, got {brief(value)}"
+
+
+def _parse(text: str, bounds: Range) -> int | float:
+    """A number's text as an int (exact, however large) or a float; ValueError says why not.
+
+    ASCII only: `int()` and `float()` take any Unicode digit (fullwidth U+FF15 U+FF10 is 50),
+    which no one types on purpose and a reviewer reads as something else.
+    """
+    stripped = text.strip()
+    if len(stripped) > MAX_NUMBER_TEXT:
+        raise ValueError(f"{quote(text)} is too long to be a number")
+    if not stripped.isascii():
+        raise ValueError(f"{quote(text)} is not a number (digits 0-9 only)")
+    try:
+        return int(stripped)
+    except ValueError:
+        if bounds.integer:
+            raise ValueError(f"{quote(text)} is not a whole number") from None
+    try:
+        return float(stripped)
+    except ValueError:
+        raise ValueError(f"{quote(text)} is not a number") from None
 
 
 def number_from_text(text: str, bounds: Range) -> int | float:
     """Parse a flag's text as a number within `bounds`; ValueError says why not."""
-    stripped = text.strip()
-    if len(stripped) > MAX_NUMBER_TEXT:
-        raise ValueError(f"{quote(text)} is too long to be a number")
-    value: int | float
-    try:
-        value = int(stripped)
-    except ValueError:
-        if bounds.integer:
-            raise ValueError(f"{quote(text)} is not a whole number") from None
-        try:
-            value = float(stripped)
-        except ValueError:
-            raise ValueError(f"{quote(text)} is not a number") from None
-    problem = range_problem(value, bounds)
-    if problem is not None:
-        raise ValueError(f"{quote(text)} {problem.split(', got ')[0]}")
+    value = _parse(text, bounds)
+    requirement = _requirement(value, bounds)
+    if requirement is not None:
+        raise ValueError(f"{quote(text)} {requirement}")
     return value
+
+
+def number_value(
+    value: object, name: str, bounds: Range = CREDITS, *, text_ok: bool = False
+) -> int | float:
+    """`value` if it is a number within `bounds`, else `ConfigError`: "{name} must be ..., got ...".
+
+    `text_ok` also takes a number's text (a rendered template, a JSON string), parsed as a
+    flag is; anywhere else text is refused, as are booleans, NaN and the infinities.
+    """
+    parsed = value
+    if text_ok and isinstance(value, str):
+        try:
+            parsed = _parse(value, bounds)
+        except ValueError:
+            parsed = None  # refused below, naming the text as given
+    requirement = _requirement(parsed, bounds)
+    if requirement is not None:
+        raise ConfigError(f"{name} {requirement}, got {brief(value)}.")
+    assert isinstance(parsed, (int, float))
+    return parsed

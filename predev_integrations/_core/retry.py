@@ -10,9 +10,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import ApiError, ConfigError, HttpStatusError
+from ..errors import ApiError, HttpStatusError
 from . import defaults
-from .ranges import RETRIES, SECONDS, range_problem
+from .ranges import RETRIES, SECONDS, number_value
 
 #: An HTTP date is 29 characters; anything much longer is not a Retry-After value.
 MAX_RETRY_AFTER_TEXT = 64
@@ -31,9 +31,7 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         for name, bounds in (("retries", RETRIES), ("timeout", SECONDS), ("deadline", SECONDS)):
-            problem = range_problem(getattr(self, name), bounds)
-            if problem is not None:
-                raise ConfigError(f"{name} {problem}.")
+            number_value(getattr(self, name), name, bounds)
 
 
 def parse_retry_after(value: str | None, *, now: float | None) -> float | None:

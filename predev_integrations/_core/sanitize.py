@@ -9,6 +9,18 @@ redacts once more at the end in case escaping itself spelled a fragment.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class Redactor(Protocol):
+        """A `Secret` or `Secrets`: something that removes a key it holds from text."""
+
+        def redact(self, text: str) -> str: ...
+
+    #: The key to remove: its raw text, or the wrapper that holds it.
+    Key = str | Redactor | None
+
 #: Shortest run of key characters that counts as a leak (a random 8-char run is unguessable).
 MIN_FRAGMENT = 8
 #: What a redacted run is replaced with.
@@ -38,6 +50,12 @@ def redact(text: str, key: str | None) -> str:
     while (masked := _mask_windows(text, windows)) != text:
         text = masked
     return text
+
+
+def _redact_key(text: str, key: Key) -> str:
+    if key is None or isinstance(key, str):
+        return redact(text, key)
+    return key.redact(text)
 
 
 def _mask_windows(text: str, windows: set[str]) -> str:
@@ -92,12 +110,15 @@ def clean(text: str, limit: int = DEFAULT_LIMIT) -> str:
     return words
 
 
-def safe_text(text: str, key: str | None = None, limit: int = DEFAULT_LIMIT) -> str:
-    """Redact, then clean and shorten, then redact again: the form any foreign text is shown in."""
-    return redact(clean(redact(text, key), limit), key)
+def safe_text(text: str, key: Key = None, limit: int = DEFAULT_LIMIT) -> str:
+    """Redact, then clean and shorten, then redact again: the form any foreign text is shown in.
+
+    `key` is the raw key, or a `Secret`/`Secrets` that redacts it.
+    """
+    return _redact_key(clean(_redact_key(text, key), limit), key)
 
 
-def quote(text: str, key: str | None = None, limit: int = 40) -> str:
+def quote(text: str, key: Key = None, limit: int = 40) -> str:
     """A short quoted rendering, for naming a bad value in an error message."""
     return f"'{safe_text(text, key, limit)}'"
 

@@ -1,9 +1,17 @@
-"""A wrapper that keeps the API key out of reprs, f-strings, logs and pickles."""
+"""The key's wrapper: it keeps the key out of reprs, f-strings, logs and pickles.
+
+The raw value leaves a `Secret` in one place only: `reveal()`, called by the request builder
+(`protocol.build_request`) and nowhere else (tests/core/test_secret_paths.py checks). Everything
+else that needs the key works through the wrapper: `redact(text)` for redactors (the one way a
+redactor uses the raw value), `digest(...)` for file names and registry keys, `problem()` for
+validation.
+"""
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import NoReturn
 
 
@@ -16,7 +24,32 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The raw key, for the Authorization header (`protocol.build_request`) only."""
         return self._value
+
+    def redact(self, text: str) -> str:
+        """`text` without the key or any run of 8+ of its characters (see `sanitize.redact`)."""
+        from .sanitize import redact as redact_text
+
+        return redact_text(text, self._value)
+
+    def digest(self, *context: str, salt: bytes | None = None) -> str:
+        """A one-way hex digest of `context` and the key: SHA-256, or HMAC-SHA-256 with `salt`.
+
+        Each part is followed by a NUL, so ("ab", "c") and ("a", "bc") differ.
+        """
+        data = b"".join(part.encode("utf-8") + b"\0" for part in (*context, self._value))
+        if salt is None:
+            import hashlib
+
+            return hashlib.sha256(data).hexdigest()
+        import hmac
+
+        return hmac.new(salt, data, "sha256").hexdigest()
+
+    def problem(self) -> str | None:
+        """Why the key cannot be sent as a Bearer token, or None (see `key_problem`)."""
+        return key_problem(self._value)
 
     def __repr__(self) -> str:
         return "Secret('***')"
@@ -39,6 +72,41 @@ class Secret:
         raise TypeError("Secret values are not picklable; pass the connection or env var name")
 
 
+class Secrets:
+    """Every value that may be the key (each configured source): redacts them all.
+
+    The CLI builds one before it reads any configuration, so that an error raised while
+    reading it is redacted of a key pasted in the wrong place.
+    """
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self, secrets: Iterable[Secret] = ()) -> None:
+        self._secrets: list[Secret] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: Secret) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+
+    def redact(self, text: str) -> str:
+        """`text` without any of the keys or any 8-character run of one; repeated until stable,
+        since masking one key can join the mask with another's characters."""
+        while True:
+            before = text
+            for secret in self._secrets:
+                text = secret.redact(text)
+            if text == before:
+                return text
+
+    def __repr__(self) -> str:
+        return f"Secrets({len(self._secrets)} x '***')"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Secret values are not picklable")
+
+
 #: Longest key accepted; anything longer is not a pre.dev key and would bloat every request.
 MAX_KEY_LENGTH = 4096
 
@@ -58,12 +126,13 @@ def key_problem(value: str) -> str | None:
     return None
 
 
-def redact(text: str, secret: Secret | str | None) -> str:
+def redact(text: str, secret: Secret | Secrets | str | None) -> str:
     """Replace the key, and any run of 8 or more of its characters, with ***.
 
     Call it before shortening or escaping text, never after (see `sanitize`).
     """
-    from .sanitize import redact as redact_text
+    if isinstance(secret, str):
+        from .sanitize import redact as redact_text
 
-    value = secret.reveal() if isinstance(secret, Secret) else secret
-    return redact_text(text, value)
+        return redact_text(text, secret)
+    return text if secret is None else secret.redact(text)

@@ -56,6 +56,24 @@ def host_problem(host: str) -> str | None:
     return None
 
 
+#: Longer than any base URL anyone means; browsers cut URLs at about this length.
+MAX_URL_TEXT = 2048
+
+
+def url_text_problem(text: str) -> str | None:
+    """Why `text` cannot even be a URL, or None; cheap, with no imports (a cache hit runs it).
+
+    A byte that is not UTF-8 (Python hands it over surrogate-escaped), a control or other
+    non-printable character, or an absurd length: such text must not reach a file name or a
+    hash before `normalize_base_url` refuses it.
+    """
+    if len(text) > MAX_URL_TEXT:
+        return f"is longer than {MAX_URL_TEXT} characters"
+    if not text.isprintable():
+        return "contains control characters or bytes that are not UTF-8 text"
+    return None
+
+
 def normalize_base_url(raw: str) -> str:
     """Validate a base URL and return it without a trailing slash.
 
@@ -66,6 +84,9 @@ def normalize_base_url(raw: str) -> str:
     if not value:
         raise ConfigError("The base URL is empty; omit it to use https://api.pre.dev.")
     shown = quote(value, limit=100)
+    problem = url_text_problem(value)
+    if problem is not None:
+        raise ConfigError(f"The base URL {shown} {problem}.")
     from urllib.parse import urlsplit
 
     try:

@@ -29,8 +29,9 @@ from enum import Enum
 from typing import Any
 
 from ..errors import ConfigError
-from . import history as hist
-from .forecast import KNOWN, MAX_BALANCE, NOT_SPENDING, Forecast, iso_utc
+from . import watch_history as hist
+from .forecast import KNOWN, NOT_SPENDING, Forecast, iso_utc
+from .ranges import CREDITS, RUNWAY, WATCH, number_value
 from .verdict import Balance
 
 #: The longest wait between attempts while the key or the connection is unusable.
@@ -51,29 +52,13 @@ def error_delay(interval: float, failures: int) -> float:
     return float(min(ceiling, interval * 2 ** min(max(failures - 1, 0), 32)))
 
 
-def _finite(value: object) -> float | None:
-    """`value` as a finite float, or None when it is not a number (bool is not) or not finite."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int beyond float range
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _is_finite(value: object) -> bool:
-    return _finite(value) is not None
-
-
-def _positive(value: object) -> bool:
-    number = _finite(value)
-    return number is not None and number > 0
-
-
-def _check_interval(interval: object) -> None:
-    if not _positive(interval):
-        raise ConfigError(f"poke_interval must be a number of seconds above 0, got {interval!r}.")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 # --- up: credits are back ---------------------------------------------------------------------
@@ -123,15 +108,6 @@ class TopUp:
             "floor": self.floor,
             "fired_by": self.fired_by.value,
         }
-
-
-def check_settings(floor: float, min_increase: float | None, interval: float) -> None:
-    """Raise `ConfigError` for settings that cannot describe an upward edge."""
-    if not _is_finite(floor):
-        raise ConfigError(f"min_credits must be a finite number, got {floor!r}.")
-    if min_increase is not None and not _positive(min_increase):
-        raise ConfigError(f"min_increase must be a number above 0 (or None), got {min_increase!r}.")
-    _check_interval(interval)
 
 
 def observe(
@@ -195,27 +171,26 @@ def low_settings(
     rearm_above: float | None = None,
     min_runway: float | None = None,
 ) -> LowSettings:
-    """Check the settings (`ConfigError` with a one-line fix) and apply the defaults."""
-    credits = _finite(threshold)
-    if credits is None or abs(credits) > MAX_BALANCE:
-        raise ConfigError(f"threshold must be a finite number of credits, got {threshold!r}.")
-    _check_interval(interval)
+    """Check each number by the core's one rule (`ranges`) and the band's order, each with a
+    one-line `ConfigError` naming the parameter; apply the defaults."""
+    threshold = number_value(threshold, "threshold", CREDITS)
+    seconds = number_value(interval, "poke_interval", WATCH)
     if rearm_above is None:
         rearm_above = default_rearm_above(threshold)
-    elif (rearm := _finite(rearm_above)) is None or rearm < threshold:
-        raise ConfigError(
-            f"rearm_above must be a number at or above the threshold ({threshold!r}), "
-            f"got {rearm_above!r}."
-        )
-    if min_runway is not None and not _positive(min_runway):
-        raise ConfigError(
-            f"min_runway must be a number of seconds above 0 (or None), got {min_runway!r}."
-        )
+    else:
+        rearm_above = number_value(rearm_above, "rearm_above", CREDITS)
+        if rearm_above < threshold:
+            raise ConfigError(
+                f"rearm_above must be at or above the threshold ({threshold:g}), "
+                f"got {rearm_above:g}."
+            )
+    if min_runway is not None:
+        min_runway = number_value(min_runway, "min_runway", RUNWAY)
     return LowSettings(
         threshold=threshold,
         rearm_above=rearm_above,
         min_runway=min_runway,
-        spacing=hist.spacing_for(float(interval)),
+        spacing=hist.spacing_for(float(seconds)),
     )
 
 

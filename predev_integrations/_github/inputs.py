@@ -19,6 +19,8 @@ FLAGS = {
     "timeout": "--timeout",
     "retries": "--retries",
     "config": "--config",
+    "min-runway": "--min-runway",
+    "warn-runway": "--warn-runway",
 }
 
 #: `fail-on-low` is a boolean input; it picks the CLI's --on-low.
@@ -49,4 +51,9 @@ def translate(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
         if fail_on_low not in ON_LOW:
             warnings.append(FAIL_ON_LOW_TYPO)
         argv.append(f"--on-low={ON_LOW.get(fail_on_low, 'fail')}")
+    from .history import history_enabled
+
+    keep, _ = history_enabled(environ.get(env_name("history"), ""))  # the history step warns
+    if not keep:
+        argv.append("--no-history")
     return argv, warnings

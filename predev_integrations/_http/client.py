@@ -24,9 +24,15 @@ from .._core.protocol import (
 )
 from .._core.retry import RetryPolicy, RetryState
 from .._core.sanitize import duration, safe_text
-from .._core.secret import Secret, key_problem
+from .._core.secret import Secret
 from .._core.urls import DEFAULT_BASE_URL, normalize_base_url
-from ..errors import ApiError, ConfigError, InvalidResponseError, TransportError
+from ..errors import (
+    ApiError,
+    ConfigError,
+    InvalidResponseError,
+    TransportError,
+    detached_errors,
+)
 from . import deadline, logscrub
 from .decoding import BoundedDecoder
 
@@ -115,7 +121,12 @@ class _Body:
 
 
 class _BaseClient:
-    """Configuration and error translation shared by both clients."""
+    """Configuration and error translation shared by both clients.
+
+    Every error the public methods raise leaves through `detached_errors`: alone (the httpx,
+    h11, json or zlib exception it was raised during holds the server's text), and redacted of
+    the key (a base URL may hold a key pasted in the wrong place).
+    """
 
     def __init__(
         self,
@@ -131,18 +142,18 @@ class _BaseClient:
         """`clock` times attempts and the deadline; `now` (Unix time) reads Retry-After dates;
         `rand` in [0, 1) jitters the backoff. Each client takes its own `sleep` too."""
         self._key = api_key if isinstance(api_key, Secret) else Secret(api_key)
-        problem = key_problem(self._key.reveal())
-        if problem is not None:
-            raise ConfigError(f"The API key {problem}; use the key pre.dev gave you, as it is.")
-        self.base_url = normalize_base_url(base_url)
-        self.policy = policy or RetryPolicy()
-        self._request = build_request(self.base_url, self._key, integration)
-        try:
-            self._host = httpx.URL(self._request.url).host
-        except (httpx.InvalidURL, ValueError):  # e.g. a host IDNA cannot encode
-            raise ConfigError(
-                f"The base URL {safe_text(self.base_url, limit=100)} has an invalid host name."
-            ) from None
+        with detached_errors(self._key):
+            problem = self._key.problem()
+            if problem is not None:
+                raise ConfigError(f"The API key {problem}; use the key pre.dev gave you, as it is.")
+            self.base_url = normalize_base_url(base_url)
+            self.policy = policy or RetryPolicy()
+            self._request = build_request(self.base_url, self._key, integration)
+            try:
+                self._host = httpx.URL(self._request.url).host
+            except (httpx.InvalidURL, ValueError):  # e.g. a host IDNA cannot encode
+                shown = safe_text(self.base_url, self._key, limit=100)
+                raise ConfigError(f"The base URL {shown} has an invalid host name.") from None
         self._clock = clock
         self._now = now
         self._rand = rand
@@ -163,7 +174,7 @@ class _BaseClient:
     def _transport_error(self, exc: httpx.HTTPError, timeout: float) -> TransportError:
         if isinstance(exc, httpx.TimeoutException):
             return self._timed_out(timeout)
-        reason = safe_text(str(exc) or type(exc).__name__, self._key.reveal(), limit=120)
+        reason = safe_text(str(exc) or type(exc).__name__, self._key, limit=120)
         return TransportError(
             f"Could not reach {self._host} ({reason}); check the network and --base-url."
         )
@@ -230,18 +241,19 @@ class CreditsClient(_BaseClient):
 
     def get_balance(self) -> Balance:
         """Prototype credits remaining, retried per the policy; raises ApiError subclasses."""
-        state = self._new_state()
-        while True:
-            timeout = state.start_attempt()
-            try:
-                return self._attempt(timeout)
-            except ApiError as error:
-                self._sleep(state.delay_or_raise(error))
+        with detached_errors(self._key):
+            state = self._new_state()
+            while True:
+                timeout = state.start_attempt()
+                try:
+                    return self._attempt(timeout)
+                except ApiError as error:
+                    self._sleep(state.delay_or_raise(error))
 
     def _attempt(self, timeout: float) -> Balance:
         """One request; every socket operation in it ends by `timeout` from now (see deadline)."""
         try:
-            with deadline.deadline(timeout), logscrub.scrubbing(self._key.reveal()):
+            with deadline.deadline(timeout), logscrub.scrubbing(self._key):
                 response = self._http.send(
                     self._http_request(self._http, timeout),
                     stream=True,
@@ -293,25 +305,26 @@ class AsyncCreditsClient(_BaseClient):
 
     async def get_balance(self) -> Balance:
         """Prototype credits remaining, retried per the policy; raises ApiError subclasses."""
-        state = self._new_state()
-        while True:
-            timeout = state.start_attempt()
-            try:
-                return await self._attempt(timeout)
-            except ApiError as error:
-                delay = state.delay_or_raise(error)
-                if self._sleep is None:
-                    import anyio  # here, not at the top: the sync CLI never needs it
+        with detached_errors(self._key):
+            state = self._new_state()
+            while True:
+                timeout = state.start_attempt()
+                try:
+                    return await self._attempt(timeout)
+                except ApiError as error:
+                    delay = state.delay_or_raise(error)
+                    if self._sleep is None:
+                        import anyio  # here, not at the top: the sync CLI never needs it
 
-                    self._sleep = anyio.sleep
-                await self._sleep(delay)
+                        self._sleep = anyio.sleep
+                    await self._sleep(delay)
 
     async def _attempt(self, timeout: float) -> Balance:
         """One request inside a cancel scope: connect, TLS, headers, body all end by `timeout`."""
         import anyio  # httpx's own dependency; works under asyncio and trio alike
 
         try:
-            with anyio.fail_after(timeout), logscrub.scrubbing(self._key.reveal()):
+            with anyio.fail_after(timeout), logscrub.scrubbing(self._key):
                 response = await self._http.send(
                     self._http_request(self._http, timeout),
                     stream=True,

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 
 from .._core.sanitize import safe_text
+from .._core.secret import Secret
 
 #: httpcore logs through per-module loggers, and a logger's filters do not apply to its
 #: children, so each is named.
@@ -26,7 +27,7 @@ LOGGERS = (
     "httpcore.proxy",
     "httpcore.socks",
 )
-_KEY: contextvars.ContextVar[str | None] = contextvars.ContextVar("predev_log_key", default=None)
+_KEY: contextvars.ContextVar[Secret | None] = contextvars.ContextVar("predev_log_key", default=None)
 
 
 class _Scrub(logging.Filter):
@@ -50,7 +51,7 @@ def install() -> None:
 
 
 @contextlib.contextmanager
-def scrubbing(key: str) -> Iterator[None]:
+def scrubbing(key: Secret) -> Iterator[None]:
     """Within the block, HTTP library log records are cleaned and redacted of `key`."""
     token = _KEY.set(key)
     try:

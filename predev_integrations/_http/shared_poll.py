@@ -7,6 +7,11 @@ request in flight, and reuse its outcome (a balance or an error) while it is you
 answers at most P old, and a new request starts only once the last answer is older than P:
 at most 1 request per P for all of them, however many there are and whenever they wake.
 
+A waiter that already saw a reading elsewhere (a sensor's poke before it deferred) passes
+`not_before`, a time on the loop's clock after that reading: it is served only by a request
+started at or after it, never by an older answer that is still within `max_age`, so it never
+decides on a balance older than the one that made it wait.
+
 The registry is per running event loop (a loop's tasks and clients cannot be shared with
 another loop) and held weakly, so a closed loop takes its registry with it. Entries are
 pruned once their outcome is too old for anyone, and a flight nobody waits for any more is
@@ -17,8 +22,7 @@ itself is held only by the flight's client while the request runs.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
+import contextlib
 import os
 import weakref
 from collections.abc import Callable
@@ -45,8 +49,8 @@ def _default_factory(
 
 def fingerprint(key: Secret | str) -> str:
     """A per-process, salted digest of the key: equal keys match, the key cannot be recovered."""
-    value = key.reveal() if isinstance(key, Secret) else key
-    return hmac.new(_SALT, value.encode(), hashlib.sha256).hexdigest()[:32]
+    secret = key if isinstance(key, Secret) else Secret(key)
+    return secret.digest(salt=_SALT)[:32]
 
 
 @dataclass
@@ -58,6 +62,7 @@ class _Entry:
     done_at: float | None = None
     balance: Balance | None = None
     error: ApiError | None = None
+    started: float = float("-inf")  # when the latest flight began, on the loop's clock
     keep: float = 0.0  # the longest max_age anyone asked for; decides when to prune
 
 
@@ -92,9 +97,11 @@ class SharedPoll:
         max_age: float = 0.0,
         policy: RetryPolicy | None = None,
         integration: str = "library",
+        not_before: float | None = None,
     ) -> Balance:
         """The balance, from the flight in progress, a recent enough outcome, or a new request.
 
+        With `not_before` (the loop's clock), only a request started at or after it counts.
         Raises the same `ApiError` every waiter of that flight gets (`ConfigError` at once).
         """
         key = api_key if isinstance(api_key, Secret) else Secret(api_key)
@@ -105,24 +112,33 @@ class SharedPoll:
             entry = self._entries[entry_key] = _Entry()
         entry.keep = max(entry.keep, max_age)
         loop = asyncio.get_running_loop()
-        if entry.task is None:
-            if entry.done_at is not None and loop.time() - entry.done_at <= max_age:
-                return self._outcome(entry)
-            entry.task = loop.create_task(self._fly(entry, key, url, policy, integration))
-            self.flights += 1
-        task = entry.task
-        entry.waiters += 1
-        try:
-            return await asyncio.shield(task)
-        except ApiError as error:
-            raise error.with_traceback(None) from None
-        finally:
-            entry.waiters -= 1
-            if entry.waiters == 0:
-                if task.done():
-                    loop.call_later(entry.keep, self._prune)
-                else:
-                    task.cancel()  # nobody wants this answer any more
+        floor = float("-inf") if not_before is None else not_before
+        while True:
+            if entry.task is None:
+                fresh = entry.done_at is not None and loop.time() - entry.done_at <= max_age
+                if fresh and entry.started >= floor:
+                    return self._outcome(entry)
+                entry.started = loop.time()
+                entry.task = loop.create_task(self._fly(entry, key, url, policy, integration))
+                self.flights += 1
+            task = entry.task
+            newer = entry.started >= floor
+            entry.waiters += 1
+            try:
+                if newer:
+                    return await asyncio.shield(task)
+                # Began before what this waiter has seen: let it land, then fly again.
+                with contextlib.suppress(ApiError):
+                    await asyncio.shield(task)
+            except ApiError as error:
+                raise error.with_traceback(None) from None
+            finally:
+                entry.waiters -= 1
+                if entry.waiters == 0:
+                    if task.done():
+                        loop.call_later(entry.keep, self._prune)
+                    else:
+                        task.cancel()  # nobody wants this answer any more
 
     async def _fly(
         self,
@@ -184,8 +200,14 @@ async def shared_balance(
     max_age: float = 0.0,
     policy: RetryPolicy | None = None,
     integration: str = "library",
+    not_before: float | None = None,
 ) -> Balance:
     """`SharedPoll.get_balance` on the running loop's registry."""
     return await SharedPoll.current().get_balance(
-        api_key, base_url=base_url, max_age=max_age, policy=policy, integration=integration
+        api_key,
+        base_url=base_url,
+        max_age=max_age,
+        policy=policy,
+        integration=integration,
+        not_before=not_before,
     )

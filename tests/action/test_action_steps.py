@@ -13,11 +13,14 @@ would be; the action's steps run unchanged. The venv is made once per test sessi
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import re
 import shutil
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +29,18 @@ from packaging.utils import canonicalize_name
 
 from devtools import lockfile
 from devtools.composite_action import (
+    RUNNER_OS,
     ActionRun,
     UnsupportedExpression,
+    cache_save,
+    condition,
     evaluate,
     parse_command_file,
     run_action,
 )
+from predev_integrations._cli import history
+from predev_integrations._core.secret import Secret
+from predev_integrations._github import history as history_gh
 from predev_integrations.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,6 +51,11 @@ WHEELHOUSE = Path(
 )
 
 pytestmark = pytest.mark.integration
+
+#: The runway outputs of a run whose runway is unknown (a first reading, or an error).
+NO_RUNWAY = {"runway-hours": "", "burn-per-hour": ""}
+#: What the runner puts in the environment of a scheduled run on the default branch.
+SCHEDULED = {"GITHUB_EVENT_NAME": "schedule", "GITHUB_REF": "refs/heads/main"}
 
 
 def assert_key_only_masked(key: str, run: ActionRun) -> None:
@@ -119,8 +133,20 @@ def workspace(tmp_path: Path) -> Path:
     return path
 
 
+RUN_IDS = itertools.count(1000)
+
+
+@pytest.fixture
+def cache_store(tmp_path: Path) -> Path:
+    """The repository's Actions cache, emulated: one per test."""
+    path = tmp_path / "actions-cache"
+    path.mkdir()
+    return path
+
+
 @pytest.fixture
 def action(
+    cache_store: Path,
     action_path: Path,
     runner_env: dict[str, str],
     runner_temp: Path,
@@ -130,10 +156,28 @@ def action(
 ) -> Runner:
     """`action(**{"min-credits": "500"})` runs the action against the sandbox with the test key."""
 
-    def run(temp: Path | None = None, **inputs: str) -> ActionRun:
+    def run(
+        temp: Path | None = None,
+        *,
+        event: Mapping[str, str] = SCHEDULED,
+        default_branch: str = "main",
+        **inputs: str,
+    ) -> ActionRun:
         given = {"api-key": api_key, "base-url": sandbox.url, **inputs}
+        temp = temp or runner_temp
+        # Each run is a new job: RUNNER_TEMP starts without a history (the venv is kept, as
+        # the tests share one to stay fast; the install step's own tests cover a fresh one).
+        shutil.rmtree(temp / "predev-credits-history", ignore_errors=True)
+        github = {"event": {"repository": {"default_branch": default_branch}}}
+        env = {**runner_env, "GITHUB_RUN_ID": str(next(RUN_IDS)), "GITHUB_RUN_ATTEMPT": "1"}
         result = run_action(
-            action_path, given, env=runner_env, runner_temp=temp or runner_temp, workspace=workspace
+            action_path,
+            given,
+            env={**env, **event},
+            runner_temp=temp,
+            workspace=workspace,
+            github=github,
+            cache_store=cache_store,
         )
         key = given["api-key"].strip()
         if key:
@@ -153,7 +197,12 @@ def test_ok_sets_outputs_summary_and_one_request(
 ) -> None:
     run = action()
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "ok", "sufficient": "true"}
+    assert run.outputs == {
+        "credits-remaining": "450",
+        "status": "ok",
+        "sufficient": "true",
+        **NO_RUNWAY,
+    }
     assert "| 450 | 1 | — | ✅ ok |" in run.summary
     assert not run.annotations("error")
     assert not run.annotations("warning")
@@ -166,7 +215,12 @@ def test_ok_sets_outputs_summary_and_one_request(
 def test_warn_below_warns_but_stays_sufficient(action: Runner) -> None:
     run = action(**{"min-credits": "100", "warn-below": "500"})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "warn", "sufficient": "true"}
+    assert run.outputs == {
+        "credits-remaining": "450",
+        "status": "warn",
+        "sufficient": "true",
+        **NO_RUNWAY,
+    }
     assert "| 450 | 100 | 500 | ⚠️ warn |" in run.summary
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits running low::")
@@ -175,7 +229,12 @@ def test_warn_below_warns_but_stays_sufficient(action: Runner) -> None:
 def test_low_fails_the_step_and_still_sets_outputs(action: Runner) -> None:
     run = action(**{"min-credits": "500"})
     assert run.code == 1
-    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false"}
+    assert run.outputs == {
+        "credits-remaining": "450",
+        "status": "low",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     assert "| 450 | 500 | — | ❌ low |" in run.summary
     [error] = run.annotations("error")
     assert error.startswith("::error title=pre.dev credits low::")
@@ -185,7 +244,12 @@ def test_low_fails_the_step_and_still_sets_outputs(action: Runner) -> None:
 def test_fail_on_low_false_succeeds_and_reports_insufficient(action: Runner, value: str) -> None:
     run = action(**{"min-credits": "500", "fail-on-low": value})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "450", "status": "low", "sufficient": "false"}
+    assert run.outputs == {
+        "credits-remaining": "450",
+        "status": "low",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits low::")
     assert not run.annotations("error")
@@ -202,7 +266,12 @@ def test_rejected_key_fails_with_error_outputs(action: Runner, sandbox: Sandbox)
     sandbox.configure(key="another-key")
     run = action()
     assert run.code == 3
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert run.outputs == {
+        "credits-remaining": "",
+        "status": "error",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     assert "unknown" in run.summary
     assert "❌ error" in run.summary
     [error] = run.annotations("error")
@@ -214,7 +283,12 @@ def test_on_error_warn_continues_with_error_outputs(action: Runner, sandbox: San
     sandbox.configure(key="another-key")
     run = action(**{"on-error": "warn"})
     assert run.code == 0
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert run.outputs == {
+        "credits-remaining": "",
+        "status": "error",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     [warning] = run.annotations("warning")
     assert warning.startswith("::warning title=pre.dev credits check failed::HTTP 401")
     assert not run.annotations("error")
@@ -285,7 +359,12 @@ def test_bad_input_is_exit_2_with_outputs(
 ) -> None:
     run = action(**inputs)
     assert run.code == 2
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert run.outputs == {
+        "credits-remaining": "",
+        "status": "error",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     [error] = run.annotations("error")
     assert message in error
     assert sandbox.requests == 0
@@ -332,6 +411,173 @@ def test_empty_api_key_says_how_to_pass_it(action: Runner, sandbox: Sandbox) -> 
     assert run.outputs["status"] == "error"
     assert "PREDEV_API_KEY is empty" in run.annotations("error")[0]
     assert sandbox.requests == 0
+
+
+# --- the history across runs: actions/cache, emulated -----------------------------------------
+
+
+def history_file(runner_temp: Path, sandbox: Sandbox, api_key: str) -> Path:
+    """Where the check step keeps the history: RUNNER_TEMP/predev-credits-history/history-*."""
+    directory = runner_temp / "predev-credits-history"
+    return Path(history.history_path(directory, sandbox.url, Secret(api_key)))
+
+
+def plant(store: Path, target: Path, content: bytes | None, *, link_to: Path | None = None) -> None:
+    """Put a cache entry in the store, as an earlier run would have saved it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if link_to is not None:
+        target.symlink_to(link_to)
+    else:
+        assert content is not None
+        target.write_bytes(content)
+        target.chmod(0o600)
+    glob_path = str(target.parent / "history-*.json")
+    cache_save("plant", store, glob_path, f"{history_gh.KEY_PREFIX}-{RUNNER_OS}-1-1-planted")
+    target.unlink()
+
+
+def saved_keys(store: Path) -> list[str]:
+    index = store / "index.json"
+    return [entry["key"] for entry in json.loads(index.read_text())] if index.exists() else []
+
+
+def test_a_scheduled_run_saves_the_history_and_the_next_run_restores_it(
+    action: Runner, cache_store: Path, runner_temp: Path, sandbox: Sandbox, api_key: str
+) -> None:
+    first = action()
+    assert [step.id for step in first.steps] == [
+        "mask",
+        "install",
+        "history",
+        "restore",
+        "check",
+        "save",
+    ]
+    assert first.step("restore").outputs["cache-matched-key"] == ""
+    sandbox.configure(balance=440)  # a new balance: a new reading, minutes apart or not
+    second = action()
+    assert second.step("restore").outputs["cache-matched-key"] == saved_keys(cache_store)[0]
+    keys = saved_keys(cache_store)
+    assert len(keys) == 2
+    assert len(set(keys)) == 2
+    assert all(key.startswith(f"{history_gh.KEY_PREFIX}-{RUNNER_OS}-") for key in keys)
+    sandbox.configure(balance=430)
+    third = action()
+    assert third.step("restore").outputs["cache-matched-key"] == keys[1]  # the newest
+    readings = history.load(history_file(runner_temp, sandbox, api_key))
+    assert [balance for _, balance in readings] == [450, 440, 430]
+
+
+def test_a_known_runway_sets_the_outputs_and_draws_the_chart(
+    action: Runner, cache_store: Path, runner_temp: Path, sandbox: Sandbox, api_key: str
+) -> None:
+    now = time.time()
+    earlier = [(now - hours * 3_600, 450 + 5 * hours) for hours in (3, 2, 1)]
+    plant(
+        cache_store,
+        history_file(runner_temp, sandbox, api_key),
+        history.serialize(earlier).encode(),
+    )
+    run = action(**{"min-credits": "50"})
+    assert run.code == 0
+    assert run.outputs["status"] == "ok"
+    assert float(run.outputs["runway-hours"]) == pytest.approx(80, rel=1e-3)
+    assert float(run.outputs["burn-per-hour"]) == pytest.approx(5, rel=1e-3)
+    assert "xychart-beta" in run.summary
+    assert "    line [465, 460, 455, 450]" in run.summary
+    assert "**Runway:** burning \\~120/day, floor in \\~3.3 days" in run.summary
+    low = action(**{"min-credits": "50", "min-runway": "4d"})
+    assert low.code == 1
+    assert low.outputs["status"] == "low"
+    [error] = low.annotations("error")
+    assert "within --min-runway 4d" in error
+    assert low.step("save").stdout.startswith("Cache saved")  # a failed check still saves
+
+
+@pytest.mark.parametrize(
+    ("event", "default_branch"),
+    [
+        ({"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/7/merge"}, "main"),
+        ({"GITHUB_EVENT_NAME": "pull_request_target", "GITHUB_REF": "refs/heads/main"}, "main"),
+        ({"GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/feature"}, "main"),
+        ({"GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_REF": "refs/heads/feature"}, "main"),
+    ],
+)
+def test_runs_a_pull_request_can_steer_restore_but_never_save(
+    action: Runner, cache_store: Path, event: dict[str, str], default_branch: str
+) -> None:
+    action()  # a scheduled run on main saves one entry
+    run = action(event=event, default_branch=default_branch)
+    assert run.code == 0
+    assert run.step("restore").outputs["cache-matched-key"] == saved_keys(cache_store)[0]
+    assert "save" not in [step.id for step in run.steps]
+    assert len(saved_keys(cache_store)) == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x00\xff garbage",
+        b'{"v": 1, "readings": [[1, 450]]' + b" " * 70_000 + b"}",
+        b'{"v": 1, "readings": [[1, NaN], [2, 1e999]]}',
+        b'{"v": 1, "readings": [["<img src=x onerror=alert(1)>", 450]]}',
+        b'{"v": 1, "readings": [[1, "::error::pwned"], [2, 450]]}',
+        b"[" * 50_000,
+    ],
+)
+def test_a_poisoned_or_damaged_restored_history_is_an_empty_one(
+    action: Runner,
+    cache_store: Path,
+    runner_temp: Path,
+    sandbox: Sandbox,
+    api_key: str,
+    content: bytes,
+) -> None:
+    target = history_file(runner_temp, sandbox, api_key)
+    plant(cache_store, target, content)
+    run = action(**{"min-credits": "50", "min-runway": "365d"})
+    assert run.code == 0
+    assert run.outputs["status"] == "ok"
+    assert (run.outputs["runway-hours"], run.outputs["burn-per-hour"]) == ("", "")
+    assert "runway unknown: only 1 reading (need 3)" in run.log
+    assert "<img" not in run.summary
+    assert "pwned" not in run.log + run.summary
+    assert not run.annotations("error")
+    assert [balance for _, balance in history.load(target)] == [450]  # started afresh
+
+
+def test_a_restored_symlink_is_never_followed(
+    action: Runner,
+    cache_store: Path,
+    runner_temp: Path,
+    sandbox: Sandbox,
+    api_key: str,
+    tmp_path: Path,
+) -> None:
+    outside = tmp_path / "elsewhere.json"
+    now = time.time()
+    outside.write_text(history.serialize([(now - h * 3_600, 450 + 50 * h) for h in (3, 2, 1)]))
+    outside.chmod(0o600)
+    before = outside.read_bytes()
+    target = history_file(runner_temp, sandbox, api_key)
+    plant(cache_store, target, None, link_to=outside)
+    run = action(**{"min-credits": "50"})
+    assert run.code == 0
+    assert run.outputs["runway-hours"] == ""  # the readings behind the link were not believed
+    assert outside.read_bytes() == before  # nor written through it
+    assert not target.is_symlink()
+
+
+@pytest.mark.parametrize("value", ["false", "False"])
+def test_the_history_input_turns_the_cache_steps_and_the_history_off(
+    action: Runner, cache_store: Path, runner_temp: Path, sandbox: Sandbox, api_key: str, value: str
+) -> None:
+    run = action(history=value, **{"min-runway": "1d"})
+    assert run.code == 0
+    assert [step.id for step in run.steps] == ["mask", "install", "history", "check"]
+    assert saved_keys(cache_store) == []
+    assert not history_file(runner_temp, sandbox, api_key).exists()
+    assert "--no-history is set" in run.log
 
 
 # --- install ------------------------------------------------------------------------------------
@@ -424,7 +670,12 @@ def assert_install_failed(run: ActionRun, sandbox: Sandbox, *words: str) -> str:
     """Exit 2 at the install step, error outputs, one ::error line naming `words`; no check."""
     assert run.code == 2
     assert run.steps[-1].id == "install"
-    assert run.outputs == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+    assert run.outputs == {
+        "credits-remaining": "",
+        "status": "error",
+        "sufficient": "false",
+        **NO_RUNWAY,
+    }
     [error] = run.annotations("error")
     assert error.startswith("::error title=pre.dev credits check could not start::")
     for word in words:
@@ -508,6 +759,18 @@ def test_expressions_fall_back_with_or_and_refuse_the_unknown() -> None:
         evaluate("secrets.KEY", context)
 
 
+def test_step_conditions_follow_github_s_rules() -> None:
+    context = {"steps": {"h": {"outputs": {"save": "true"}}}}
+    assert condition("steps.h.outputs.save == 'true'", context, failed=False)
+    assert not condition("steps.h.outputs.save == 'true'", context, failed=True)  # success()
+    assert condition("always() && steps.h.outputs.save == 'true'", context, failed=True)
+    assert not condition("always() && steps.h.outputs.save != 'true'", context, failed=True)
+    assert condition("failure()", context, failed=True)
+    assert not condition("success()", context, failed=True)
+    with pytest.raises(UnsupportedExpression):
+        condition("contains(github.ref, 'main')", context, failed=False)
+
+
 # --- the core's side of it ---------------------------------------------------------------------
 
 
@@ -521,7 +784,12 @@ def test_cli_usage_errors_set_github_outputs_only_in_github_format(
     assert result.code == 2
     written = parse_command_file(outputs.read_text(encoding="utf-8"))
     if fmt:
-        assert written == {"credits-remaining": "", "status": "error", "sufficient": "false"}
+        assert written == {
+            "credits-remaining": "",
+            "status": "error",
+            "sufficient": "false",
+            **NO_RUNWAY,
+        }
         assert result.stdout.startswith("::error title=pre.dev credits check failed::")
         assert "--retries" in result.stdout
     else:

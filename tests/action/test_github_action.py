@@ -22,10 +22,13 @@ def inputs(**values: str) -> dict[str, str]:
 
 
 def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> None:
-    unset = {env_name(name): "" for name in [*action_inputs.FLAGS, "fail-on-low"]}
+    unset = {env_name(name): "" for name in [*action_inputs.FLAGS, "fail-on-low", "history"]}
     assert translate(unset) == (["--format", "github"], [])
     assert translate({}) == (["--format", "github"], [])
     assert translate(inputs(min_credits="  ", config="\n")) == (["--format", "github"], [])
+    # history "true", or a typo (which the history step warns about), keeps the history on
+    assert translate(inputs(history="true")) == (["--format", "github"], [])
+    assert translate(inputs(history="flase")) == (["--format", "github"], [])
 
 
 @pytest.mark.parametrize(
@@ -39,6 +42,10 @@ def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> Non
         (inputs(retries="0"), "--retries=0"),
         (inputs(config="ci/credits.yml"), "--config=ci/credits.yml"),
         (inputs(min_credits="-5"), "--min-credits=-5"),
+        (inputs(min_runway="7d"), "--min-runway=7d"),
+        (inputs(warn_runway=" 36h "), "--warn-runway=36h"),
+        (inputs(history="false"), "--no-history"),
+        (inputs(history="FALSE"), "--no-history"),
     ],
 )
 def test_a_value_written_on_purpose_becomes_its_flag(given: dict[str, str], flag: str) -> None:
@@ -69,7 +76,7 @@ def test_the_check_step_passes_every_input_the_module_reads_and_no_other() -> No
     action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
     [check] = [step for step in action["runs"]["steps"] if step.get("id") == "check"]
     passed = {name: value for name, value in check["env"].items() if name.startswith("INPUT_")}
-    read = {*action_inputs.FLAGS, "fail-on-low"}
+    read = {*action_inputs.FLAGS, "fail-on-low", "history"}
     assert read == set(action["inputs"]) - {"api-key", "python"}
     assert passed == {env_name(name): f"${{{{ inputs.{name} }}}}" for name in read}
 
@@ -102,3 +109,35 @@ def test_main_runs_the_cli_with_the_inputs(
     assert out[1].startswith("::error title=pre.dev credits check failed::")
     assert "--min-credits" in out[1]
     assert "status=error" in outputs.read_text(encoding="utf-8")
+
+
+def test_the_history_step_writes_its_plan_and_makes_the_directory_private(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "github_output"
+    env = {
+        "RUNNER_TEMP": str(tmp_path),
+        "RUNNER_OS": "Linux",
+        "GITHUB_OUTPUT": str(out),
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_REF": "refs/pull/1/merge",
+    }
+    assert github_action.history_plan(env) == 0
+    written = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    assert (written["enabled"], written["save"]) == ("true", "false")
+    assert (tmp_path / "predev-credits-history").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_history_directory_that_cannot_be_made_turns_the_history_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "predev-credits-history").write_text("a file where the directory goes")
+    env = {
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_EVENT_NAME": "schedule",
+        "GITHUB_REF": "refs/heads/main",
+    }
+    assert github_action.history_plan(env) == 0
+    out = capsys.readouterr().out
+    assert "pre.dev credits history is off for this run" in out
+    assert "enabled=false\nsave=false\n" in out

@@ -14,9 +14,9 @@ import pytest
 from airflow.triggers.base import BaseEventTrigger
 from pytest_httpx import HTTPXMock
 
+from predev_airflow._compat import AirflowException
 from predev_airflow.triggers.credits import PreDevCreditsTrigger
 from predev_airflow.triggers.credits_event import STATE_KEY_PREFIX, PreDevCreditsEventTrigger
-from predev_integrations.errors import ConfigError
 from predev_integrations.sandbox import Sandbox
 
 from .conftest import conn_json
@@ -139,18 +139,33 @@ def test_an_asset_watcher_accepts_it() -> None:
 
 
 @pytest.mark.parametrize(
-    "settings",
+    ("settings", "message"),
     [
-        {"min_credits": "500"},
-        {"min_credits": 500, "min_increase": 0},
-        {"min_credits": 5, "poke_interval": 0},
+        ({"min_credits": "500"}, "min_credits must be a number >= 0"),
+        ({"min_credits": -1}, "min_credits must be a number >= 0"),
+        ({"min_credits": 500, "min_increase": 0}, "min_increase must be a number above 0"),
+        ({"min_credits": 500, "min_increase": -5}, "min_increase must be a number above 0"),
+        ({"min_credits": 5, "poke_interval": 0}, "poke_interval must be a number above 0"),
     ],
 )
 def test_settings_that_cannot_describe_an_edge_fail_when_the_dag_is_parsed(
-    settings: dict[str, Any],
+    settings: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(ConfigError):
+    """Beside the hostile numbers of `test_floor_everywhere`: the ones an edge cannot use."""
+    with pytest.raises(AirflowException, match=message):
         PreDevCreditsEventTrigger(**settings)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"min_credits": 0, "poke_interval": 0.5},
+        {"min_credits": 500.5, "poke_interval": 60, "min_increase": 25},
+    ],
+)
+def test_settings_that_can_are_kept(settings: dict[str, Any]) -> None:
+    kept = PreDevCreditsEventTrigger(**settings).serialize()[1]
+    assert {name: kept[name] for name in settings} == settings
 
 
 async def test_one_event_per_upward_crossing_none_while_the_level_holds(

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from predev_airflow import _compat
+from predev_airflow._compat import AirflowException
 from predev_airflow.triggers import _watch
 from predev_airflow.triggers.credits import PreDevCreditsTrigger
 from predev_airflow.triggers.credits_event import PreDevCreditsEventTrigger
 from predev_airflow.triggers.credits_low import STATE_KEY_PREFIX, PreDevCreditsLowTrigger
-from predev_integrations._core import history as hist
-from predev_integrations.errors import ConfigError
+from predev_integrations._core import watch_history as hist
 from predev_integrations.sandbox import Sandbox
 
 from .test_event_trigger import (
@@ -87,18 +87,19 @@ def test_an_asset_watcher_accepts_it() -> None:
 
 
 @pytest.mark.parametrize(
-    "settings",
+    ("settings", "message"),
     [
-        {"threshold": "200"},
-        {"threshold": 200, "rearm_above": 100},
-        {"threshold": 200, "poke_interval": 0},
-        {"threshold": 200, "min_runway": -1},
+        ({"threshold": "200"}, "threshold must be a number >= 0"),
+        ({"threshold": 200, "rearm_above": 100}, "rearm_above must be at or above the threshold"),
+        ({"threshold": 200, "poke_interval": 0}, "poke_interval must be a number above 0"),
+        ({"threshold": 200, "min_runway": -1}, "min_runway must be a number above 0"),
     ],
 )
 def test_settings_that_cannot_describe_an_alert_fail_when_the_dag_is_parsed(
-    settings: dict[str, Any],
+    settings: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(ConfigError):
+    """Beside the hostile numbers of `test_floor_everywhere`: the ones an alert cannot use."""
+    with pytest.raises(AirflowException, match=message):
         PreDevCreditsLowTrigger(**settings)
 
 

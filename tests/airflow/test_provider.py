@@ -165,13 +165,89 @@ def test_the_base_url_comes_from_the_host_field(
         ({"password": "k", "host": "example.com", "schema": "http"}, "Refusing plain http://"),
         ({"password": "k", "host": "http://example.com"}, "Refusing plain http://"),
         ({"password": "k", "host": "api.pre.dev", "schema": "ftp"}, "not a URL scheme"),
-        ({"password": "k", "extra": '{"timeout": "soon"}'}, "invalid timeout"),
+        ({"password": "k", "extra": "[10]"}, "'predev_default': its extra is not a JSON object"),
+        ({"password": "k", "extra": "{"}, "'predev_default': its extra is not a JSON object"),
     ],
 )
 def test_a_bad_connection_is_a_one_line_config_error(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         settings_from(Connection(conn_id="predev_default", conn_type="predev", **fields))
     assert "\n" not in str(caught.value)
+
+
+#: Timeouts the CLI's --timeout refuses, as a connection's extra can hold them (0 used to
+#: become the default; -5 failed only when tested, naming neither field nor connection).
+BAD_TIMEOUTS = ["0", "-5", '"soon"', "true", "1e400", '"nan"', "86401", '"1e400"', "9" * 400]
+
+
+def timeout_extra(timeout: str) -> str:
+    return '{"timeout": ' + timeout + "}"
+
+
+@pytest.mark.parametrize("timeout", BAD_TIMEOUTS)
+def test_a_bad_timeout_names_the_connection_and_the_field(timeout: str) -> None:
+    conn = Connection(conn_id="team_predev", conn_type="predev", password="k")
+    conn.extra = timeout_extra(timeout)
+    with pytest.raises(ConfigError) as caught:
+        settings_from(conn)
+    line = str(caught.value)
+    assert line.startswith("Connection 'team_predev': timeout must be a ")
+    assert "\n" not in line
+    assert len(line) < 200
+
+
+@pytest.mark.parametrize(
+    ("extra", "timeout"),
+    [(None, 10), ("{}", 10), ('{"timeout": null}', 10), ('{"timeout": ""}', 10)]
+    + [(timeout_extra(t), 3) for t in ("3", "3.0", '"3"', '" 3 "')]
+    + [(timeout_extra("86400"), 86_400)],
+)
+def test_a_timeout_in_range_is_used_and_unset_means_the_default(
+    extra: str | None, timeout: float
+) -> None:
+    conn = Connection(conn_id="c", conn_type="predev", password="k", extra=extra)
+    assert settings_from(conn).policy.timeout == timeout
+
+
+@pytest.fixture
+def zero_timeout_conn(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, api_key: str) -> str:
+    conn = {
+        "conn_type": "predev",
+        "host": sandbox.url,
+        "password": api_key,
+        "extra": {"timeout": 0},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_TEAM_PREDEV", json.dumps(conn))
+    return "team_predev"
+
+
+def test_a_bad_timeout_is_refused_when_the_connection_is_tested(
+    zero_timeout_conn: str, sandbox: Sandbox
+) -> None:
+    ok, message = PreDevHook(zero_timeout_conn).test_connection()
+    assert not ok
+    assert message == (
+        "Connection 'team_predev': timeout must be a number above 0 and <= 86400, got 0."
+    )
+    assert sandbox.requests == 0
+
+
+def test_a_bad_timeout_fails_a_task_that_uses_the_connection(
+    zero_timeout_conn: str, sandbox: Sandbox
+) -> None:
+    from predev_airflow._compat import AirflowFailException
+    from predev_airflow.operators.credits import PreDevCreditsCheckOperator
+
+    check = PreDevCreditsCheckOperator(
+        task_id="check", min_credits=1, predev_conn_id=zero_timeout_conn
+    )
+    with pytest.raises(AirflowFailException) as caught:  # no retries: the connection must change
+        check.execute({})
+    assert str(caught.value) == (
+        "pre.dev credits check failed: Connection 'team_predev': timeout must be a number "
+        "above 0 and <= 86400, got 0."
+    )
+    assert sandbox.requests == 0
 
 
 def test_settings_hold_the_key_only_as_a_secret(api_key: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from typing import Any
 
 import pytest
@@ -42,16 +41,23 @@ async def test_200_triggers_on_one_connection_share_the_poll(
     predev_conn: str, sandbox: Sandbox, api_key: str
 ) -> None:
     interval = 0.5
-    sandbox.configure(balance=10, schedule=[(2.5, 500)])
+    sandbox.configure(balance=10, schedule=[(3.0, 500)])
     triggers = [PreDevCreditsTrigger(predev_conn, 100, interval) for _ in range(200)]
-    started = time.monotonic()
-    # Deferred at different moments, as real sensors are: the worst case for sharing.
-    events = await asyncio.gather(*(first_event(t, random.uniform(0, interval)) for t in triggers))
-    elapsed = time.monotonic() - started
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    # Deferred at different moments within one interval, as real sensors are: each one's
+    # first reading comes from a request started after it did (never an older answer)...
+    waiting = asyncio.gather(*(first_event(t, random.uniform(0, interval)) for t in triggers))
+    await asyncio.sleep(2 * interval)
+    joined, since = sandbox.requests, loop.time()
+    events = await waiting
+    ended = loop.time()
     assert events == [{"status": "success", "balance": 500, "verdict": "ok"}] * 200
-    assert sandbox.requests >= 2  # it did poll while the balance was low
-    # Requests start more than an interval apart: at most 1 per interval, whatever N is.
-    assert sandbox.requests <= elapsed / interval + 1
+    assert joined <= 200 + 1
+    # ... and once all wait, requests start more than an interval apart: 1 per interval.
+    assert sandbox.requests - joined >= 2  # it did poll while the balance was low
+    assert sandbox.requests - joined <= (ended - since) / interval + 1
+    assert ended - started > 3.0
     assert all(entry["authorization"] == f"Bearer {api_key}" for entry in sandbox.log)
 
 
@@ -106,3 +112,23 @@ async def test_a_broken_connection_fails_at_once(
     event = await first_event(PreDevCreditsTrigger("predev_default", 100, 60))
     assert event["status"] == "failed"
     assert message in event["message"]
+
+
+@pytest.mark.parametrize("trigger", ["sensor", "watcher"])
+async def test_a_trigger_never_decides_on_an_answer_older_than_the_reading_that_made_it_wait(
+    predev_conn: str, sandbox: Sandbox, trigger: str
+) -> None:
+    """DAG A's trigger cached 500; A spent it; B's poke read 20 and deferred: B waits."""
+    from predev_airflow.hooks.predev import PreDevHook
+    from predev_airflow.triggers._watch import readings
+
+    assert await PreDevHook(predev_conn).aget_credits_balance(max_age=60) == 450
+    sandbox.configure(balance=20)  # spent; the poke of the sensor that defers reads this
+    if trigger == "sensor":
+        sandbox.configure(schedule=[(0.5, 700)])  # then topped up
+        event = await first_event(PreDevCreditsTrigger(predev_conn, 100, 0.2))
+        assert event == {"status": "success", "balance": 700, "verdict": "ok"}
+    else:
+        _, first = await anext(readings(predev_conn, 60))
+        assert first == 20
+    assert sandbox.requests >= 2

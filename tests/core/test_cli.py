@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from predev_integrations import __version__
-from predev_integrations._cli import cache
+from predev_integrations._cli import cache, history
 from predev_integrations._cli import main as cli
 from predev_integrations.sandbox import BODIES, Sandbox
 
@@ -50,6 +50,7 @@ def test_verdicts_and_exit_codes(run_cli: RunCli, args: list[str], code: int, st
         "warn_below",
         "cached",
         "error",
+        "runway",
     }
     assert data["status"] == status
     assert data["credits_remaining"] == 450
@@ -323,11 +324,16 @@ def test_twenty_processes_share_one_cache(
     assert [proc.returncode for proc in procs] == [0] * 20
     for out, err in outputs:
         assert api_key.encode() not in out + err
-    files = list(cache_dir.iterdir())
+    files = list(cache_dir.glob("balance-*"))
     assert len(files) == 1
     assert cache.read(files[0], ttl=60, now=time.time()) == 450
     assert api_key.encode() not in files[0].read_bytes()
     assert 1 <= sandbox.requests <= 20
+    # Every live run recorded its reading, none tore the file (readings at the same
+    # millisecond with the same balance are one reading).
+    [history_file] = cache_dir.glob("history-*")
+    assert 1 <= len(history.load(history_file)) <= sandbox.requests
+    assert api_key.encode() not in history_file.read_bytes()
 
 
 def test_github_format_writes_outputs_and_summary(run_cli: RunCli, tmp_path: Path) -> None:
@@ -340,7 +346,9 @@ def test_github_format_writes_outputs_and_summary(run_cli: RunCli, tmp_path: Pat
         env={"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)},
     )
     assert result.code == 1
-    assert outputs.read_text() == "credits-remaining=450\nstatus=low\nsufficient=false\n"
+    assert outputs.read_text() == (
+        "credits-remaining=450\nstatus=low\nsufficient=false\nrunway-hours=\nburn-per-hour=\n"
+    )
     assert "| 450 | 500 | — | ❌ low |" in summary.read_text()
     assert result.stdout.startswith("::error title=pre.dev credits low::")
 
@@ -402,7 +410,7 @@ def test_a_bug_is_one_line_naming_a_private_log_with_the_traceback(
 
 
 @pytest.mark.usefixtures("a_bug")
-def test_without_a_usable_cache_directory_the_log_is_a_private_temp_file(
+def test_without_a_usable_cache_directory_the_log_goes_to_a_private_temp_dir(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     blocker = tmp_path / "not-a-directory"
@@ -411,6 +419,7 @@ def test_without_a_usable_cache_directory_the_log_is_a_private_temp_file(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert cli.main([]) == 3
     path = logged(capsys.readouterr().err)
-    assert path.parent == tmp_path
-    assert path.name.startswith("predev-credits-check-")
+    assert path.parent == tmp_path / f"predev-{os.geteuid()}"
+    assert path.name == "predev-credits-check.log"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700

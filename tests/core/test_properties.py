@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 import predev_integrations
 from predev_integrations._cli.config import parse_config
 from predev_integrations._core.protocol import parse_response
-from predev_integrations._core.ranges import CREDITS, SECONDS, TTL, number_from_text, range_problem
+from predev_integrations._core.ranges import (
+    CREDITS,
+    SECONDS,
+    TTL,
+    number_from_text,
+    number_value,
+    range_problem,
+)
 from predev_integrations._core.retry import parse_retry_after
 from predev_integrations._core.sanitize import MIN_FRAGMENT, clean, redact, safe_text
 from predev_integrations._core.secret import Secret
@@ -210,3 +217,31 @@ def test_flag_numbers_are_in_range_or_refused(text: str) -> None:
         assert_printable_line(str(exc))
     else:
         assert range_problem(value, SECONDS) is None
+
+
+@FAST
+@given(
+    value=st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(string.digits + "eE+-.naifINF_x ", max_size=50)
+    | st.text(max_size=50)
+    | st.lists(st.integers(), max_size=3),
+    text_ok=st.booleans(),
+)
+def test_a_number_handed_to_any_door_is_in_range_or_refused_naming_it(
+    value: object, text_ok: bool
+) -> None:
+    """The one rule every entry point asks (CLI config, Airflow operator, sensor, triggers,
+    connections): a number within range comes back, anything else is one line naming it."""
+    try:
+        number = number_value(value, "min_credits", CREDITS, text_ok=text_ok)
+    except ConfigError as exc:
+        message = str(exc)
+    else:
+        assert range_problem(number, CREDITS) is None
+        assert text_ok or not isinstance(value, str)  # text only where templates render
+        return
+    assert message.startswith("min_credits must be ")
+    assert_printable_line(message)

@@ -137,3 +137,36 @@ async def test_bad_input_fails_before_any_request(sandbox: Sandbox) -> None:
     with pytest.raises(ConfigError):
         await shared_balance(" ", base_url=sandbox.url)
     assert sandbox.requests == 0
+
+
+async def test_a_waiter_that_saw_a_reading_is_never_served_an_older_answer(
+    sandbox: Sandbox, api_key: str
+) -> None:
+    """A sensor's poke read 20 after the poll cached 500: its trigger must not take the 500."""
+    loop = asyncio.get_running_loop()
+    assert await shared_balance(api_key, base_url=sandbox.url, max_age=60) == 450
+    sandbox.configure(balance=20)
+    seen = loop.time()  # the poke's reading, elsewhere
+    assert await shared_balance(api_key, base_url=sandbox.url, max_age=60, not_before=seen) == 20
+    # Newer answers are still shared, with and without a floor of their own.
+    assert await shared_balance(api_key, base_url=sandbox.url, max_age=60, not_before=seen) == 20
+    assert await shared_balance(api_key, base_url=sandbox.url, max_age=60) == 20
+    assert sandbox.requests == 2
+
+
+async def test_a_flight_started_before_the_reading_is_not_joined(
+    sandbox: Sandbox, api_key: str
+) -> None:
+    sandbox.configure(latency=0.3)
+    loop = asyncio.get_running_loop()
+    early = asyncio.ensure_future(shared_balance(api_key, base_url=sandbox.url, max_age=60))
+    await asyncio.sleep(0.1)  # its request is on the wire
+    sandbox.configure(balance=20)
+    seen = loop.time()
+    late = [
+        shared_balance(api_key, base_url=sandbox.url, max_age=60, not_before=seen)
+        for _ in range(10)
+    ]
+    assert await asyncio.gather(*late) == [20] * 10  # one flight after the first, shared
+    assert await early == 450
+    assert sandbox.requests == 2

@@ -62,3 +62,14 @@ def test_a_live_check_loads_httpx_but_not_yaml(cli_env: dict[str, str], tmp_path
 def test_a_config_file_is_what_brings_yaml_in(cli_env: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / ".predev-credits.yml").write_text("min_credits: 5\n")
     assert "yaml" in loaded_by_main([], cli_env, tmp_path)[1]
+
+
+def test_an_everyday_cache_hit_neither_reads_the_history_nor_forecasts(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The history costs a hit nothing: no module of it loads unless a runway is asked for."""
+    runway = ("predev_integrations._cli.history", "predev_integrations._core.forecast")
+    assert loaded_by_main(["--cache-ttl", "60"], cli_env, tmp_path, runway)[0] == 0
+    assert loaded_by_main(["--cache-ttl", "60"], cli_env, tmp_path, runway) == (0, [])
+    asked = loaded_by_main(["--cache-ttl", "60", "--min-runway", "1d"], cli_env, tmp_path, runway)
+    assert asked == (0, list(runway))

@@ -16,11 +16,9 @@ from predev_integrations._core.watch import (
     FiredBy,
     Observation,
     TopUp,
-    check_settings,
     error_delay,
     observe,
 )
-from predev_integrations.errors import ConfigError
 
 FLOOR = 500.0
 balances = st.integers(min_value=0, max_value=1000) | st.floats(0, 1000, allow_nan=False)
@@ -174,30 +172,6 @@ def test_single_steps(
 )
 def test_a_stored_value_we_did_not_write_is_no_observation(stored: object) -> None:
     assert Observation.from_json(stored) is None
-
-
-@pytest.mark.parametrize(
-    ("floor", "min_increase", "interval", "message"),
-    [
-        (math.nan, None, 60, "min_credits must be a finite number"),
-        ("500", None, 60, "min_credits must be a finite number"),
-        (500, 0, 60, "min_increase must be a number above 0"),
-        (500, -5, 60, "min_increase must be a number above 0"),
-        (500, math.inf, 60, "min_increase must be a number above 0"),
-        (500, None, 0, "poke_interval must be a number of seconds above 0"),
-        (500, None, math.nan, "poke_interval must be a number of seconds above 0"),
-    ],
-)
-def test_settings_that_cannot_describe_an_edge_are_refused(
-    floor: float, min_increase: float | None, interval: float, message: str
-) -> None:
-    with pytest.raises(ConfigError, match=message):
-        check_settings(floor, min_increase, interval)
-
-
-def test_settings_that_can_are_accepted() -> None:
-    check_settings(0, None, 0.5)
-    check_settings(500.5, 25, 60)
 
 
 @pytest.mark.parametrize(

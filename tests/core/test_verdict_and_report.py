@@ -16,6 +16,9 @@ from predev_integrations._core.verdict import Verdict, evaluate
 from predev_integrations._github.commands import annotation
 from predev_integrations._github.summary import github_outputs
 
+#: The runway outputs when no runway is known.
+NO_RUNWAY = {"runway-hours": "", "burn-per-hour": ""}
+
 
 @pytest.mark.parametrize(
     ("balance", "floor", "warn_below", "expected"),
@@ -67,19 +70,19 @@ def test_annotation_escapes_per_github_rules() -> None:
     [
         (
             Outcome("ok", balance=450),
-            {"credits-remaining": "450", "status": "ok", "sufficient": "true"},
+            {"credits-remaining": "450", "status": "ok", "sufficient": "true", **NO_RUNWAY},
         ),
         (
             Outcome("warn", balance=60),
-            {"credits-remaining": "60", "status": "warn", "sufficient": "true"},
+            {"credits-remaining": "60", "status": "warn", "sufficient": "true", **NO_RUNWAY},
         ),
         (
             Outcome("low", balance=2, soft=True),
-            {"credits-remaining": "2", "status": "low", "sufficient": "false"},
+            {"credits-remaining": "2", "status": "low", "sufficient": "false", **NO_RUNWAY},
         ),
         (
             Outcome("error", error="x"),
-            {"credits-remaining": "", "status": "error", "sufficient": "false"},
+            {"credits-remaining": "", "status": "error", "sufficient": "false", **NO_RUNWAY},
         ),
     ],
 )
@@ -102,6 +105,7 @@ def test_json_report_for_an_error_also_explains_on_stderr() -> None:
         "warn_below": None,
         "cached": False,
         "error": "HTTP 500.",
+        "runway": None,
     }
     assert err == "prog: error: HTTP 500.\n"
 
@@ -141,7 +145,7 @@ def test_github_report_lines(
     summary = (tmp_path / "summary").read_text()
     assert summary.startswith("### pre.dev credits\n")
     assert f" {outcome.status} |\n" in summary
-    assert (tmp_path / "out").read_text().count("\n") == 3
+    assert (tmp_path / "out").read_text().count("\n") == 5  # 3 + the two runway outputs
 
 
 def test_github_summary_escapes_table_cells(

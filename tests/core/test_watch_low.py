@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from predev_integrations._core import history as hist
+from predev_integrations._core import watch_history as hist
 from predev_integrations._core.watch import (
     LowAlert,
     LowRule,
@@ -273,7 +273,7 @@ def test_after_a_restart_without_a_store_no_rule_fires_before_its_level_was_seen
 
 @pytest.mark.parametrize(
     ("threshold", "rearm"),
-    [(200, 220.0), (1_000, 1_100.0), (5, 6.0), (0, 1.0), (-10, -9.0)],
+    [(200, 220.0), (1_000, 1_100.0), (5, 6.0), (0, 1.0), (0.5, 1.5)],
 )
 def test_the_default_band_is_ten_percent_and_at_least_one_credit(
     threshold: float, rearm: float
@@ -290,14 +290,16 @@ def test_readings_are_kept_at_least_five_minutes_or_an_interval_apart() -> None:
     ("kwargs", "message"),
     [
         ({"threshold": math.nan}, "threshold must be a finite number"),
-        ({"threshold": "200"}, "threshold must be a finite number"),
-        ({"threshold": True}, "threshold must be a finite number"),
-        ({"threshold": 1e16}, "threshold must be a finite number"),
-        ({"interval": 0}, "poke_interval must be a number of seconds above 0"),
-        ({"rearm_above": 199}, "rearm_above must be a number at or above the threshold"),
-        ({"rearm_above": math.inf}, "rearm_above must be a number at or above the threshold"),
-        ({"min_runway": 0}, "min_runway must be a number of seconds above 0"),
-        ({"min_runway": "2d"}, "min_runway must be a number of seconds above 0"),
+        ({"threshold": "200"}, "threshold must be a number >= 0"),
+        ({"threshold": True}, "threshold must be a number >= 0"),
+        ({"threshold": -5}, "threshold must be a number >= 0"),
+        ({"threshold": 1e16}, "threshold must be a number >= 0 and <= 1000000000000000"),
+        ({"interval": 0}, "poke_interval must be a number above 0"),
+        ({"rearm_above": 199}, r"rearm_above must be at or above the threshold \(200\)"),
+        ({"rearm_above": math.inf}, "rearm_above must be a finite number"),
+        ({"min_runway": 0}, "min_runway must be a number above 0"),
+        ({"min_runway": "2d"}, "min_runway must be a number above 0"),
+        ({"min_runway": 400 * DAY}, "min_runway must be a number above 0 and <= 31536000"),
     ],
 )
 def test_settings_that_cannot_describe_an_alert_are_refused(

@@ -1,8 +1,13 @@
-"""One real Airflow deployment per test module (see `harness.py`), against one sandbox."""
+"""One real Airflow deployment per test module and profile (see `harness.py`), against one
+sandbox. Every module runs on both profiles: `sqlite-local` and the production-shaped
+`postgres-celery`, which skips (with the reason) where its parts are not installed; set
+PREDEV_DEPLOY_PROFILES=sqlite-local (comma-separated) to run fewer."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,11 +15,52 @@ from pathlib import Path
 import pytest
 
 from predev_integrations.sandbox import Sandbox
-from tests.deploy.harness import Deployment, deploy
+from tests.deploy.harness import (
+    PG_BIN,
+    PROFILES,
+    Deployment,
+    DeploymentError,
+    broker_binary,
+    deploy,
+)
 
 pytest.importorskip("airflow.sdk", reason="needs the airflow extra")
 
 DAGS = Path(__file__).parent / "dags"
+
+
+def missing_for(profile: str) -> str | None:
+    """Why `profile` cannot run here, or None."""
+    if profile != "postgres-celery":
+        return None
+    for module in ("airflow.providers.celery", "airflow.providers.postgres", "psycopg2"):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            return f"{module} is not installed (the `deploy` dependency group)"
+    if not (PG_BIN / "postgres").is_file():
+        return f"no PostgreSQL server in {PG_BIN} (set PREDEV_TEST_PG_BIN)"
+    try:
+        broker_binary()
+    except DeploymentError as error:
+        return str(error)
+    return None
+
+
+def selected_profiles() -> list[str]:
+    chosen = os.environ.get("PREDEV_DEPLOY_PROFILES", ",".join(PROFILES))
+    return [name.strip() for name in chosen.split(",") if name.strip()]
+
+
+@pytest.fixture(scope="module", params=selected_profiles())
+def profile(request: pytest.FixtureRequest) -> str:
+    """The deployment profile: every module's tests run once per profile."""
+    name: str = request.param
+    if reason := missing_for(name):
+        pytest.skip(f"{name}: {reason}")
+    return name
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +77,11 @@ def deploy_sandbox(deploy_key: str) -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def airflow(
-    tmp_path_factory: pytest.TempPathFactory, deploy_sandbox: Sandbox, deploy_key: str
+    tmp_path_factory: pytest.TempPathFactory, deploy_sandbox: Sandbox, deploy_key: str, profile: str
 ) -> Iterator[Deployment]:
-    """The four processes, with `predev_default` pointing at the sandbox."""
+    """The profile's processes, with `predev_default` pointing at the sandbox."""
     conn = json.dumps({"conn_type": "predev", "host": deploy_sandbox.url, "password": deploy_key})
-    root = tmp_path_factory.mktemp("deployment")
-    with deploy(DAGS, root=root, env={"AIRFLOW_CONN_PREDEV_DEFAULT": conn}) as deployment:
+    root = tmp_path_factory.mktemp(f"deployment-{profile}")
+    env = {"AIRFLOW_CONN_PREDEV_DEFAULT": conn}
+    with deploy(DAGS, root=root, env=env, profile=profile) as deployment:
         yield deployment

@@ -6,15 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from predev_integrations.sandbox import Sandbox
-from tests.deploy.harness import Deployment, TaskState, wait_until
+from tests.deploy.harness import FINAL_TASK_STATES, Deployment, TaskState, wait_until
+from tests.deploy.test_event_watcher import airflow_line
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
 SENSOR_DAG = "predev_deploy_deferrable"
 CHECK_DAG = "predev_deploy_check"
+BURST_DAG = "predev_deploy_burst"
+BURST = 30
 GATE = "wait_for_credits"
+#: Airflow 3.0's LocalExecutor hands a workload to an idle worker before the scheduler commits
+#: "queued": the worker's PATCH .../run gets 409 (state still "scheduled") and the task fails
+#: before it starts ("task state changed externally"). apache/airflow#52754, fixed by #56010
+#: (3.1.0 on); the CeleryExecutor queues after the commit and is not affected.
+LOCAL_EXECUTOR_RACE = "https://github.com/apache/airflow/issues/52754"
 
 
 def task_logs(
@@ -44,7 +53,36 @@ def wait_for_deferral_exit(airflow: Deployment, dag_id: str, run_id: str, task_i
 def parsed(airflow: Deployment) -> Deployment:
     airflow.wait_for_dag(SENSOR_DAG)
     airflow.wait_for_dag(CHECK_DAG)
+    airflow.wait_for_dag(BURST_DAG)
     return airflow
+
+
+def test_a_burst_of_deferrable_sensors_all_start_defer_and_succeed(
+    parsed: Deployment, deploy_sandbox: Sandbox, request: pytest.FixtureRequest
+) -> None:
+    airflow = parsed
+    if airflow.profile == "sqlite-local" and airflow_line() < Version("3.1"):
+        request.applymarker(
+            pytest.mark.xfail(reason=f"LocalExecutor race in Airflow 3.0: {LOCAL_EXECUTOR_RACE}")
+        )
+    deploy_sandbox.configure(balance=10, statuses=[])
+    run_id = airflow.trigger(BURST_DAG)
+    gates = [f"gate_{n}" for n in range(BURST)]
+
+    def settled() -> bool:
+        states = airflow.task_states(BURST_DAG, run_id)
+        return all(states[g].state in {"deferred", *FINAL_TASK_STATES} for g in gates)
+
+    wait_until(settled, "every gate deferred (or failed)", timeout=300)
+    failed = {
+        g: s for g, s in airflow.task_states(BURST_DAG, run_id).items() if s.state != "deferred"
+    }
+    assert failed == {}, "started and failed, or never started"
+    for gate in gates:
+        wait_for_deferral_exit(airflow, BURST_DAG, run_id, gate)
+    deploy_sandbox.configure(balance=500)
+    assert airflow.wait_for_run(BURST_DAG, run_id, timeout=300) == "success"
+    assert set(airflow.task_states(BURST_DAG, run_id).values()) == {TaskState("success", 1)}
 
 
 @pytest.mark.parametrize("restart_triggerer", [False, True], ids=["steady", "restarted"])

@@ -87,6 +87,9 @@ class RawServer:
         self.handler = handler
         self.stop = threading.Event()
         self.connections = 0
+        #: When the first connection was accepted (time.monotonic, the same clock in every
+        #: process on Linux): the moment a CLI run's network phase is known to have begun.
+        self.first_connection_at: float | None = None
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]
@@ -101,6 +104,8 @@ class RawServer:
             except OSError:
                 continue
             self.connections += 1
+            if self.first_connection_at is None:
+                self.first_connection_at = time.monotonic()
             thread = threading.Thread(target=self._handle, args=(conn,), daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -184,6 +189,8 @@ class Run:
     stdout: str
     stderr: str
     seconds: float
+    #: When the CLI exited, on time.monotonic (see RawServer.first_connection_at).
+    ended: float
     peak_rss: int
     files: dict[str, str] = field(default_factory=dict)
 
@@ -196,19 +203,24 @@ _LAUNCHER = f"""
 import resource, subprocess, sys, time
 resource.setrlimit(resource.RLIMIT_AS, ({HARD_AS_LIMIT}, {HARD_AS_LIMIT}))
 started = time.monotonic()
-proc = subprocess.Popen([sys.executable, "-m", "predev_integrations", *sys.argv[2:]])
+proc = subprocess.Popen([sys.executable, "-m", sys.argv[2], *sys.argv[3:]])
 try:
     proc.wait(timeout={HARD_TIMEOUT})
 except subprocess.TimeoutExpired:
     proc.kill()
     proc.wait()
-seconds = time.monotonic() - started
+ended = time.monotonic()
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 with open(sys.argv[1], "w") as report:
-    report.write(f"{{peak}} {{seconds}}")
+    report.write(f"{{peak}} {{ended - started}} {{ended}}")
 sys.exit(proc.returncode if proc.returncode >= 0 else 128 - proc.returncode)
 """
 
+
+#: What `run_cli(module=...)` runs: the console script's module, or the Action's check step
+#: (`action.yml` runs this module; its inputs arrive as INPUT_* variables).
+CLI = "predev_integrations"
+ACTION_STEP = "predev_integrations.github_action"
 
 #: (seconds, bound or None, peak RSS, test id) of every run, for the summary below.
 MEASURED: list[tuple[float, float | None, int, str]] = []
@@ -241,6 +253,7 @@ def run_cli(tmp_path: Path, hostile_key: str, request: pytest.FixtureRequest) ->
         key: str | None = None,
         bound: float | None = None,
         stdout: int | None = None,
+        module: str = CLI,
     ) -> Run:
         key = hostile_key if key is None else key
         work = tmp_path / f"run-{secrets.token_hex(4)}"
@@ -263,7 +276,7 @@ def run_cli(tmp_path: Path, hostile_key: str, request: pytest.FixtureRequest) ->
         report = work / "measured"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             proc = subprocess.run(
-                [sys.executable, "-c", _LAUNCHER, str(report), *args],
+                [sys.executable, "-c", _LAUNCHER, str(report), module, *args],
                 env=full_env,
                 cwd=work,
                 stdout=out if stdout is None else stdout,
@@ -271,12 +284,13 @@ def run_cli(tmp_path: Path, hostile_key: str, request: pytest.FixtureRequest) ->
                 timeout=HARD_TIMEOUT + 10,
                 check=False,
             )
-        peak, seconds = report.read_text().split()
+        peak, seconds, ended = report.read_text().split()
         result = Run(
             code=proc.returncode,
             stdout=out_path.read_text("utf-8", "replace"),
             stderr=err_path.read_text("utf-8", "replace"),
             seconds=float(seconds),
+            ended=float(ended),
             peak_rss=int(peak),
             files={n: p.read_text("utf-8", "replace") for n, p in files.items() if p.exists()},
         )

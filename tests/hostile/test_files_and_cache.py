@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from predev_integrations._cli import cache
+from predev_integrations._cli import cache, history
 from predev_integrations._core.secret import Secret
 
 from .conftest import RawServer, Run, http_response, replying
@@ -162,3 +162,53 @@ def test_an_entry_owned_by_another_user_is_not_trusted(
     result = case.run("--min-credits", "500")
     assert result.code == 1
     assert "10 remaining" in result.stdout
+
+
+# --- the history: planted files are an empty history, never a wait, never a crash -------------
+
+
+def planted_history(case: CacheCase, key: str) -> Path:
+    """The history file the CLI will use for the case's server and key, its directory 0700."""
+    case.plant_dir()
+    return Path(history.history_path(case.entry.parent, case.server.url, Secret(key)))
+
+
+@pytest.mark.parametrize(
+    "plant",
+    [
+        "fifo",
+        "dev-zero-link",
+        "sparse-2-GiB",
+        "deep-nesting",
+        "huge-number",
+        "escape-codes",
+        "foreign-owner",
+    ],
+)
+def test_a_planted_history_is_empty_and_never_blocks(
+    plant: str, cached: Callable[[float], CacheCase], hostile_key: str
+) -> None:
+    case = cached(450)
+    path = planted_history(case, hostile_key)
+    if plant == "fifo":
+        os.mkfifo(path)
+    elif plant == "dev-zero-link":
+        path.symlink_to("/dev/zero")
+    elif plant == "sparse-2-GiB":
+        with open(path, "wb") as handle:
+            handle.truncate(2 << 30)
+    elif plant == "deep-nesting":
+        path.write_text('{"v": 1, "readings": ' + "[" * 30_000 + "]" * 30_000 + "}")
+    elif plant == "huge-number":
+        path.write_text('{"v": 1, "readings": [[1, 1' + "0" * 5_000 + "]]}")
+    elif plant == "escape-codes":
+        path.write_text('{"v": 1, "readings": [[1, "\\u001b]0;pwned\\u0007"]]}')
+    else:
+        path.write_text(json.dumps({"v": 1, "readings": [[time.time() - 7200, 900]]}))
+        os.chown(path, NOBODY_UID, NOBODY_UID)
+    result = case.run("--min-runway", "1d", "--format", "json")
+    assert result.code == 0, result.stderr
+    runway = json.loads(result.stdout)["runway"]
+    assert runway["status"] == "unknown"
+    assert runway["readings"] == 1  # only this run's reading was believed
+    assert "pwned" not in result.stdout + result.stderr

@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 import yaml
 
+from predev_integrations._cli import history
 from predev_integrations._cli.main import PRESETS
+from predev_integrations._core.secret import Secret
 from predev_integrations.sandbox import Sandbox
 
 pytestmark = pytest.mark.integration
@@ -264,6 +266,47 @@ def test_a_second_run_within_the_ttl_makes_no_request(
     assert "450 remaining (floor 50)" in first.output
     assert "450 remaining (cached) (floor 50)" in second.output
     assert sandbox.requests == 1
+
+
+def test_the_warn_line_names_the_runway_when_it_is_known(
+    make_repo: Any, run: Runner, sandbox: Sandbox, api_key: str, hook_env: dict[str, str]
+) -> None:
+    """Three earlier hourly readings (465, 460, 455) in the hook's history, then 450 live:
+    5 credits an hour, the floor of 50 in 80 hours. Both the live run and the cache hit that
+    follows name it on their warn line; the hook still lets the commit through."""
+    directory = hook_env["PREDEV_CACHE_DIR"]
+    path = history.history_path(directory, sandbox.url, Secret(api_key))
+    now = time.time()
+    for hours_ago, balance in ((3, 465), (2, 460), (1, 455)):
+        history.append(path, now - hours_ago * 3_600, balance)
+    make_repo(args=["--min-credits", "50", "--warn-below", "500"])
+    live, hit = run(*RUN_COMMIT_HOOKS), run(*RUN_COMMIT_HOOKS)
+    assert (live.code, hit.code) == (0, 0)
+    runway = r"burning ~120/day, floor in ~3\.3 days \(\w{3} \d{1,2} \w{3} \d\d:\d\d UTC\)"
+    assert re.search(
+        rf"450 remaining \(floor 50, warn below 500\): warn, running low; {runway}; top up soon",
+        live.output,
+    )
+    assert re.search(
+        rf"450 remaining \(cached\) \(floor 50, warn below 500\): warn, running low; {runway};",
+        hit.output,
+    )
+    assert sandbox.requests == 1
+    assert len(history.load(path)) == 4  # the cache hit added nothing
+
+
+def test_warn_runway_warns_a_commit_days_ahead(
+    make_repo: Any, run: Runner, sandbox: Sandbox, api_key: str, hook_env: dict[str, str]
+) -> None:
+    path = history.history_path(hook_env["PREDEV_CACHE_DIR"], sandbox.url, Secret(api_key))
+    now = time.time()
+    for hours_ago, balance in ((3, 465), (2, 460), (1, 455)):
+        history.append(path, now - hours_ago * 3_600, balance)
+    make_repo(args=["--min-credits", "50", "--warn-runway", "7d"])
+    result = run(*RUN_COMMIT_HOOKS)
+    assert result.code == 0, result.output
+    assert "floor in ~3.3 days" in result.output
+    assert "within --warn-runway 7d; top up soon" in result.output
 
 
 @pytest.mark.parametrize("down", ["closed_port_url", "silent_server_url"])

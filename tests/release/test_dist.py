@@ -95,7 +95,8 @@ def test_wheel_holds_the_two_packages_their_py_typed_the_licence_and_metadata(
 def test_wheel_installs_only_top_level_names_of_our_own(wheel: zipfile.ZipFile) -> None:
     """pip lets a later distribution overwrite a package of the same name without a word, and
     the provider's name is stored in Airflow's database in every deferred trigger's class
-    path: so both names must be ours alone (`airflow_provider` was too generic)."""
+    path: so both names must be ours alone (the provider's first name, airflow_provider, was
+    not)."""
     info = f"{NAME}-{__version__}.dist-info"
     top_level = wheel.read(f"{info}/top_level.txt").decode().split()
     assert sorted(top_level) == ["predev_airflow", "predev_integrations"]
@@ -141,7 +142,7 @@ def test_wheel_entry_points_are_the_ones_pyproject_declares(wheel: zipfile.ZipFi
 def test_sdist_holds_the_sources_the_tests_and_the_licence(sdist: tarfile.TarFile) -> None:
     prefix = f"{NAME}-{__version__}/"
     names = {name.removeprefix(prefix) for name in sdist.getnames()}
-    wanted = source_files("tests") | source_files(NAME) | source_files("devtools")
+    wanted = set().union(*map(source_files, ["tests", NAME, "devtools", "docs"]))
     missing = {name for name in wanted if not name.endswith((".pyc", ".pyo"))} - names
     assert not missing, sorted(missing)
     assert {"LICENSE", "pyproject.toml", "README.md", "CHANGELOG.md"} <= names

@@ -38,3 +38,11 @@ with DAG("predev_deploy_check", schedule=None, start_date=START, catchup=False) 
         task_id="check_credits", min_credits=FLOOR, retries=2, retry_delay=timedelta(seconds=0)
     )
     after_gate(checked.output)  # type: ignore[arg-type]
+
+BURST = 30
+
+with DAG("predev_deploy_burst", schedule=None, start_date=START, catchup=False) as burst:
+    for n in range(BURST):  # a burst of deferrable tasks, queued at once
+        PreDevCreditsSensor(
+            task_id=f"gate_{n}", min_credits=FLOOR, deferrable=True, poke_interval=1, timeout=900
+        )

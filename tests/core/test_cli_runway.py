@@ -1,0 +1,213 @@
+"""The runway in the CLI: recorded readings, --min-runway/--warn-runway, JSON, --show-history.
+
+The sandbox answers 450; the tests seed three earlier readings an hour apart (465, 460, 455),
+as if hourly checks had run, so the live reading makes a steady 5 credits/hour: with the
+floor at 50, the floor is 400 / 5 = 80 hours (~3.3 days) away.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from predev_integrations._cli import history
+from predev_integrations._core.secret import Secret
+from predev_integrations.sandbox import Sandbox
+
+RunCli = Callable[..., Any]
+DATE = r"\((Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} \w{3}( \d{4})? \d\d:\d\d UTC\)"
+RUNWAY = rf"burning ~120/day, floor in ~3\.3 days {DATE}"
+
+
+@pytest.fixture
+def history_file(cache_dir: Path, sandbox: Sandbox, api_key: str) -> Path:
+    return Path(history.history_path(cache_dir, sandbox.url, Secret(api_key)))
+
+
+@pytest.fixture
+def seeded(history_file: Path) -> Path:
+    """Three hourly readings before now, 5 credits apart, ending at 455."""
+    now = time.time()
+    for hours_ago, balance in ((3, 465), (2, 460), (1, 455)):
+        history.append(history_file, now - hours_ago * 3_600, balance)
+    return history_file
+
+
+def test_the_runway_joins_the_line_when_it_is_known(run_cli: RunCli, seeded: Path) -> None:
+    result = run_cli("--min-credits", "50")
+    assert result.code == 0
+    assert re.fullmatch(
+        rf"pre\.dev credits: 450 remaining \(floor 50\): ok; {RUNWAY}\.\n", result.stdout
+    )
+    assert len(history.load(seeded)) == 4
+
+
+@pytest.mark.parametrize(
+    ("flags", "code", "verdict"),
+    [
+        (["--min-runway", "4d"], 1, rf"LOW, {RUNWAY}, within --min-runway 4d; top up at "),
+        (["--min-runway", "3d"], 0, rf"ok; {RUNWAY}\.$"),
+        (["--warn-runway", "100h"], 0, rf"warn, {RUNWAY}, within --warn-runway 100h; top up soon"),
+        (["--min-runway", "1d", "--warn-runway", "1w"], 0, rf"warn, {RUNWAY}, within"),
+        (["--min-runway", "4d", "--on-low", "warn"], 0, r"LOW, .* Continuing because low"),
+    ],
+)
+def test_min_and_warn_runway_decide_like_a_balance(
+    run_cli: RunCli, seeded: Path, flags: list[str], code: int, verdict: str
+) -> None:
+    result = run_cli("--min-credits", "50", *flags)
+    assert result.code == code
+    assert re.search(rf"\(floor 50\): {verdict}", result.stdout.strip()), result.stdout
+
+
+def test_a_low_balance_stays_the_reason_when_both_apply(run_cli: RunCli, seeded: Path) -> None:
+    result = run_cli("--min-credits", "500", "--min-runway", "4d")
+    assert result.code == 1
+    assert ": LOW, below the floor;" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        ("none", "only 1 reading (need 3)"),
+        ("flat", "not spending (balance flat or rising over ~3 hours)"),
+        ("wobble", "runway unknown: no steady decline: 69% of changes go down (need 80%)"),
+        ("top-up", "runway unknown: only 1 reading since the top-up (need 3)"),
+    ],
+)
+def test_an_unknown_runway_never_fails_and_says_why(
+    run_cli: RunCli, history_file: Path, setup: str, reason: str
+) -> None:
+    now = time.time()
+    if setup == "flat":
+        for hours_ago in (3, 2, 1):
+            history.append(history_file, now - hours_ago * 3_600, 450)
+    if setup == "wobble":  # down and up within a credit: no steady decline to fit
+        for hours_ago, balance in ((5, 450.5), (4, 451), (3, 450), (2, 451), (1, 450.2)):
+            history.append(history_file, now - hours_ago * 3_600, balance)
+    if setup == "top-up":  # 100, 95, 90, then 450: a top-up restarts the series
+        for hours_ago, balance in ((3, 100), (2, 95), (1, 90)):
+            history.append(history_file, now - hours_ago * 3_600, balance)
+    text = run_cli("--min-credits", "50", "--min-runway", "30d")
+    assert text.code == 0
+    assert reason in text.stdout
+    shown = run_cli("--min-credits", "50", "--show-history", "--format", "json")  # no reading
+    runway = json.loads(shown.stdout)["runway"]
+    assert runway["status"] != "known"
+    assert (runway["seconds_to_floor"], runway["floor_at"]) == (None, None)
+
+
+def test_without_a_runway_flag_an_unknown_runway_stays_quiet(run_cli: RunCli) -> None:
+    assert run_cli().stdout == "pre.dev credits: 450 remaining (floor 1): ok.\n"
+
+
+def test_json_has_the_runway_object(run_cli: RunCli, seeded: Path) -> None:
+    result = run_cli("--min-credits", "50", "--format", "json")
+    runway = json.loads(result.stdout)["runway"]
+    assert runway["status"] == "known"
+    assert runway["burn_per_hour"] == pytest.approx(5, rel=1e-3)
+    assert runway["seconds_to_floor"] == pytest.approx(80 * 3_600, rel=1e-3)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", runway["floor_at"])
+    assert runway["readings"] == 4
+    assert runway["reason"] is None
+
+
+def test_no_history_records_nothing_and_says_why_when_asked(
+    run_cli: RunCli, history_file: Path
+) -> None:
+    assert run_cli("--no-history").code == 0
+    assert not history_file.exists()
+    result = run_cli("--no-history", "--min-runway", "1d")
+    assert result.code == 0
+    assert "runway unknown: --no-history is set." in result.stdout
+
+
+def test_a_cache_hit_records_nothing_and_reads_the_history_only_when_asked(
+    run_cli: RunCli, seeded: Path
+) -> None:
+    assert run_cli("--cache-ttl", "60", "--min-credits", "50").code == 0  # live: 4 readings
+    before = seeded.read_bytes()
+    hit = run_cli("--cache-ttl", "60", "--min-credits", "50")
+    assert hit.stdout == "pre.dev credits: 450 remaining (cached) (floor 50): ok.\n"
+    asked = run_cli("--cache-ttl", "60", "--min-credits", "50", "--min-runway", "4d")
+    assert asked.code == 1
+    assert "(cached)" in asked.stdout
+    assert re.search(RUNWAY, asked.stdout)
+    assert seeded.read_bytes() == before
+
+
+def test_show_history_prints_the_table_the_sparkline_and_the_rate(
+    run_cli: RunCli, seeded: Path, sandbox: Sandbox
+) -> None:
+    run_cli("--min-credits", "50")
+    result = run_cli("--show-history", "--min-credits", "50")
+    assert result.code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "pre.dev credit history: 4 readings (floor 50)"
+    assert [line.split()[-2:] for line in lines[3:6]] == [
+        ["460", "-5"],
+        ["455", "-5"],
+        ["450", "-5"],
+    ]
+    assert lines[6].startswith("█▆▃▁  465 -> 450 over ~3 hours")
+    assert re.fullmatch(rf"Fitted rate: 5 credits/hour; {RUNWAY}\.", lines[7])
+    assert sandbox.requests == 1  # showing made no request
+
+
+def test_show_history_without_readings_says_so(run_cli: RunCli) -> None:
+    result = run_cli("--show-history")
+    assert result.code == 0
+    assert "no readings recorded yet" in result.stdout
+
+
+def test_show_history_as_json(run_cli: RunCli, seeded: Path) -> None:
+    data = json.loads(run_cli("--show-history", "--format", "json").stdout)
+    assert [r["balance"] for r in data["readings"]] == [465, 460, 455]
+    assert data["runway"]["status"] == "known"
+
+
+@pytest.mark.parametrize(
+    ("config", "code", "message"),
+    [
+        ("min_credits: 50\nmin_runway: 4d\n", 1, "within --min-runway 4d"),
+        ("min_credits: 50\nwarn_runway: 5d\n", 0, "within --warn-runway 5d"),
+        ("min_credits: 50\nmin_runway: null\n", 0, ": ok;"),
+        ("min_runway: 4\n", 2, "min_runway is not a duration: a duration must be text"),
+        (
+            "min_runway: 4 days\n",
+            2,
+            "min_runway is not a duration: a duration is a number then a unit",
+        ),
+        ("min_runway: 2d\nwarn_runway: 1d\n", 2, "warn_runway is shorter than min_runway"),
+    ],
+)
+def test_config_file_runway_keys(
+    run_cli: RunCli, seeded: Path, tmp_path: Path, config: str, code: int, message: str
+) -> None:
+    (tmp_path / ".predev-credits.yml").write_text(config)
+    result = run_cli()
+    assert result.code == code
+    assert message in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(  # ASCII digits only: an Arabic-Indic 3 and a full-width 3 too
+    "value", ["3", "3 d", "-3d", "3D", "\u0663d", "\uff13d", "0s", "400d", "1e3s"]
+)
+def test_bad_durations_are_usage_errors(run_cli: RunCli, value: str) -> None:
+    result = run_cli(f"--min-runway={value}")
+    assert result.code == 2
+    assert "--min-runway" in result.stderr
+
+
+def test_flags_beat_the_config_and_are_checked_together(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / ".predev-credits.yml").write_text("warn_runway: 1d\n")
+    result = run_cli("--min-runway", "2d")
+    assert result.code == 2
+    assert "warn_runway is shorter than min_runway" in result.stderr
+    assert run_cli("--min-runway", "2d", "--warn-runway", "3d").code == 0
