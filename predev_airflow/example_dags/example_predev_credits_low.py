@@ -43,8 +43,8 @@ CREDITS_LOW = Asset(
 
 
 def notifier(message: AlertMessage) -> Any:
-    """The channel. For Slack (apache-airflow-providers-slack), this one line becomes:
-    `return SlackNotifier(slack_conn_id="slack_default", channel="#platform", text=message.text)`
+    """The channel. For Slack (apache-airflow-providers-slack), this one line becomes
+    `return SlackNotifier(slack_conn_id="slack_api_default", channel="#ops", text=message.text)`
     """
     return SmtpNotifier(to=ALERT_TO, subject=message.subject, html_content=message.html)
 
