@@ -12,6 +12,8 @@ from typing import Any
 
 from airflow.sdk import Connection
 
+from predev_integrations._core.forecast import KNOWN, Forecast
+
 try:  # 3.1+
     from airflow.sdk import BaseHook
 except ImportError:  # 3.0: the hook base is not in the Task SDK yet
@@ -42,6 +44,7 @@ except ImportError:  # 3.0, 3.1
 
 __all__ = [
     "GAUGE",
+    "WATCHER_GAUGES",
     "AirflowException",
     "AirflowFailException",
     "AirflowNotFoundException",
@@ -49,10 +52,18 @@ __all__ = [
     "aget_connection",
     "conf",
     "emit_gauge",
+    "emit_runway",
 ]
 
-#: The one metric: the balance each check saw.
+#: The balance each check saw (sensors, operator and watchers alike).
 GAUGE = "predev.credits_remaining"
+#: What the watchers add each reading: the balance, the fitted burn rate (credits per hour) and
+#: the runway (hours until 0 credits at that rate); the last two only when the forecast knows.
+WATCHER_GAUGES = (
+    "predev.credits.remaining",
+    "predev.credits.burn_per_hour",
+    "predev.credits.runway_hours",
+)
 
 #: 3.3.2+ reads connections in the triggerer without blocking (marked by `aextra_dejson`).
 ASYNC_CONNECTIONS = hasattr(Connection, "aextra_dejson")
@@ -62,6 +73,17 @@ def emit_gauge(balance: float, conn_id: str) -> None:
     """Send `predev.credits_remaining` through Airflow's Stats (statsd or OpenTelemetry)."""
     tags: dict[str, Any] = {"conn_id": conn_id}
     _Stats.gauge(GAUGE, balance, tags=tags)
+
+
+def emit_runway(balance: float, runway: Forecast, conn_id: str) -> None:
+    """Send the watchers' gauges; a rate or runway the forecast does not know is not sent."""
+    tags: dict[str, Any] = {"conn_id": conn_id}
+    remaining, burn, hours = WATCHER_GAUGES
+    _Stats.gauge(remaining, balance, tags=tags)
+    if runway.burn_per_hour is not None:
+        _Stats.gauge(burn, runway.burn_per_hour, tags=tags)
+    if runway.status == KNOWN and runway.seconds_to_floor is not None:
+        _Stats.gauge(hours, runway.seconds_to_floor / 3_600.0, tags=tags)
 
 
 async def aget_connection(hook: type[BaseHook], conn_id: str) -> Connection:

@@ -45,7 +45,7 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "predev-integrations",
         "name": "pre.dev",
         "description": "Credit gate for pre.dev's Architect API: hook, sensor, deferrable "
-        "trigger and check operator.",
+        "trigger, check operator, and asset watchers for credits back and credits low.",
         "versions": [__version__],
         "integrations": [
             {
@@ -72,6 +72,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "predev_airflow.triggers.credits",
                     "predev_airflow.triggers.credits_event",
+                    "predev_airflow.triggers.credits_low",
                 ],
             }
         ],

@@ -58,6 +58,8 @@ SECONDS = Range(0, 86_400, above=True)
 POKE = Range(0, 365 * 86_400)
 WATCH = Range(0, 365 * 86_400, above=True)
 TTL = Range(0, 365 * 86_400)
+#: A runway worth an alert (`min_runway`, seconds): above 0, at most a year, as a duration.
+RUNWAY = Range(0, 365 * 86_400, above=True)
 RETRIES = Range(0, 100, integer=True)
 #: A balance the API reports; a real one is far smaller, a bigger one is a broken server.
 BALANCE = Range(-1e15, 1e15)

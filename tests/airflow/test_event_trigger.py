@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from airflow.triggers.base import BaseEventTrigger
 from pytest_httpx import HTTPXMock
 
 from predev_airflow._compat import AirflowException
@@ -57,7 +58,7 @@ def watcher(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsEve
 
 
 async def events_until(
-    trigger: PreDevCreditsEventTrigger, done: Callable[[], bool], timeout: float = 30
+    trigger: BaseEventTrigger, done: Callable[[], bool], timeout: float = 30
 ) -> list[dict[str, Any]]:
     """Run the trigger until `done()`, then cancel it as the triggerer would."""
     events: list[dict[str, Any]] = []
@@ -247,7 +248,7 @@ async def test_a_store_that_refuses_is_logged_once_and_the_watch_goes_on(
     assert caplog.text.count("the last observation in the asset state store") == 1
 
 
-async def run_for(trigger: PreDevCreditsEventTrigger, seconds: float) -> list[dict[str, Any]]:
+async def run_for(trigger: BaseEventTrigger, seconds: float) -> list[dict[str, Any]]:
     loop = asyncio.get_running_loop()
     end = loop.time() + seconds
     return await events_until(trigger, lambda: loop.time() >= end)

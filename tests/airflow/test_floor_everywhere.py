@@ -14,6 +14,7 @@ Airflow, but this folder does (its conftest sets Airflow up before it is importe
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from predev_airflow.operators.credits import PreDevCreditsCheckOperator
 from predev_airflow.sensors.credits import PreDevCreditsSensor
 from predev_airflow.triggers.credits import PreDevCreditsTrigger
 from predev_airflow.triggers.credits_event import PreDevCreditsEventTrigger
+from predev_airflow.triggers.credits_low import PreDevCreditsLowTrigger
 from predev_integrations._cli.main import main
 from predev_integrations.sandbox import Sandbox
 
@@ -118,6 +120,17 @@ def event_trigger(name: str, case: Case) -> str:
     return raised(lambda: PreDevCreditsEventTrigger(**settings))
 
 
+def low_trigger(name: str, case: Case) -> str:
+    settings = {
+        "threshold": 100,
+        "poke_interval": 30,
+        "rearm_above": 150,
+        "min_runway": 3_600,
+        name: case.value,
+    }
+    return raised(lambda: PreDevCreditsLowTrigger(**settings))
+
+
 #: Every entry point and the numbers it takes.
 DOORS: list[tuple[Callable[[str, Case], str], tuple[str, ...]]] = [
     (cli_flag, ("min_credits", "warn_below")),
@@ -127,6 +140,7 @@ DOORS: list[tuple[Callable[[str, Case], str], tuple[str, ...]]] = [
     (sensor_deferrable, ("min_credits", "warn_below")),
     (trigger, ("min_credits", "warn_below", "poke_interval")),
     (event_trigger, ("min_credits", "min_increase", "poke_interval")),
+    (low_trigger, ("threshold", "poke_interval", "rearm_above", "min_runway")),
 ]
 ROWS = [
     pytest.param(door, name, id=f"{door.__name__}-{name}")
@@ -165,12 +179,13 @@ def test_every_door_refuses_a_hostile_number_in_one_line_naming_it(
     [
         lambda: PreDevCreditsTrigger("predev_default", min_credits="50", poke_interval=30),  # type: ignore[arg-type]
         lambda: PreDevCreditsEventTrigger(min_credits="50"),  # type: ignore[arg-type]
+        lambda: PreDevCreditsLowTrigger(threshold="50"),  # type: ignore[arg-type]
     ],
-    ids=["trigger", "event-trigger"],
+    ids=["trigger", "event-trigger", "low-trigger"],
 )
 def test_triggers_take_numbers_not_text(make: Callable[[], object]) -> None:
     """Nothing renders a trigger's arguments: text there is a mistake in the DAG file."""
-    assert "min_credits" in raised(make)
+    assert re.search("min_credits|threshold", raised(make))
 
 
 @pytest.mark.parametrize(("floor", "passes"), [("50", True), ("500", False)])

@@ -42,11 +42,25 @@ def test_provider_info_matches_airflows_schema() -> None:
     jsonschema.validate(get_provider_info(), json.loads(schema_path.read_text()))
 
 
-def test_airflow_providers_list_shows_the_provider() -> None:
+def test_airflow_providers_list_shows_the_provider(airflow_db: Path) -> None:
+    # With a migrated home (its airflow.cfg), 3.0 logs no INFO lines to stdout before the JSON.
     result = airflow_cli("providers", "list", "--output", "json")
     assert result.returncode == 0, result.stderr
     listed = {p["package_name"]: p for p in json.loads(result.stdout)}
     assert "predev-integrations" in listed
+
+
+def test_airflow_providers_triggers_lists_every_trigger(airflow_db: Path) -> None:
+    result = airflow_cli("providers", "triggers", "--output", "json")
+    assert result.returncode == 0, result.stderr
+    ours = {
+        t["class"] for t in json.loads(result.stdout) if t["package_name"] == "predev-integrations"
+    }
+    assert ours == {
+        "predev_airflow.triggers.credits",
+        "predev_airflow.triggers.credits_event",
+        "predev_airflow.triggers.credits_low",
+    }
 
 
 def test_the_connection_form_is_declared_and_matches_the_hook() -> None:
@@ -276,4 +290,5 @@ def test_the_example_dags_parse() -> None:
         "example_predev_credits_sensor",
         "example_predev_credits_check",
         "example_predev_credits_event",
+        "example_predev_credits_low",
     }

@@ -120,7 +120,7 @@ async def test_a_trigger_never_decides_on_an_answer_older_than_the_reading_that_
 ) -> None:
     """DAG A's trigger cached 500; A spent it; B's poke read 20 and deferred: B waits."""
     from predev_airflow.hooks.predev import PreDevHook
-    from predev_airflow.triggers.credits_event import readings
+    from predev_airflow.triggers._watch import readings
 
     assert await PreDevHook(predev_conn).aget_credits_balance(max_age=60) == 450
     sandbox.configure(balance=20)  # spent; the poke of the sensor that defers reads this
@@ -129,6 +129,6 @@ async def test_a_trigger_never_decides_on_an_answer_older_than_the_reading_that_
         event = await first_event(PreDevCreditsTrigger(predev_conn, 100, 0.2))
         assert event == {"status": "success", "balance": 700, "verdict": "ok"}
     else:
-        first = await anext(readings(predev_conn, 60))
+        _, first = await anext(readings(predev_conn, 60))
         assert first == 20
     assert sandbox.requests >= 2

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from predev_integrations._core.topup import (
+from predev_integrations._core.watch import (
     MAX_ERROR_DELAY,
     FiredBy,
     Observation,

@@ -1,0 +1,287 @@
+"""Edges, not levels: which balance readings make a watcher's event, upward and downward.
+
+A watcher that fired whenever a level holds (the balance at or above a floor, or below a
+threshold) would start a run, or send a mail, every interval while it stays there. Both
+watchers here turn a stream of readings into edges, each with what it must remember:
+
+- Up (`observe`, the "credits are back" watcher): one event when the balance rises from below
+  the floor to at or above it, and (with `min_increase`) one when it rises by at least that much
+  between two readings while at or above the floor. It remembers the last balance.
+- Down (`observe_low`, the low-credit alert): one event when the balance falls below the
+  threshold, and (with `min_runway`) one when the runway at the current rate falls below that
+  many seconds. Each rule is *armed* only once the level was seen healthy (the balance at or
+  above `rearm_above`, which is somewhat above the threshold; the runway at least
+  RUNWAY_REARM times `min_runway`, or no spending at all), fires once, and disarms: a balance
+  hovering around the threshold fires once, not at every wobble. It remembers the two arming
+  flags and the readings the forecast needs (`history.py`).
+
+The first reading after a start with no stored state fires nothing: a (re)start cannot tell a
+fresh edge from a level that was already there. A failed reading is no reading: the state
+stands. Pure: no clock, no I/O. The caller keeps the state between readings and persists it
+(`to_json`/`from_json`) where it can, so a restart carries on instead of starting over.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from ..errors import ConfigError
+from . import watch_history as hist
+from .forecast import KNOWN, NOT_SPENDING, Forecast, iso_utc
+from .ranges import CREDITS, RUNWAY, WATCH, number_value
+from .verdict import Balance
+
+#: The longest wait between attempts while the key or the connection is unusable.
+MAX_ERROR_DELAY = 300.0
+#: The default hysteresis band: re-arm at 10 % above the threshold, at least 1 credit above it.
+REARM_SHARE = 0.10
+REARM_MIN = 1.0
+#: The runway rule re-arms once the runway is back to this many times `min_runway`.
+RUNWAY_REARM = 1.5
+_VERSION = 1
+
+
+def error_delay(interval: float, failures: int) -> float:
+    """Wait before retrying after `failures` (>= 1) readings in a row failed for good (a
+    rejected key, a missing connection): doubling from one interval up to `MAX_ERROR_DELAY`
+    (or the interval, when that is longer), so a fixed connection is picked up on its own."""
+    ceiling = max(interval, MAX_ERROR_DELAY)
+    return float(min(ceiling, interval * 2 ** min(max(failures - 1, 0), 32)))
+
+
+def _is_finite(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range
+        return False
+
+
+# --- up: credits are back ---------------------------------------------------------------------
+
+
+class FiredBy(str, Enum):
+    FLOOR = "floor"  # rose from below the floor to at or above it
+    TOP_UP = "top_up"  # rose by at least min_increase, and is at or above the floor
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Observation:
+    """The last balance seen: all the upward edge detection needs to remember."""
+
+    balance: Balance
+
+    def to_json(self) -> dict[str, Any]:
+        return {"v": _VERSION, "balance": self.balance}
+
+    @classmethod
+    def from_json(cls, value: object) -> Observation | None:
+        """What `to_json` wrote, or None for anything else (a stored value is outside input)."""
+        if not isinstance(value, dict) or value.get("v") != _VERSION:
+            return None
+        balance = value.get("balance")
+        if not isinstance(balance, (int, float)) or not _is_finite(balance):
+            return None
+        return cls(balance)
+
+
+@dataclass(frozen=True)
+class TopUp:
+    """One event: the balance that fired it, the one before, the floor, and which rule."""
+
+    balance: Balance
+    previous: Balance
+    floor: float
+    fired_by: FiredBy
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "balance": self.balance,
+            "previous": self.previous,
+            "floor": self.floor,
+            "fired_by": self.fired_by.value,
+        }
+
+
+def observe(
+    previous: Observation | None,
+    balance: Balance,
+    floor: float,
+    min_increase: float | None = None,
+) -> tuple[TopUp | None, Observation]:
+    """The event this reading makes (or None) and the observation to keep.
+
+    With no previous observation the reading is the baseline and fires nothing: a (re)start
+    cannot tell a top-up from a balance that was already there.
+    """
+    current = Observation(balance)
+    if previous is None or balance < floor:
+        return None, current
+    if previous.balance < floor:
+        fired_by: FiredBy | None = FiredBy.FLOOR
+    elif min_increase is not None and balance - previous.balance >= min_increase:
+        fired_by = FiredBy.TOP_UP
+    else:
+        fired_by = None
+    if fired_by is None:
+        return None, current
+    return TopUp(balance, previous.balance, floor, fired_by), current
+
+
+# --- down: credits are running low --------------------------------------------------------------
+
+
+class LowRule(str, Enum):
+    THRESHOLD = "threshold"  # the balance fell below the threshold
+    RUNWAY = "runway"  # the runway at the current rate fell below min_runway
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class LowSettings:
+    """A low-credit watcher's settings, checked, with the defaults applied (`low_settings`)."""
+
+    threshold: float
+    rearm_above: float
+    min_runway: float | None = None
+    spacing: float = hist.SPACING
+
+    def state_key(self) -> str:
+        """What tells two watchers' states apart in one store: every setting an edge uses."""
+        return f"{self.threshold!r}/{self.rearm_above!r}/{self.min_runway!r}"
+
+
+def default_rearm_above(threshold: float) -> float:
+    """10 % above the threshold, and at least 1 credit above it."""
+    return float(threshold + max(abs(threshold) * REARM_SHARE, REARM_MIN))
+
+
+def low_settings(
+    threshold: float,
+    interval: float,
+    rearm_above: float | None = None,
+    min_runway: float | None = None,
+) -> LowSettings:
+    """Check each number by the core's one rule (`ranges`) and the band's order, each with a
+    one-line `ConfigError` naming the parameter; apply the defaults."""
+    threshold = number_value(threshold, "threshold", CREDITS)
+    seconds = number_value(interval, "poke_interval", WATCH)
+    if rearm_above is None:
+        rearm_above = default_rearm_above(threshold)
+    else:
+        rearm_above = number_value(rearm_above, "rearm_above", CREDITS)
+        if rearm_above < threshold:
+            raise ConfigError(
+                f"rearm_above must be at or above the threshold ({threshold:g}), "
+                f"got {rearm_above:g}."
+            )
+    if min_runway is not None:
+        min_runway = number_value(min_runway, "min_runway", RUNWAY)
+    return LowSettings(
+        threshold=threshold,
+        rearm_above=rearm_above,
+        min_runway=min_runway,
+        spacing=hist.spacing_for(float(seconds)),
+    )
+
+
+@dataclass(frozen=True)
+class LowState:
+    """What the downward watcher remembers: which rules are armed, and its kept readings."""
+
+    armed: bool = False
+    runway_armed: bool = False
+    history: hist.History = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": _VERSION,
+            "armed": self.armed,
+            "runway_armed": self.runway_armed,
+            "history": hist.to_json(self.history),
+        }
+
+    @classmethod
+    def from_json(cls, value: object) -> LowState | None:
+        """What `to_json` wrote, or None for anything else (a stored value is outside input)."""
+        if not isinstance(value, dict) or value.get("v") != _VERSION:
+            return None
+        armed, runway_armed = value.get("armed"), value.get("runway_armed")
+        history = hist.from_json(value.get("history"))
+        if not isinstance(armed, bool) or not isinstance(runway_armed, bool) or history is None:
+            return None
+        return cls(armed, runway_armed, history)
+
+
+@dataclass(frozen=True)
+class LowAlert:
+    """One downward event: the reading, the settings, which rule fired, and the runway."""
+
+    balance: Balance
+    at: float
+    settings: LowSettings
+    fired_by: LowRule
+    runway: Forecast
+
+    def payload(self) -> dict[str, Any]:
+        """JSON-safe; the runway fields are None when the forecast could not tell."""
+        known = self.runway.status == KNOWN
+        floor_at = self.runway.floor_at if known else None
+        return {
+            "balance": self.balance,
+            "threshold": self.settings.threshold,
+            "rearm_above": self.settings.rearm_above,
+            "min_runway": self.settings.min_runway,
+            "fired_by": self.fired_by.value,
+            "runway_status": self.runway.status,
+            "runway_seconds": self.runway.seconds_to_floor if known else None,
+            "burn_per_hour": self.runway.burn_per_hour,
+            "runs_out_at": None if floor_at is None else iso_utc(floor_at),
+            "runway_reason": self.runway.reason,
+            "read_at": iso_utc(self.at),
+        }
+
+
+def observe_low(
+    state: LowState | None, at: float, balance: Balance, settings: LowSettings
+) -> tuple[LowAlert | None, LowState]:
+    """The alert this reading at Unix time `at` makes (or None) and the state to keep."""
+    state = state or LowState()
+    history = hist.add(state.history, at, balance, settings.spacing)
+    runway: Forecast | None = None
+    if settings.min_runway is not None:
+        runway = hist.runway(state.history, at, balance)
+    fired: LowRule | None = None
+    armed, runway_armed = state.armed, state.runway_armed
+    if armed and balance < settings.threshold:
+        fired, armed = LowRule.THRESHOLD, False
+    elif not armed and balance >= settings.rearm_above:
+        armed = True
+    if runway is not None and settings.min_runway is not None:
+        short = runway.status == KNOWN and (runway.seconds_to_floor or 0.0) < settings.min_runway
+        if runway_armed and short:
+            fired, runway_armed = fired or LowRule.RUNWAY, False
+        elif not runway_armed and _runway_healthy(runway, settings.min_runway):
+            runway_armed = True
+    new_state = LowState(armed, runway_armed, history)
+    if fired is None:
+        return None, new_state
+    if runway is None:
+        runway = hist.runway(state.history, at, balance)
+    return LowAlert(balance, at, settings, fired, runway), new_state
+
+
+def _runway_healthy(runway: Forecast, min_runway: float) -> bool:
+    if runway.status == NOT_SPENDING:
+        return True
+    seconds = runway.seconds_to_floor
+    return runway.status == KNOWN and seconds is not None and seconds >= min_runway * RUNWAY_REARM

@@ -1,0 +1,332 @@
+"""`PreDevCreditsLowTrigger` in an event loop, as the triggerer runs an asset watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import pytest
+
+from predev_airflow import _compat
+from predev_airflow._compat import AirflowException
+from predev_airflow.triggers import _watch
+from predev_airflow.triggers.credits import PreDevCreditsTrigger
+from predev_airflow.triggers.credits_event import PreDevCreditsEventTrigger
+from predev_airflow.triggers.credits_low import STATE_KEY_PREFIX, PreDevCreditsLowTrigger
+from predev_integrations._core import watch_history as hist
+from predev_integrations.sandbox import Sandbox
+
+from .test_event_trigger import (
+    FAST,
+    BrokenStore,
+    FakeStore,
+    balances,
+    drive,
+    events_until,
+    run_for,
+    seen,
+)
+
+__all__ = ["balances"]  # a fixture, used by name
+
+THRESHOLD = 200
+T0 = 1_767_225_600.0
+KEY = f"{STATE_KEY_PREFIX}predev_default:200/220.0/None"
+
+
+def low(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsLowTrigger:
+    trigger = PreDevCreditsLowTrigger(**{"threshold": THRESHOLD, "poke_interval": FAST, **settings})
+    if store is not None:
+        trigger.asset_state_store = store  # type: ignore[assignment] # as the triggerer does
+    return trigger
+
+
+def fired(events: list[dict[str, Any]]) -> list[tuple[float, str]]:
+    return [(event["balance"], event["fired_by"]) for event in events]
+
+
+async def filtered(
+    trigger: PreDevCreditsLowTrigger, readings: Sequence[tuple[float, float]]
+) -> list[dict[str, Any]]:
+    """The trigger's events for these `(Unix time, balance)` readings, as the shared stream
+    would hand them over."""
+
+    async def stream() -> AsyncIterator[tuple[float, float]]:
+        for reading in readings:
+            yield reading
+
+    return [event.payload async for event in trigger.filter_shared_stream(stream())]
+
+
+def test_serialize_carries_the_connection_id_and_settings_never_the_key(
+    predev_conn: str, api_key: str
+) -> None:
+    trigger = PreDevCreditsLowTrigger(threshold=200, poke_interval=300, min_runway=86_400)
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "predev_airflow.triggers.credits_low.PreDevCreditsLowTrigger"
+    assert kwargs == {
+        "predev_conn_id": "predev_default",
+        "threshold": 200,
+        "poke_interval": 300.0,
+        "rearm_above": None,
+        "min_runway": 86_400,
+    }
+    assert PreDevCreditsLowTrigger(**kwargs).serialize() == (classpath, kwargs)
+    assert api_key not in repr(trigger) + repr(vars(trigger))
+
+
+def test_an_asset_watcher_accepts_it() -> None:
+    from airflow.sdk import Asset, AssetWatcher
+
+    trigger = PreDevCreditsLowTrigger(threshold=200)
+    asset = Asset("predev_low", watchers=[AssetWatcher(name="credits_low", trigger=trigger)])
+    assert asset.watchers[0].trigger is trigger
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"threshold": "200"}, "threshold must be a number >= 0"),
+        ({"threshold": 200, "rearm_above": 100}, "rearm_above must be at or above the threshold"),
+        ({"threshold": 200, "poke_interval": 0}, "poke_interval must be a number above 0"),
+        ({"threshold": 200, "min_runway": -1}, "min_runway must be a number above 0"),
+    ],
+)
+def test_settings_that_cannot_describe_an_alert_fail_when_the_dag_is_parsed(
+    settings: dict[str, Any], message: str
+) -> None:
+    """Beside the hostile numbers of `test_floor_everywhere`: the ones an alert cannot use."""
+    with pytest.raises(AirflowException, match=message):
+        PreDevCreditsLowTrigger(**settings)
+
+
+async def test_one_alert_per_fall_none_while_low_or_hovering_one_more_after_a_recovery(
+    balances: Callable[[Sequence[float]], list[float]], api_key: str
+) -> None:
+    sequence = [
+        *[500, 450, 300],  # armed (at or above 220)
+        *[150, 150, 120],  # low: one alert, then quiet
+        *[199, 205, 210, 190, 215, 180],  # hovering around 200, inside the band: quiet
+        *[400, 100, 100],  # recovered, then a second drop: one more
+    ]
+    served = balances(sequence)
+    events = await events_until(low(), seen(served, len(sequence) + 3))
+    assert fired(events) == [(150, "threshold"), (100, "threshold")]
+    first = events[0]
+    assert first["threshold"] == THRESHOLD
+    assert first["rearm_above"] == 220
+    assert first["predev_conn_id"] == "predev_default"
+    assert first["runway_status"] == "unknown"  # a few seconds of readings tell no rate
+    assert api_key not in json.dumps(events)
+
+
+async def test_the_first_reading_is_a_baseline_however_low(
+    balances: Callable[[Sequence[float]], list[float]],
+) -> None:
+    served = balances([50, 40, 30])
+    assert await events_until(low(), seen(served, 5)) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "with_store", "expected"),
+    [
+        # Restarted while low: no second alert, with a store or without.
+        ([500, 100], [100, 90], True, [[100], []]),
+        ([500, 100], [100, 90], False, [[100], []]),
+        # Fell while the triggerer was down: the store knows it was armed, a baseline cannot.
+        ([500, 400], [100, 100], True, [[], [100]]),
+        ([500, 400], [100, 100], False, [[], []]),
+        # Restarted inside the band after an alert: still quiet.
+        ([500, 100], [210, 150], True, [[100], []]),
+    ],
+)
+async def test_a_restart_neither_repeats_nor_with_a_store_loses_an_alert(
+    balances: Callable[[Sequence[float]], list[float]],
+    before: list[float],
+    after: list[float],
+    with_store: bool,
+    expected: list[list[float]],
+) -> None:
+    store = FakeStore() if with_store else None
+    served = balances(before + after)
+    first = await events_until(low(store), seen(served, len(before)))
+    await asyncio.sleep(2 * FAST)  # a new triggerer process has no shared answer to reuse
+    second = await events_until(low(store), seen(served, len(before) + len(after) + 2))
+    assert [[e["balance"] for e in first], [e["balance"] for e in second]] == expected
+    if store is not None:
+        assert set(store.values) == {KEY}
+
+
+async def test_the_state_is_stored_before_the_alert_is_handed_over() -> None:
+    store = FakeStore()
+    trigger = low(store)
+
+    async def stream() -> AsyncIterator[tuple[float, float]]:
+        yield T0, 500
+        yield T0 + 60, 100
+
+    async for event in trigger.filter_shared_stream(stream()):
+        assert event.payload["balance"] == 100
+        assert store.values[KEY]["armed"] is False  # already written
+        break
+    else:
+        raise AssertionError("no alert")
+
+
+async def test_the_store_is_written_only_when_the_state_changes() -> None:
+    store = FakeStore()
+    # One reading a minute for 50 minutes, then the fall at minute 51.
+    readings = [(T0 + 60 * n, 1_000 - n) for n in range(50)] + [(T0 + 3_060, 150)]
+    events = await filtered(low(store, poke_interval=60), readings)
+    assert fired(events) == [(150, "threshold")]
+    # The first reading (kept, armed), one kept every 5 minutes (5 ... 45), the alert.
+    assert store.writes == 1 + 9 + 1
+    assert len(store.values[KEY]["history"]) == 11
+
+
+async def test_the_runway_rule_alerts_once_with_the_runway_in_the_event() -> None:
+    # 40 credits every 10 minutes: 5760 a day. From 5000 the runway is ~21 hours, known (and
+    # above 1.5 x 12 hours: armed) after an hour; it falls below 12 hours at 2880 credits.
+    readings = [(T0 + 600 * n, 5_000 - 40 * n) for n in range(60)]
+    trigger = low(poke_interval=600, min_runway=43_200, rearm_above=250)
+    events = await filtered(trigger, readings)
+    assert fired(events) == [(events[0]["balance"], "runway")]
+    [event] = events
+    assert event["runway_status"] == "known"
+    assert event["balance"] == 2_880 - 40  # the first reading below 12 hours
+    assert event["runway_seconds"] == pytest.approx(2_840 / 240 * 3_600)
+    assert event["burn_per_hour"] == pytest.approx(240)
+    assert event["runs_out_at"].endswith("Z")
+    assert event["min_runway"] == 43_200
+
+
+async def test_a_store_that_refuses_is_logged_once_and_the_watch_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    readings = [(T0 + n, b) for n, b in enumerate([500, 100, 500, 100])]
+    events = await filtered(low(BrokenStore()), readings)
+    assert fired(events) == [(100, "threshold"), (100, "threshold")]
+    assert caplog.text.count("the low-credit alert's state in the asset state store") == 1
+
+
+@pytest.mark.parametrize(
+    "stored", [None, "junk", {"v": 1, "armed": "yes"}, {"v": 1, "history": [[1, 2]] * 500}]
+)
+async def test_a_stored_value_we_did_not_write_is_a_fresh_start(stored: Any) -> None:
+    store = FakeStore()
+    if stored is not None:
+        store.values[KEY] = stored
+    events = await filtered(low(store), [(T0, 100), (T0 + 60, 90)])
+    assert events == []  # not armed: a fresh start never alerts on its first readings
+
+
+async def test_a_transient_error_is_logged_once_and_the_watch_goes_on(
+    predev_conn: str, sandbox: Sandbox, caplog: pytest.LogCaptureFixture, api_key: str
+) -> None:
+    caplog.set_level(logging.INFO)
+    sandbox.configure(balance=500, statuses=[200] + [500] * 6)
+    trigger = low(poke_interval=0.1)
+    events_task = asyncio.create_task(events_until(trigger, lambda: sandbox.requests >= 9))
+    await asyncio.sleep(0.2)
+    sandbox.configure(balance=100)  # while the readings fail
+    events = await events_task
+    assert fired(events) == [(100, "threshold")]
+    assert caplog.text.count("(HTTP 500") == 1
+    assert api_key not in caplog.text
+
+
+async def test_the_poll_loop_sends_the_balance_burn_rate_and_runway_gauges(
+    predev_conn: str, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[tuple[str, float]] = []
+
+    class Recorder:
+        @staticmethod
+        def gauge(stat: str, value: float, *, tags: dict[str, Any]) -> None:
+            assert tags == {"conn_id": "predev_default"}
+            sent.append((stat, value))
+
+    monkeypatch.setattr(_compat, "_Stats", Recorder)
+    ticks = iter(T0 + 600 * n for n in range(1_000))
+    balance = iter(range(10_000, 0, -10))
+    sandbox.configure(balance=next(balance))
+
+    async def loop() -> None:
+        async for _ in _watch.readings("predev_default", 0.01, clock=lambda: next(ticks)):
+            sandbox.configure(balance=next(balance))  # 10 credits per (pretend) 10 minutes
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)
+    while sum(1 for stat, _ in sent if stat == "predev.credits.remaining") < 10:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    stats = [stat for stat, _ in sent]
+    assert stats[:2] == ["predev.credits_remaining", "predev.credits.remaining"]
+    # Known from the 7th reading on (an hour of readings at 10-minute steps).
+    assert stats.count("predev.credits.runway_hours") == stats.count("predev.credits.remaining") - 6
+    burn = [value for stat, value in sent if stat == "predev.credits.burn_per_hour"]
+    hours = [value for stat, value in sent if stat == "predev.credits.runway_hours"]
+    assert burn[0] == pytest.approx(60)
+    assert hours[0] == pytest.approx(9_940 / 60)
+
+
+@pytest.mark.parametrize("shared_stream", [False, True], ids=["run", "airflow-shared-stream"])
+async def test_both_watcher_kinds_and_deferred_sensors_share_one_request_per_interval(
+    predev_conn: str, sandbox: Sandbox, shared_stream: bool
+) -> None:
+    interval = 0.25
+    sandbox.configure(balance=900, schedule=[(1.5, 100)])
+    lows = [low(poke_interval=interval, threshold=THRESHOLD + n) for n in range(20)]
+    ups = [
+        PreDevCreditsEventTrigger(min_credits=10**9 + n, poke_interval=interval) for n in range(20)
+    ]
+    sensors = [PreDevCreditsTrigger(predev_conn, 10**9, interval) for _ in range(20)]
+    events: list[Any] = []
+    streams: list[AsyncIterator[Any]] = [t.run() for t in sensors]
+    watchers: list[Any] = [*lows, *ups]
+    if shared_stream:
+        shared = pytest.importorskip("airflow.triggers.shared_stream")  # Airflow 3.3+
+        manager = shared.SharedStreamManager()
+        for number, trigger in enumerate(watchers):
+            key = trigger.shared_stream_key()
+            streams.append(
+                trigger.filter_shared_stream(
+                    manager.subscribe(trigger_id=number, trigger=trigger, key=key)
+                )
+            )
+    else:
+        streams += [t.run() for t in watchers]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
+    await asyncio.sleep(3.0)
+    elapsed = loop.time() - started
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if shared_stream:
+        assert len(manager._groups) == 1  # one poll loop for both kinds of watcher
+        await manager.stop_all()
+    assert len(events) == 20  # every low watcher once; the others never
+    assert sandbox.requests <= elapsed / interval + 1
+
+
+async def test_run_for_keeps_watching(predev_conn: str, sandbox: Sandbox) -> None:
+    """A watch never ends by itself: no event, no error, until cancelled."""
+    sandbox.configure(balance=500)
+    assert await run_for(low(poke_interval=0.05), 0.5) == []
+    assert sandbox.requests >= 3
+
+
+def test_the_history_bound_keeps_a_stored_state_small() -> None:
+    """What a watcher stores stays far below Airflow's 64 KB per-value policy."""
+    from predev_integrations._core.watch import LowState
+
+    history = tuple((T0 + 300.0 * n + 0.123456, 123_456.789 - n) for n in range(hist.LIMIT))
+    size = len(json.dumps(LowState(True, True, history).to_json()))
+    assert size < 8_000
