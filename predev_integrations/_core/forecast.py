@@ -309,7 +309,7 @@ def _check_settings(
 
 
 def _is_number(value: object) -> bool:
-    return _finite(value) is not None
+    return finite_number(value) is not None
 
 
 def _current_series(
@@ -345,7 +345,7 @@ def _trusted(item: object, latest: float) -> tuple[float, float] | None:
     """`item` as `(at, balance)` floats, or None when it is not a reading we can believe."""
     if not isinstance(item, (tuple, list)) or len(item) != 2:
         return None
-    at, balance = _finite(item[0]), _finite(item[1])
+    at, balance = finite_number(item[0]), finite_number(item[1])
     if at is None or balance is None or not 0 <= at <= latest or abs(balance) > MAX_BALANCE:
         return None
     # Times closer than a millisecond are one time (and no slope between two readings can
@@ -353,7 +353,7 @@ def _trusted(item: object, latest: float) -> tuple[float, float] | None:
     return round(at, 3), balance + 0.0
 
 
-def _finite(value: object) -> float | None:
+def finite_number(value: object) -> float | None:
     """`value` as a finite float, or None when it is not a number (bool is not) or not finite."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None

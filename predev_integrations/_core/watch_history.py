@@ -15,10 +15,8 @@ one. Pure: the caller passes the time of each reading.
 
 from __future__ import annotations
 
-import math
-
 from .defaults import FORECAST_TOP_UP_TOLERANCE, FORECAST_WINDOW
-from .forecast import MAX_BALANCE, MAX_NOW, UNKNOWN, Forecast, forecast
+from .forecast import MAX_BALANCE, MAX_NOW, UNKNOWN, Forecast, finite_number, forecast
 
 #: The most readings kept: a forecast over them costs about 1 ms.
 LIMIT = 128
@@ -69,7 +67,7 @@ def from_json(value: object) -> History | None:
     for item in value:
         if not isinstance(item, list) or len(item) != 2:
             return None
-        at, balance = (_number(x) for x in item)
+        at, balance = (finite_number(x) for x in item)
         if at is None or balance is None or at < 0 or abs(balance) > MAX_BALANCE:
             return None
         if readings and at <= readings[-1][0]:
@@ -80,13 +78,3 @@ def from_json(value: object) -> History | None:
 
 def to_json(history: History) -> list[list[float]]:
     return [[at, balance] for at, balance in history]
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int beyond float range
-        return None
-    return number if math.isfinite(number) else None
