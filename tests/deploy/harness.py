@@ -424,6 +424,10 @@ class Deployment:
     _client: httpx.Client | None = None
     profile: str = "sqlite-local"
     services: Services | None = None
+    #: Restart a process that exits while we wait, as systemd (`Restart=always`) or Kubernetes
+    #: would; off by default, so that an unexpected exit fails the test. `restarts` counts them.
+    supervise: bool = False
+    restarts: dict[str, int] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -646,9 +650,14 @@ class Deployment:
     def _wait(self, probe: Callable[[], T | None], timeout: float, what: str) -> T:
         deadline = time.monotonic() + timeout
         while True:
-            for name, proc in self.processes.items():
+            for name, proc in list(self.processes.items()):
                 if proc.poll() is not None:
-                    raise self._error(f"{name} exited with {proc.returncode} waiting for {what}")
+                    if not self.supervise:
+                        raise self._error(
+                            f"{name} exited with {proc.returncode} waiting for {what}"
+                        )
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+                    self.start(name)
             with contextlib.suppress(httpx.TransportError):
                 value = probe()
                 if value is not None and value is not False:

@@ -177,15 +177,25 @@ def test_a_postgres_restart_under_deferred_sensors_loses_nothing_and_doubles_not
     sensor_runs = len(airflow.dag_runs(SENSORS_DAG))
     run_id = airflow.trigger(SENSORS_DAG)
     wait_until(lambda: all_deferred(airflow, run_id), "every sensor deferred")
-    down = airflow.restart_database()
-    readings(3)
-    deploy_sandbox.configure(balance=HIGH)
-    assert airflow.wait_for_run(SENSORS_DAG, run_id, timeout=300) == "success"
-    states = airflow.task_states(SENSORS_DAG, run_id)
-    assert {states[f"wait_{n}"] for n in range(SENSORS)} == {TaskState("success", 1)}
-    readings(6)
+    # A process caught mid-transaction by the shutdown may exit (Airflow 3.3's triggerer does:
+    # PendingRollbackError after AdminShutdown, seen in 1 run of 3); production runs Airflow's
+    # processes under a supervisor that starts them again, so this test does too.
+    airflow.supervise = True
+    try:
+        down = airflow.restart_database()
+        readings(3)
+        deploy_sandbox.configure(balance=HIGH)
+        assert airflow.wait_for_run(SENSORS_DAG, run_id, timeout=300) == "success"
+        states = airflow.task_states(SENSORS_DAG, run_id)
+        assert {states[f"wait_{n}"] for n in range(SENSORS)} == {TaskState("success", 1)}
+        readings(6)
+    finally:
+        airflow.supervise = False
     runs = generate_runs(airflow) - runs_before
-    print(f"\nPostgreSQL down {down:.1f} s; runs for the top-up after it: {runs}")
+    print(
+        f"\nPostgreSQL down {down:.1f} s; runs for the top-up after it: {runs}; "
+        f"processes restarted by the supervisor: {airflow.restarts or 'none'}"
+    )
     assert runs == 1
     assert len(airflow.dag_runs(SENSORS_DAG)) == sensor_runs + 1
 
