@@ -9,7 +9,7 @@ import importlib.util
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from tests.deploy.harness import (
     DeploymentError,
     broker_binary,
     deploy,
+    wait_until,
 )
 
 pytest.importorskip("airflow.sdk", reason="needs the airflow extra")
@@ -85,3 +86,15 @@ def airflow(
     env = {"AIRFLOW_CONN_PREDEV_DEFAULT": conn}
     with deploy(DAGS, root=root, env=env, profile=profile) as deployment:
         yield deployment
+
+
+@pytest.fixture
+def readings(deploy_sandbox: Sandbox) -> Callable[[int], None]:
+    """`readings(n)`: wait until the sandbox has answered n more requests. Once no task asks,
+    those are the triggerers' polls: the tests' clock."""
+
+    def wait(n: int) -> None:
+        target = deploy_sandbox.requests + n
+        wait_until(lambda: deploy_sandbox.requests >= target, f"{n} more readings")
+
+    return wait

@@ -26,6 +26,7 @@ Stable API (other test modules build on it; change it only by adding):
         airflow.restart("triggerer")                        # stop ONE process, start it again
         airflow.output("triggerer"), airflow.output()       # captured stdout+stderr, as text
         airflow.wait_for_output("scheduler", "some text")    # until a process printed it
+        airflow.wait_for_deferral_exit("my_dag", run_id, "gate")  # before a trigger may fire
         airflow.home                                        # AIRFLOW_HOME, to scan files
         airflow.api("GET", "/api/v2/...")                   # any other REST call (JSON)
         airflow.kill("triggerer")                           # SIGKILL one process (a crash)
@@ -646,6 +647,26 @@ class Deployment:
     def wait_for_output(self, name: str, text: str, timeout: float = 180.0) -> None:
         """Until process `name` has printed `text` (for events the REST API does not show)."""
         self._wait(lambda: text in self.output(name), timeout, f"{name} to print {text!r}")
+
+    def wait_for_deferral_exit(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int = 1
+    ) -> None:
+        """Until the scheduler has processed the exit of the worker that deferred the task.
+
+        A trigger that fires before that races the scheduler on every 3.x line: the late
+        "success" of the deferring worker marks the resumed task up_for_retry, or failed
+        (apache/airflow#66374, #67287, #72716; README: known issues). Real waits last minutes;
+        the tests' seconds, so they let the scheduler catch up before a trigger may fire. With
+        Celery the exit reaches the scheduler through the result backend (the metadata DB), so
+        a database restart delays it too.
+        """
+        key = (
+            f"TaskInstanceKey(dag_id='{dag_id}', task_id='{task_id}', run_id='{run_id}', "
+            f"try_number={try_number}"
+        )
+        self.wait_for_output(
+            "scheduler", f"Received executor event with state success for task instance {key}"
+        )
 
     def _wait(self, probe: Callable[[], T | None], timeout: float, what: str) -> T:
         deadline = time.monotonic() + timeout

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Asset, AssetWatcher, task
@@ -70,4 +70,8 @@ with DAG("predev_event_sensors", schedule=None, start_date=START, catchup=False)
             deferrable=True,
             poke_interval=INTERVAL,
             timeout=1800,
+            # The README's workaround for Airflow 3.0's LocalExecutor race (a task of a burst
+            # failed before it starts, apache/airflow#52754): the retry defers as it should.
+            retries=1,
+            retry_delay=timedelta(seconds=0),
         )

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
@@ -81,4 +81,8 @@ with DAG("predev_low_sensors", schedule=None, start_date=START, catchup=False) a
             deferrable=True,
             poke_interval=INTERVAL,
             timeout=1800,
+            # The README's workaround for Airflow 3.0's LocalExecutor race (a task of a burst
+            # failed before it starts, apache/airflow#52754): the retry defers as it should.
+            retries=1,
+            retry_delay=timedelta(seconds=0),
         )
