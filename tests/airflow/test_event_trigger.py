@@ -3,51 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-import httpx
 import pytest
-from airflow.triggers.base import BaseEventTrigger
-from pytest_httpx import HTTPXMock
 
 from predev_airflow._compat import AirflowException
 from predev_airflow.triggers.credits import PreDevCreditsTrigger
 from predev_airflow.triggers.credits_event import STATE_KEY_PREFIX, PreDevCreditsEventTrigger
 from predev_integrations.sandbox import Sandbox
 
-from .conftest import conn_json
+from .conftest import (
+    FAST,
+    BrokenStore,
+    FakeStore,
+    conn_json,
+    drive,
+    events_until,
+    fired,
+    run_for,
+    seen,
+)
 
 FLOOR = 500
-FAST = 0.02  # seconds between readings where the test drives the balance per request
-
-
-class FakeStore:
-    """Airflow 3.3's asset state store for one asset, kept as JSON like the real one."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.writes = 0
-
-    async def aget(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    async def aset(self, key: str, value: Any) -> None:
-        self.values[key] = json.loads(json.dumps(value))
-        self.writes += 1
-
-
-class BrokenStore(FakeStore):
-    """What a trigger watched by two assets gets: every call refuses."""
-
-    async def aget(self, key: str, default: Any = None) -> Any:
-        raise ValueError("Task has 2 concrete inlets and outlets")
-
-    async def aset(self, key: str, value: Any) -> None:
-        raise ValueError("Task has 2 concrete inlets and outlets")
 
 
 def watcher(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsEventTrigger:
@@ -55,63 +35,6 @@ def watcher(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsEve
     if store is not None:
         trigger.asset_state_store = store  # type: ignore[assignment] # as the triggerer does
     return trigger
-
-
-async def events_until(
-    trigger: BaseEventTrigger, done: Callable[[], bool], timeout: float = 30
-) -> list[dict[str, Any]]:
-    """Run the trigger until `done()`, then cancel it as the triggerer would."""
-    events: list[dict[str, Any]] = []
-
-    async def consume() -> None:
-        async for event in trigger.run():
-            events.append(event.payload)
-
-    task = asyncio.create_task(consume())
-
-    async def wait() -> None:
-        while not done():
-            await asyncio.sleep(0.005)
-            if task.done():
-                task.result()  # an ended or crashed watch is a failure here
-                raise AssertionError("the watch ended")
-
-    await asyncio.wait_for(wait(), timeout)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    return events
-
-
-@pytest.fixture
-def balances(
-    monkeypatch: pytest.MonkeyPatch, httpx_mock: HTTPXMock, api_key: str
-) -> Callable[[Sequence[float]], list[float]]:
-    """`balances([..])` serves one balance per request (then the last again) on
-    `predev_default`; returns the list of balances served so far."""
-    url = "https://api.pre.dev"
-    monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", conn_json(url, api_key))
-
-    def serve(sequence: Sequence[float]) -> list[float]:
-        served: list[float] = []
-
-        def answer(request: httpx.Request) -> httpx.Response:
-            assert request.headers["authorization"] == f"Bearer {api_key}"
-            served.append(sequence[min(len(served), len(sequence) - 1)])
-            return httpx.Response(200, json={"success": True, "creditsRemaining": served[-1]})
-
-        httpx_mock.add_callback(answer, is_reusable=True)
-        return served
-
-    return serve
-
-
-def seen(served: list[float], count: int) -> Callable[[], bool]:
-    return lambda: len(served) >= count
-
-
-def fired(events: list[dict[str, Any]]) -> list[tuple[float, str]]:
-    return [(event["balance"], event["fired_by"]) for event in events]
 
 
 def test_serialize_carries_the_connection_id_and_settings_never_the_key(
@@ -248,12 +171,6 @@ async def test_a_store_that_refuses_is_logged_once_and_the_watch_goes_on(
     assert caplog.text.count("the last observation in the asset state store") == 1
 
 
-async def run_for(trigger: BaseEventTrigger, seconds: float) -> list[dict[str, Any]]:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    return await events_until(trigger, lambda: loop.time() >= end)
-
-
 @pytest.mark.parametrize(("status", "error"), [(400, "Missing context"), (401, "Unauthorized")])
 async def test_a_rejected_key_is_logged_once_backs_off_and_recovers_when_fixed(
     predev_conn: str,
@@ -321,11 +238,6 @@ async def test_a_transient_error_is_logged_once_and_the_watch_goes_on(
     assert (
         caplog.text.count("Could not read the pre.dev balance on 'predev_default' (HTTP 500") == 1
     )
-
-
-async def drive(stream: AsyncIterator[Any], into: list[Any]) -> None:
-    async for event in stream:
-        into.append(event)
 
 
 @pytest.mark.parametrize("shared_stream", [False, True], ids=["run", "airflow-shared-stream"])

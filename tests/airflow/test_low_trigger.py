@@ -19,18 +19,7 @@ from predev_airflow.triggers.credits_low import STATE_KEY_PREFIX, PreDevCreditsL
 from predev_integrations._core import watch_history as hist
 from predev_integrations.sandbox import Sandbox
 
-from .test_event_trigger import (
-    FAST,
-    BrokenStore,
-    FakeStore,
-    balances,
-    drive,
-    events_until,
-    run_for,
-    seen,
-)
-
-__all__ = ["balances"]  # a fixture, used by name
+from .conftest import FAST, BrokenStore, FakeStore, drive, events_until, fired, run_for, seen
 
 THRESHOLD = 200
 T0 = 1_767_225_600.0
@@ -42,10 +31,6 @@ def low(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsLowTrig
     if store is not None:
         trigger.asset_state_store = store  # type: ignore[assignment] # as the triggerer does
     return trigger
-
-
-def fired(events: list[dict[str, Any]]) -> list[tuple[float, str]]:
-    return [(event["balance"], event["fired_by"]) for event in events]
 
 
 async def filtered(
