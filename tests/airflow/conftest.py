@@ -254,3 +254,47 @@ def fired(events: list[dict[str, Any]]) -> list[tuple[float, str]]:
 async def drive(stream: AsyncIterator[Any], into: list[Any]) -> None:
     async for event in stream:
         into.append(event)
+
+
+@dataclass
+class Together:
+    """What `run_together` saw; the shared-stream groups are read before the manager stops."""
+
+    events: list[Any]  # what the sensors and watchers yielded, in order
+    seconds: float  # how long they ran
+    groups: int | None  # poll loops in Airflow's shared stream; None without it
+
+
+async def run_together(
+    sensors: Sequence[BaseTrigger], watchers: Sequence[Any], shared_stream: bool
+) -> Together:
+    """Deferred sensors and asset watchers on one connection for 3 s, the watchers each in its
+    own `run()` or, with `shared_stream`, through Airflow 3.3's SharedStreamManager as its
+    triggerer runs them; then all cancelled. Both ways must share one request per interval."""
+    events: list[Any] = []
+    streams: list[AsyncIterator[Any]] = [t.run() for t in sensors]
+    if shared_stream:
+        shared = pytest.importorskip("airflow.triggers.shared_stream")  # Airflow 3.3+
+        manager = shared.SharedStreamManager()
+        for number, trigger in enumerate(watchers):
+            key = trigger.shared_stream_key()
+            streams.append(
+                trigger.filter_shared_stream(
+                    manager.subscribe(trigger_id=number, trigger=trigger, key=key)
+                )
+            )
+    else:
+        streams += [t.run() for t in watchers]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
+    await asyncio.sleep(3.0)
+    elapsed = loop.time() - started
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    groups = None
+    if shared_stream:
+        groups = len(manager._groups)
+        await manager.stop_all()
+    return Together(events, elapsed, groups)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from .conftest import (
     events_until,
     fired,
     run_for,
+    run_together,
     seen,
 )
 
@@ -248,32 +249,9 @@ async def test_watchers_and_deferred_sensors_on_one_connection_share_one_request
     sandbox.configure(balance=100, schedule=[(1.5, 900)])
     watchers = [watcher(poke_interval=interval, min_credits=FLOOR + i) for i in range(20)]
     sensors = [PreDevCreditsTrigger(predev_conn, 800, interval) for _ in range(20)]
-    events: list[Any] = []
-    streams: list[AsyncIterator[Any]] = [t.run() for t in sensors]
-    if shared_stream:
-        shared = pytest.importorskip("airflow.triggers.shared_stream")
-        manager = shared.SharedStreamManager()
-        for number, trigger in enumerate(watchers):
-            key = trigger.shared_stream_key()
-            streams.append(
-                trigger.filter_shared_stream(
-                    manager.subscribe(trigger_id=number, trigger=trigger, key=key)
-                )
-            )
-    else:
-        streams += [t.run() for t in watchers]
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
-    await asyncio.sleep(3.0)
-    elapsed = loop.time() - started
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    if shared_stream:
-        await manager.stop_all()
-    assert len(events) == 40  # every sensor once, every watcher once
-    assert sandbox.requests <= elapsed / interval + 1
+    together = await run_together(sensors, watchers, shared_stream)
+    assert len(together.events) == 40  # every sensor once, every watcher once
+    assert sandbox.requests <= together.seconds / interval + 1
 
 
 async def test_in_airflows_shared_stream_n_watchers_read_the_connection_and_log_once(
