@@ -2,12 +2,15 @@
 
 This file is imported before any test module here, so the environment below is in place when
 `airflow` is first imported; `airflow db migrate` then runs once per session. DAGs run with
-`dag.test()` in this process, against the sandbox on loopback.
+`dag.test()` in this process, against the sandbox on loopback. At the end: the fake asset
+state stores and event-loop helpers that the watcher tests (event and low triggers) share.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import importlib.util
 import json
 import logging
@@ -18,15 +21,20 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
+from pytest_httpx import HTTPXMock
 
 from predev_integrations.sandbox import Sandbox
+
+if TYPE_CHECKING:  # imported for real only below, once AIRFLOW_HOME is set
+    from airflow.triggers.base import BaseTrigger
 
 HERE = Path(__file__).parent
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="predev-airflow-"))
@@ -147,3 +155,146 @@ def run_dag(
         return DagResult(str(dagrun.state), tasks, xcom, output, seconds)
 
     return run
+
+
+# --- asset watchers in an event loop (test_event_trigger.py, test_low_trigger.py) --------------
+
+FAST = 0.02  # seconds between readings where the test drives the balance per request
+
+
+class FakeStore:
+    """Airflow 3.3's asset state store for one asset, kept as JSON like the real one."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.writes = 0
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    async def aset(self, key: str, value: Any) -> None:
+        self.values[key] = json.loads(json.dumps(value))
+        self.writes += 1
+
+
+class BrokenStore(FakeStore):
+    """What a trigger watched by two assets gets: every call refuses."""
+
+    async def aget(self, key: str, default: Any = None) -> Any:
+        raise ValueError("Task has 2 concrete inlets and outlets")
+
+    async def aset(self, key: str, value: Any) -> None:
+        raise ValueError("Task has 2 concrete inlets and outlets")
+
+
+async def events_until(
+    trigger: BaseTrigger, done: Callable[[], bool], timeout: float = 30
+) -> list[dict[str, Any]]:
+    """Run the trigger until `done()`, then cancel it as the triggerer would."""
+    events: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for event in trigger.run():
+            events.append(event.payload)
+
+    task = asyncio.create_task(consume())
+
+    async def wait() -> None:
+        while not done():
+            await asyncio.sleep(0.005)
+            if task.done():
+                task.result()  # an ended or crashed watch is a failure here
+                raise AssertionError("the watch ended")
+
+    await asyncio.wait_for(wait(), timeout)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return events
+
+
+async def run_for(trigger: BaseTrigger, seconds: float) -> list[dict[str, Any]]:
+    """`events_until` a wall-clock time: for tests where the sandbox drives the balance."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    return await events_until(trigger, lambda: loop.time() >= end)
+
+
+@pytest.fixture
+def balances(
+    monkeypatch: pytest.MonkeyPatch, httpx_mock: HTTPXMock, api_key: str
+) -> Callable[[Sequence[float]], list[float]]:
+    """`balances([..])` serves one balance per request (then the last again) on
+    `predev_default`; returns the list of balances served so far."""
+    url = "https://api.pre.dev"
+    monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", conn_json(url, api_key))
+
+    def serve(sequence: Sequence[float]) -> list[float]:
+        served: list[float] = []
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            assert request.headers["authorization"] == f"Bearer {api_key}"
+            served.append(sequence[min(len(served), len(sequence) - 1)])
+            return httpx.Response(200, json={"success": True, "creditsRemaining": served[-1]})
+
+        httpx_mock.add_callback(answer, is_reusable=True)
+        return served
+
+    return serve
+
+
+def seen(served: list[float], count: int) -> Callable[[], bool]:
+    return lambda: len(served) >= count
+
+
+def fired(events: list[dict[str, Any]]) -> list[tuple[float, str]]:
+    return [(event["balance"], event["fired_by"]) for event in events]
+
+
+async def drive(stream: AsyncIterator[Any], into: list[Any]) -> None:
+    async for event in stream:
+        into.append(event)
+
+
+@dataclass
+class Together:
+    """What `run_together` saw; the shared-stream groups are read before the manager stops."""
+
+    events: list[Any]  # what the sensors and watchers yielded, in order
+    seconds: float  # how long they ran
+    groups: int | None  # poll loops in Airflow's shared stream; None without it
+
+
+async def run_together(
+    sensors: Sequence[BaseTrigger], watchers: Sequence[Any], shared_stream: bool
+) -> Together:
+    """Deferred sensors and asset watchers on one connection for 3 s, the watchers each in its
+    own `run()` or, with `shared_stream`, through Airflow 3.3's SharedStreamManager as its
+    triggerer runs them; then all cancelled. Both ways must share one request per interval."""
+    events: list[Any] = []
+    streams: list[AsyncIterator[Any]] = [t.run() for t in sensors]
+    if shared_stream:
+        shared = pytest.importorskip("airflow.triggers.shared_stream")  # Airflow 3.3+
+        manager = shared.SharedStreamManager()
+        for number, trigger in enumerate(watchers):
+            key = trigger.shared_stream_key()
+            streams.append(
+                trigger.filter_shared_stream(
+                    manager.subscribe(trigger_id=number, trigger=trigger, key=key)
+                )
+            )
+    else:
+        streams += [t.run() for t in watchers]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
+    await asyncio.sleep(3.0)
+    elapsed = loop.time() - started
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    groups = None
+    if shared_stream:
+        groups = len(manager._groups)
+        await manager.stop_all()
+    return Together(events, elapsed, groups)

@@ -3,51 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import httpx
 import pytest
-from airflow.triggers.base import BaseEventTrigger
-from pytest_httpx import HTTPXMock
 
 from predev_airflow._compat import AirflowException
 from predev_airflow.triggers.credits import PreDevCreditsTrigger
 from predev_airflow.triggers.credits_event import STATE_KEY_PREFIX, PreDevCreditsEventTrigger
 from predev_integrations.sandbox import Sandbox
 
-from .conftest import conn_json
+from .conftest import (
+    FAST,
+    BrokenStore,
+    FakeStore,
+    conn_json,
+    drive,
+    events_until,
+    fired,
+    run_for,
+    run_together,
+    seen,
+)
 
 FLOOR = 500
-FAST = 0.02  # seconds between readings where the test drives the balance per request
-
-
-class FakeStore:
-    """Airflow 3.3's asset state store for one asset, kept as JSON like the real one."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.writes = 0
-
-    async def aget(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-    async def aset(self, key: str, value: Any) -> None:
-        self.values[key] = json.loads(json.dumps(value))
-        self.writes += 1
-
-
-class BrokenStore(FakeStore):
-    """What a trigger watched by two assets gets: every call refuses."""
-
-    async def aget(self, key: str, default: Any = None) -> Any:
-        raise ValueError("Task has 2 concrete inlets and outlets")
-
-    async def aset(self, key: str, value: Any) -> None:
-        raise ValueError("Task has 2 concrete inlets and outlets")
 
 
 def watcher(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsEventTrigger:
@@ -55,63 +36,6 @@ def watcher(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsEve
     if store is not None:
         trigger.asset_state_store = store  # type: ignore[assignment] # as the triggerer does
     return trigger
-
-
-async def events_until(
-    trigger: BaseEventTrigger, done: Callable[[], bool], timeout: float = 30
-) -> list[dict[str, Any]]:
-    """Run the trigger until `done()`, then cancel it as the triggerer would."""
-    events: list[dict[str, Any]] = []
-
-    async def consume() -> None:
-        async for event in trigger.run():
-            events.append(event.payload)
-
-    task = asyncio.create_task(consume())
-
-    async def wait() -> None:
-        while not done():
-            await asyncio.sleep(0.005)
-            if task.done():
-                task.result()  # an ended or crashed watch is a failure here
-                raise AssertionError("the watch ended")
-
-    await asyncio.wait_for(wait(), timeout)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    return events
-
-
-@pytest.fixture
-def balances(
-    monkeypatch: pytest.MonkeyPatch, httpx_mock: HTTPXMock, api_key: str
-) -> Callable[[Sequence[float]], list[float]]:
-    """`balances([..])` serves one balance per request (then the last again) on
-    `predev_default`; returns the list of balances served so far."""
-    url = "https://api.pre.dev"
-    monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", conn_json(url, api_key))
-
-    def serve(sequence: Sequence[float]) -> list[float]:
-        served: list[float] = []
-
-        def answer(request: httpx.Request) -> httpx.Response:
-            assert request.headers["authorization"] == f"Bearer {api_key}"
-            served.append(sequence[min(len(served), len(sequence) - 1)])
-            return httpx.Response(200, json={"success": True, "creditsRemaining": served[-1]})
-
-        httpx_mock.add_callback(answer, is_reusable=True)
-        return served
-
-    return serve
-
-
-def seen(served: list[float], count: int) -> Callable[[], bool]:
-    return lambda: len(served) >= count
-
-
-def fired(events: list[dict[str, Any]]) -> list[tuple[float, str]]:
-    return [(event["balance"], event["fired_by"]) for event in events]
 
 
 def test_serialize_carries_the_connection_id_and_settings_never_the_key(
@@ -248,12 +172,6 @@ async def test_a_store_that_refuses_is_logged_once_and_the_watch_goes_on(
     assert caplog.text.count("the last observation in the asset state store") == 1
 
 
-async def run_for(trigger: BaseEventTrigger, seconds: float) -> list[dict[str, Any]]:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    return await events_until(trigger, lambda: loop.time() >= end)
-
-
 @pytest.mark.parametrize(("status", "error"), [(400, "Missing context"), (401, "Unauthorized")])
 async def test_a_rejected_key_is_logged_once_backs_off_and_recovers_when_fixed(
     predev_conn: str,
@@ -323,11 +241,6 @@ async def test_a_transient_error_is_logged_once_and_the_watch_goes_on(
     )
 
 
-async def drive(stream: AsyncIterator[Any], into: list[Any]) -> None:
-    async for event in stream:
-        into.append(event)
-
-
 @pytest.mark.parametrize("shared_stream", [False, True], ids=["run", "airflow-shared-stream"])
 async def test_watchers_and_deferred_sensors_on_one_connection_share_one_request_per_interval(
     predev_conn: str, sandbox: Sandbox, shared_stream: bool
@@ -336,32 +249,9 @@ async def test_watchers_and_deferred_sensors_on_one_connection_share_one_request
     sandbox.configure(balance=100, schedule=[(1.5, 900)])
     watchers = [watcher(poke_interval=interval, min_credits=FLOOR + i) for i in range(20)]
     sensors = [PreDevCreditsTrigger(predev_conn, 800, interval) for _ in range(20)]
-    events: list[Any] = []
-    streams: list[AsyncIterator[Any]] = [t.run() for t in sensors]
-    if shared_stream:
-        shared = pytest.importorskip("airflow.triggers.shared_stream")
-        manager = shared.SharedStreamManager()
-        for number, trigger in enumerate(watchers):
-            key = trigger.shared_stream_key()
-            streams.append(
-                trigger.filter_shared_stream(
-                    manager.subscribe(trigger_id=number, trigger=trigger, key=key)
-                )
-            )
-    else:
-        streams += [t.run() for t in watchers]
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
-    await asyncio.sleep(3.0)
-    elapsed = loop.time() - started
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    if shared_stream:
-        await manager.stop_all()
-    assert len(events) == 40  # every sensor once, every watcher once
-    assert sandbox.requests <= elapsed / interval + 1
+    together = await run_together(sensors, watchers, shared_stream)
+    assert len(together.events) == 40  # every sensor once, every watcher once
+    assert sandbox.requests <= together.seconds / interval + 1
 
 
 async def test_in_airflows_shared_stream_n_watchers_read_the_connection_and_log_once(

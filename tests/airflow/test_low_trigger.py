@@ -19,18 +19,7 @@ from predev_airflow.triggers.credits_low import STATE_KEY_PREFIX, PreDevCreditsL
 from predev_integrations._core import watch_history as hist
 from predev_integrations.sandbox import Sandbox
 
-from .test_event_trigger import (
-    FAST,
-    BrokenStore,
-    FakeStore,
-    balances,
-    drive,
-    events_until,
-    run_for,
-    seen,
-)
-
-__all__ = ["balances"]  # a fixture, used by name
+from .conftest import FAST, BrokenStore, FakeStore, events_until, fired, run_for, run_together, seen
 
 THRESHOLD = 200
 T0 = 1_767_225_600.0
@@ -42,10 +31,6 @@ def low(store: FakeStore | None = None, **settings: Any) -> PreDevCreditsLowTrig
     if store is not None:
         trigger.asset_state_store = store  # type: ignore[assignment] # as the triggerer does
     return trigger
-
-
-def fired(events: list[dict[str, Any]]) -> list[tuple[float, str]]:
-    return [(event["balance"], event["fired_by"]) for event in events]
 
 
 async def filtered(
@@ -286,34 +271,11 @@ async def test_both_watcher_kinds_and_deferred_sensors_share_one_request_per_int
         PreDevCreditsEventTrigger(min_credits=10**9 + n, poke_interval=interval) for n in range(20)
     ]
     sensors = [PreDevCreditsTrigger(predev_conn, 10**9, interval) for _ in range(20)]
-    events: list[Any] = []
-    streams: list[AsyncIterator[Any]] = [t.run() for t in sensors]
-    watchers: list[Any] = [*lows, *ups]
+    together = await run_together(sensors, [*lows, *ups], shared_stream)
     if shared_stream:
-        shared = pytest.importorskip("airflow.triggers.shared_stream")  # Airflow 3.3+
-        manager = shared.SharedStreamManager()
-        for number, trigger in enumerate(watchers):
-            key = trigger.shared_stream_key()
-            streams.append(
-                trigger.filter_shared_stream(
-                    manager.subscribe(trigger_id=number, trigger=trigger, key=key)
-                )
-            )
-    else:
-        streams += [t.run() for t in watchers]
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
-    await asyncio.sleep(3.0)
-    elapsed = loop.time() - started
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    if shared_stream:
-        assert len(manager._groups) == 1  # one poll loop for both kinds of watcher
-        await manager.stop_all()
-    assert len(events) == 20  # every low watcher once; the others never
-    assert sandbox.requests <= elapsed / interval + 1
+        assert together.groups == 1  # one poll loop for both kinds of watcher
+    assert len(together.events) == 20  # every low watcher once; the others never
+    assert sandbox.requests <= together.seconds / interval + 1
 
 
 async def test_run_for_keeps_watching(predev_conn: str, sandbox: Sandbox) -> None:

@@ -38,18 +38,34 @@ def crash(cache_dir: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
     assert cli.main(["--format", fmt]) == 3
 
 
-@pytest.fixture
+def make_dir(path: Path, mode: int) -> Path:
+    """A directory with exactly `mode`: mkdir's own mode would pass through the umask."""
+    path.mkdir()
+    path.chmod(mode)
+    return path
+
+
+HOWS = ["cache", "crash-log"]
+FORMATS = ["text", "json", "github"]
+
+
+@pytest.fixture(
+    params=[pytest.param((how, fmt), id=f"{how}-{fmt}") for how in HOWS for fmt in FORMATS]
+)
 def use_dir(
+    request: pytest.FixtureRequest,
     serve: Callable[..., RawServer],
     run_cli: Callable[..., Run],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> Callable[[Path, str, str], None]:
-    """`use_dir(directory, how, fmt)`: a cached check (`how="cache"`) or a crash (`"crash-log"`)
-    with PREDEV_CACHE_DIR=directory."""
+) -> Callable[[Path], None]:
+    """`use_dir(directory)` with PREDEV_CACHE_DIR=directory: a cached check (`cache-*`) or a
+    crash of ours (`crash-log-*`), in each format, so that every case below runs through both
+    users of `private_dir` (an indirect parametrize picks fewer)."""
+    how, fmt = request.param
     server = serve(replying(OK))
 
-    def use(directory: Path, how: str, fmt: str) -> None:
+    def use(directory: Path) -> None:
         if how == "cache":
             env = {"PREDEV_CACHE_DIR": str(directory)}
             result = run_cli(
@@ -63,20 +79,12 @@ def use_dir(
     return use
 
 
-HOWS = ["cache", "crash-log"]
-FORMATS = ["text", "json", "github"]
-
-
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("how", HOWS)
 def test_a_sticky_shared_directory_keeps_its_mode_and_we_use_a_subdirectory(
-    how: str, fmt: str, tmp_path: Path, use_dir: Callable[[Path, str, str], None]
+    tmp_path: Path, use_dir: Callable[[Path], None]
 ) -> None:
     """PREDEV_CACHE_DIR=/tmp (as root, too): /tmp stays 1777; our files go in a 0700 subdir."""
-    shared = tmp_path / "shared-tmp"
-    shared.mkdir()
-    shared.chmod(0o1777)
-    use_dir(shared, how, fmt)
+    shared = make_dir(tmp_path / "shared-tmp", 0o1777)
+    use_dir(shared)
     assert mode_of(shared) == 0o1777
     assert not [p for p in shared.iterdir() if p.is_file()], "files dropped into a shared dir"
     ours = [p for p in shared.iterdir() if p.is_dir()]
@@ -85,51 +93,35 @@ def test_a_sticky_shared_directory_keeps_its_mode_and_we_use_a_subdirectory(
     assert any(ours[0].iterdir())
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("how", HOWS)
-def test_a_symlink_never_carries_a_chmod(
-    how: str, fmt: str, tmp_path: Path, use_dir: Callable[[Path, str, str], None]
-) -> None:
+def test_a_symlink_never_carries_a_chmod(tmp_path: Path, use_dir: Callable[[Path], None]) -> None:
     """A symlink planted where the cache goes, pointing at a victim's 0755 directory."""
-    victim = tmp_path / "victim"
-    victim.mkdir()
-    victim.chmod(0o755)
+    victim = make_dir(tmp_path / "victim", 0o755)
     link = tmp_path / "cache-link"
     link.symlink_to(victim)
-    use_dir(link, how, fmt)
+    use_dir(link)
     assert mode_of(victim) == 0o755
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("how", HOWS)
 def test_a_read_only_directory_is_never_made_writable(
-    how: str, fmt: str, tmp_path: Path, use_dir: Callable[[Path, str, str], None]
+    tmp_path: Path, use_dir: Callable[[Path], None]
 ) -> None:
-    frozen = tmp_path / "frozen"
-    frozen.mkdir()
-    frozen.chmod(0o555)
-    use_dir(frozen, how, fmt)
+    frozen = make_dir(tmp_path / "frozen", 0o555)
+    use_dir(frozen)
     assert not mode_of(frozen) & 0o222, f"made writable: {oct(mode_of(frozen))}"
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("how", HOWS)
 def test_our_own_open_directory_only_loses_group_and_other_bits(
-    how: str, fmt: str, tmp_path: Path, use_dir: Callable[[Path, str, str], None]
+    tmp_path: Path, use_dir: Callable[[Path], None]
 ) -> None:
     """A directory of ours that others can write: group/other bits go, nothing is added."""
-    ours = tmp_path / "open"
-    ours.mkdir()
-    ours.chmod(0o777)
-    use_dir(ours, how, fmt)
+    ours = make_dir(tmp_path / "open", 0o777)
+    use_dir(ours)
     assert mode_of(ours) == 0o700
 
 
-@pytest.mark.parametrize("how", HOWS)
-def test_a_directory_we_create_is_private(
-    how: str, tmp_path: Path, use_dir: Callable[[Path, str, str], None]
-) -> None:
+@pytest.mark.parametrize("use_dir", [(how, "text") for how in HOWS], ids=HOWS, indirect=True)
+def test_a_directory_we_create_is_private(tmp_path: Path, use_dir: Callable[[Path], None]) -> None:
     fresh = tmp_path / "a" / "b"
-    use_dir(fresh, how, "text")
+    use_dir(fresh)
     assert mode_of(fresh) == 0o700
     assert os.listdir(fresh)
