@@ -44,3 +44,12 @@ def watcher_copies(airflow: Deployment) -> int:
     """How many copies of each asset watcher run while every triggerer is up: what one
     crossing can cost in runs (each copy fires once) and in requests (each polls)."""
     return len(triggerers(airflow)) if WATCHER_IN_EVERY_TRIGGERER else 1
+
+
+def pollers(airflow: Deployment) -> int:
+    """How many triggerer processes poll for the deployment's triggers: those the trigger table
+    names as holders; before 3.2, with watchers deployed, every triggerer."""
+    [(holders,)] = airflow.sql(
+        "SELECT count(DISTINCT triggerer_id) FROM trigger WHERE triggerer_id IS NOT NULL"
+    )
+    return len(triggerers(airflow)) if WATCHER_IN_EVERY_TRIGGERER else int(holders)

@@ -28,7 +28,7 @@ from predev_integrations.sandbox import Sandbox
 from tests.deploy.harness import Deployment, deploy, wait_until
 from tests.deploy.lines import (
     HAS_STATE_STORE,
-    WATCHER_IN_EVERY_TRIGGERER,
+    pollers,
     triggerers,
     watcher_copies,
 )
@@ -203,17 +203,13 @@ def test_both_watchers_and_deferred_sensors_share_one_request_per_interval(
     before, started = deploy_sandbox.requests, time.monotonic()
     time.sleep(12 * INTERVAL)
     made, elapsed = deploy_sandbox.requests - before, time.monotonic() - started
-    [(holders,)] = alerting.sql(
-        "SELECT count(DISTINCT triggerer_id) FROM trigger WHERE triggerer_id IS NOT NULL"
-    )
-    # Before 3.2 every triggerer runs the watchers, whoever the table says holds them.
-    pollers = len(triggerers(alerting)) if WATCHER_IN_EVERY_TRIGGERER else int(holders)
+    polling = pollers(alerting)
     # 1 low-credit watcher, 2 "credits are back" watchers, 4 deferred sensors: 7 triggers.
     print(  # for the report
-        f"\n7 triggers on {pollers} triggerer(s), {elapsed:.1f} s at {INTERVAL:g} s: "
+        f"\n7 triggers on {polling} triggerer(s), {elapsed:.1f} s at {INTERVAL:g} s: "
         f"{made} requests"
     )
-    assert elapsed / INTERVAL / 2 <= made <= pollers * (elapsed / INTERVAL + 1) + 1
+    assert elapsed / INTERVAL / 2 <= made <= polling * (elapsed / INTERVAL + 1) + 1
 
 
 def test_the_key_is_in_no_mail_file_or_output_and_each_alert_is_logged_once(

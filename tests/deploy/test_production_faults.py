@@ -18,7 +18,12 @@ import pytest
 
 from predev_integrations.sandbox import Sandbox
 from tests.deploy.harness import Deployment, TaskState, deploy, wait_until
-from tests.deploy.lines import HAS_STATE_STORE, WATCHER_IN_EVERY_TRIGGERER, watcher_copies
+from tests.deploy.lines import (
+    HAS_STATE_STORE,
+    WATCHER_IN_EVERY_TRIGGERER,
+    pollers,
+    watcher_copies,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow]
 
@@ -214,17 +219,16 @@ def test_two_triggerers_cost_at_most_one_request_each_per_interval(
     defer_every_sensor(airflow, run_id)
     readings(2)
     spread = {h: n for h, n in holders(airflow).items() if h}
-    # Before 3.2 both triggerers run the watchers, whoever the table says holds them.
-    pollers = 2 if WATCHER_IN_EVERY_TRIGGERER else len(spread)
+    polling = pollers(airflow)
     before, started = deploy_sandbox.requests, time.monotonic()
     time.sleep(12 * INTERVAL)
     made, elapsed = deploy_sandbox.requests - before, time.monotonic() - started
     print(
         f"\n{sum(spread.values())} triggers held by {len(spread)} triggerer(s) "
-        f"{sorted(spread.values())}, polled by {pollers}, {elapsed:.1f} s at {INTERVAL:g} s: "
+        f"{sorted(spread.values())}, polled by {polling}, {elapsed:.1f} s at {INTERVAL:g} s: "
         f"{made} requests"
     )
-    assert made <= pollers * (elapsed / INTERVAL + 1)
+    assert made <= polling * (elapsed / INTERVAL + 1)
     deploy_sandbox.configure(balance=HIGH)
     assert airflow.wait_for_run(SENSORS_DAG, run_id, timeout=300) == "success"
 
