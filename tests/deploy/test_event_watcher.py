@@ -14,7 +14,9 @@ saw it, at most two. The tests pin that bound there, and exactly one run everywh
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -118,16 +120,38 @@ def test_each_watcher_runs_in_one_triggerer_from_3_2_and_in_every_triggerer_befo
     }
     assert len(watchers) == 5  # 1 + 4 idle, as in event_dags/
 
-    def running_in() -> dict[str, int]:
-        started = {name: watching.output(name) for name in triggerers(watching)}
-        return {
-            w: sum(f"trigger ID {w} starting" in text for text in started.values())
-            for w in watchers
-        }
+    def running() -> dict[str, int]:
+        return running_copies(watching, watchers)
 
-    expected = watcher_copies(watching)
-    wait_until(lambda: set(running_in().values()) == {expected}, f"{expected} copies each")
-    print(f"\nwatcher copies per watcher: {running_in()}")  # for the report
+    wait_until(lambda: min(running().values()) >= 1, "every watcher running")
+    samples = []
+    for _ in range(7):
+        samples.append(running())
+        time.sleep(1)
+    # On any line a watcher moves when its triggerer's heartbeat lags past the threshold (8 s
+    # here; seen at start-up on a loaded machine): a second of overlap, or of none. The copies
+    # before 3.2 run side by side all along: count what holds in most samples.
+    usual = {w: Counter(sample[w] for sample in samples).most_common(1)[0][0] for w in watchers}
+    print(f"\nwatcher copies running, per watcher: {usual}; samples {samples}")  # for the report
+    assert usual == dict.fromkeys(watchers, watcher_copies(watching))
+
+
+#: A triggerer's log lines that start and end an asset watcher (a task trigger's name is
+#: "<dag>/<run>/<task>/... (ID n)", so neither pattern matches it).
+WATCHER_EVENT = re.compile(r"trigger ID (\d+) starting|trigger completed.*?name='ID (\d+)'")
+
+
+def running_copies(airflow: Deployment, watchers: set[str]) -> dict[str, int]:
+    """Per watcher, in how many triggerers it runs now: the triggerers whose log last says
+    it started, not that it completed."""
+    copies = dict.fromkeys(watchers, 0)
+    for name in triggerers(airflow):
+        last: dict[str, bool] = {}
+        for started, stopped in WATCHER_EVENT.findall(airflow.output(name)):
+            last[started or stopped] = bool(started)
+        for watcher in watchers:
+            copies[watcher] += last.get(watcher, False)
+    return copies
 
 
 def test_one_top_up_starts_exactly_one_run_and_staying_high_no_more(
