@@ -21,17 +21,15 @@ HAS_STATE_STORE = airflow_line() >= Version("3.3")
 #: Before 3.2, every live triggerer takes every asset watcher on each pass of its loop:
 #: `Trigger.get_sorted_triggers` selects asset triggers without the "unassigned, or held by a
 #: dead triggerer" condition it puts on task triggers (read in apache-airflow-core 3.0.6 and
-#: 3.1.8; 3.2.2 has the condition). Each triggerer assigns them to itself and then loads what
-#: is assigned to it, so each runs its own copy of every watcher. Deferred sensors (task
-#: triggers) are not affected.
+#: 3.1.8; 3.2.2 has the condition, apache/airflow#65792). Each triggerer assigns them to
+#: itself and then loads what is assigned to it, so each runs its own copy of every watcher.
+#: Deferred sensors (task triggers) are not affected.
 WATCHER_IN_EVERY_TRIGGERER = airflow_line() < Version("3.2")
-WATCHER_COPIES_UPSTREAM = "https://github.com/apache/airflow/pull/65792"
 
 #: Airflow 3.0's LocalExecutor hands a workload to an idle worker before the scheduler commits
 #: "queued": the worker's PATCH .../run gets 409 (state still "scheduled") and the task fails
-#: before it starts ("task state changed externally"). Fixed by apache/airflow#56010 (3.1.0
-#: on); the CeleryExecutor queues after the commit and is not affected.
-LOCAL_EXECUTOR_RACE = "https://github.com/apache/airflow/issues/52754"
+#: before it starts ("task state changed externally"): apache/airflow#52754, fixed by #56010
+#: (3.1.0 on); the CeleryExecutor queues after the commit and is not affected.
 HAS_LOCAL_EXECUTOR_RACE = airflow_line() < Version("3.1")
 
 

@@ -50,7 +50,7 @@ def test_a_burst_of_deferrable_sensors_all_start_defer_and_succeed(
     parsed: Deployment, deploy_sandbox: Sandbox
 ) -> None:
     """30 deferrable sensors queued at once. Where Airflow 3.0's LocalExecutor race fails a
-    task of a burst before it starts (`lines.LOCAL_EXECUTOR_RACE`), the sensors carry the
+    task of a burst before it starts (`lines.HAS_LOCAL_EXECUTOR_RACE`), the sensors carry the
     README's workaround, `retries=1`: the retry defers, every gate passes (a try 2 in the
     printed tries is the race, caught)."""
     airflow = parsed
