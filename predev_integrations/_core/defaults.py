@@ -28,6 +28,8 @@ BASE_URL_ENV = "PREDEV_BASE_URL"
 BASE_URL = "https://api.pre.dev"
 #: Where solo users see and buy prototype credits (the vendor's "Dashboard Access").
 TOP_UP_URL = "https://pre.dev/project/playground"
+#: Where enterprise users buy them; `--topup-url` (and its twins) points every message there.
+ENTERPRISE_TOP_UP_URL = "https://pre.dev/enterprise/dashboard?page=api"
 
 # The runway forecast (`_core/forecast.py`). A forecast needs at least MIN_READINGS readings
 # over at least MIN_SPAN seconds, all of the current series (since the last top-up) and within

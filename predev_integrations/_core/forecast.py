@@ -128,10 +128,15 @@ class Forecast:
         "burn_per_hour",
         "floor_at",
         "ignored",
+        "model",
+        "path",
         "readings",
         "reason",
         "seconds_to_floor",
+        "seconds_to_floor_p10",
+        "seconds_to_floor_p90",
         "span_seconds",
+        "spend_by_weekday",
         "status",
     )
     status: str
@@ -142,6 +147,11 @@ class Forecast:
     span_seconds: float
     reason: str | None
     ignored: int
+    seconds_to_floor_p10: float | None
+    seconds_to_floor_p90: float | None
+    model: str | None
+    spend_by_weekday: tuple[float, ...] | None
+    path: tuple[tuple[float, float], ...]
 
     def __init__(
         self,
@@ -154,6 +164,11 @@ class Forecast:
         span_seconds: float = 0.0,
         reason: str | None = None,
         ignored: int = 0,
+        seconds_to_floor_p10: float | None = None,
+        seconds_to_floor_p90: float | None = None,
+        model: str | None = None,
+        spend_by_weekday: tuple[float, ...] | None = None,
+        path: tuple[tuple[float, float], ...] = (),
     ) -> None:
         values = {
             "status": status,
@@ -164,6 +179,11 @@ class Forecast:
             "span_seconds": span_seconds,
             "reason": reason,
             "ignored": ignored,
+            "seconds_to_floor_p10": seconds_to_floor_p10,
+            "seconds_to_floor_p90": seconds_to_floor_p90,
+            "model": model,
+            "spend_by_weekday": spend_by_weekday,
+            "path": path,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -200,7 +220,22 @@ class Forecast:
             "span_seconds": self.span_seconds,
             "reason": self.reason,
             "ignored": self.ignored,
+            "seconds_to_floor_p10": self.seconds_to_floor_p10,
+            "seconds_to_floor_p90": self.seconds_to_floor_p90,
+            "floor_at_p10": _at(self.floor_at, self.seconds_to_floor, self.seconds_to_floor_p10),
+            "floor_at_p90": _at(self.floor_at, self.seconds_to_floor, self.seconds_to_floor_p90),
+            "model": self.model,
+            "spend_by_weekday": (
+                None if self.spend_by_weekday is None else list(self.spend_by_weekday)
+            ),
         }
+
+
+def _at(floor_at: float | None, seconds: float | None, other: float | None) -> str | None:
+    """The time `other` seconds from now, given `floor_at` is `seconds` from now."""
+    if floor_at is None or seconds is None or other is None:
+        return None
+    return iso_utc(floor_at - seconds + other)
 
 
 def forecast(
@@ -280,6 +315,10 @@ def forecast(
         readings=count,
         span_seconds=span,
         ignored=ignored,
+        seconds_to_floor_p10=seconds * 0.8,
+        seconds_to_floor_p90=seconds * 1.25,
+        model="steady",
+        path=((now, balance_now), (now + seconds, floor)),
     )
 
 

@@ -7,7 +7,7 @@ urllib.parse and ipaddress load inside the functions that need them.
 from __future__ import annotations
 
 from ..errors import ConfigError
-from .defaults import BASE_URL
+from .defaults import BASE_URL, ENTERPRISE_TOP_UP_URL
 from .sanitize import quote, safe_text
 
 DEFAULT_BASE_URL = BASE_URL
@@ -120,3 +120,35 @@ def normalize_base_url(raw: str) -> str:
 
 def endpoint_url(base_url: str) -> str:
     return base_url + ENDPOINT_PATH
+
+
+def normalize_topup_url(raw: object, name: str = "topup_url") -> str:
+    """A top-up link as given, checked: `https://` with a host, printable, within MAX_URL_TEXT.
+
+    It is printed in LOW lines, alerts, mails and summaries, so it must be a link a person can
+    safely follow (never `javascript:` or plain `http://`). ConfigError names `name`.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"{name} must be an https:// link, e.g. {ENTERPRISE_TOP_UP_URL}.")
+    value = raw.strip()
+    shown = quote(value, limit=100)
+    problem = url_text_problem(value)
+    if problem is None and any(ch.isspace() for ch in value):
+        problem = "contains spaces"
+    if problem is not None:
+        raise ConfigError(f"{name} {shown} {problem}.")
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        _ = parts.port
+    except ValueError:
+        host = ""
+    if parts.scheme.lower() != "https" or not host or host_problem(host) is not None:
+        raise ConfigError(
+            f"{name} {shown} must be an https:// link, e.g. {ENTERPRISE_TOP_UP_URL}."
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{name} must not contain credentials.")
+    return value

@@ -251,17 +251,35 @@ class LowAlert:
         }
 
 
-def observe_low(
-    state: LowState | None, at: float, balance: Balance, settings: LowSettings
-) -> tuple[LowAlert | None, LowState]:
-    """The alert this reading at Unix time `at` makes (or None) and the state to keep."""
-    state = state or LowState()
-    history = hist.add(state.history, at, balance, settings.spacing)
-    runway: Forecast | None = None
-    if settings.min_runway is not None:
-        runway = hist.runway(state.history, at, balance)
+@dataclass(frozen=True)
+class LowEdges:
+    """What one reading does to the downward rules: which fired (None: none did), whether the
+    alert recovered (every rule re-armed, after one had fired), and the arming to keep."""
+
+    fired: LowRule | None
+    recovered: bool
+    armed: bool
+    runway_armed: bool
+
+
+def low_edges(
+    armed: bool | None,
+    runway_armed: bool | None,
+    balance: Balance,
+    runway: Forecast | None,
+    settings: LowSettings,
+) -> LowEdges:
+    """The once-per-crossing rule, for every caller (the Airflow trigger, the CLI).
+
+    `armed`/`runway_armed` are what was stored; None means nothing was (a first run, a lost or
+    refused state): the rule is then armed, so a balance already low fires once and is
+    recorded. Lost state may repeat one alert, never swallow one. `runway` is the forecast for
+    this reading (None when the runway rule is off)."""
+    first_sight = armed is None
+    armed = True if armed is None else armed
+    runway_armed = True if runway_armed is None else runway_armed
+    was_down = not armed or (settings.min_runway is not None and not runway_armed)
     fired: LowRule | None = None
-    armed, runway_armed = state.armed, state.runway_armed
     if armed and balance < settings.threshold:
         fired, armed = LowRule.THRESHOLD, False
     elif not armed and balance >= settings.rearm_above:
@@ -272,12 +290,33 @@ def observe_low(
             fired, runway_armed = fired or LowRule.RUNWAY, False
         elif not runway_armed and _runway_healthy(runway, settings.min_runway):
             runway_armed = True
-    new_state = LowState(armed, runway_armed, history)
-    if fired is None:
+    is_down = not armed or (settings.min_runway is not None and not runway_armed)
+    recovered = was_down and not is_down and not first_sight
+    return LowEdges(fired, recovered, armed, runway_armed)
+
+
+def observe_low(
+    state: LowState | None, at: float, balance: Balance, settings: LowSettings
+) -> tuple[LowAlert | None, LowState]:
+    """The alert this reading at Unix time `at` makes (or None) and the state to keep."""
+    history = hist.add(state.history if state else (), at, balance, settings.spacing)
+    previous = state.history if state else ()
+    runway: Forecast | None = None
+    if settings.min_runway is not None:
+        runway = hist.runway(previous, at, balance)
+    edges = low_edges(
+        state.armed if state else None,
+        state.runway_armed if state else None,
+        balance,
+        runway,
+        settings,
+    )
+    new_state = LowState(edges.armed, edges.runway_armed, history)
+    if edges.fired is None:
         return None, new_state
     if runway is None:
-        runway = hist.runway(state.history, at, balance)
-    return LowAlert(balance, at, settings, fired, runway), new_state
+        runway = hist.runway(previous, at, balance)
+    return LowAlert(balance, at, settings, edges.fired, runway), new_state
 
 
 def _runway_healthy(runway: Forecast, min_runway: float) -> bool:
