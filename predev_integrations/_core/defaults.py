@@ -35,12 +35,13 @@ ENTERPRISE_TOP_UP_URL = "https://pre.dev/enterprise/dashboard?page=api"
 # over at least MIN_SPAN seconds, all of the current series (since the last top-up) and within
 # WINDOW seconds of now: three readings over an hour is the least that tells a rate from a
 # single burst, and a week covers a working week's rhythm without remembering last month.
-#: Seconds of history a forecast fits (7 days).
-FORECAST_WINDOW = 7 * 86_400.0
+#: Seconds of history a forecast fits (4 weeks: enough to see a weekly cycle more than once).
+FORECAST_WINDOW = 28 * 86_400.0
 #: Readings a forecast needs.
 FORECAST_MIN_READINGS = 3
 #: Seconds those readings must span (1 hour).
 FORECAST_MIN_SPAN = 3_600.0
-#: A rise of more than this many credits between two readings is a top-up and restarts the
-#: series; a smaller one (a refunded request, rounding) is not.
-FORECAST_TOP_UP_TOLERANCE = 1.0
+#: A rise of more than this many credits between two readings is a top-up (the spending in
+#: that gap is unknown); a smaller one is a refund (a Deep Spec costs at most 50), netted
+#: against the spending.
+FORECAST_TOP_UP_TOLERANCE = 50.0

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import math
 
+from . import spending
 from .defaults import FORECAST_MIN_READINGS as MIN_READINGS
 from .defaults import FORECAST_MIN_SPAN as MIN_SPAN
 from .defaults import FORECAST_TOP_UP_TOLERANCE as TOP_UP_TOLERANCE
 from .defaults import FORECAST_WINDOW as WINDOW
+from .spending import Z90
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,6 +58,7 @@ __all__ = [
     "WINDOW",
     "Forecast",
     "Reading",
+    "band_text",
     "describe",
     "duration_text",
     "forecast",
@@ -68,13 +71,14 @@ KNOWN, UNKNOWN, NOT_SPENDING = "known", "unknown", "not_spending"
 #: Seconds a reading may lie ahead of `now` (two machines' clocks disagree a little); later
 #: readings are from a clock we cannot trust.
 CLOCK_SKEW = 60.0
-#: The newest readings fitted: n * (n - 1) / 2 pairwise slopes, about 125 000 at 500.
-MAX_FIT = 500
-#: Of the pairs of readings whose balance differs, the share that must go down.
-MIN_DOWN_SHARE = 0.8
-#: The median distance of a reading from the fitted line, as a share of the fitted drop over
-#: the span, above which the line is not trusted.
-MAX_SCATTER = 0.25
+#: The newest readings a forecast reads (a 4-week history thinned as the CLI keeps it holds
+#: fewer); the cost is linear in them.
+MAX_FIT = 2_000
+#: Of all the balance's movement (drops plus refunds), the share going up at which the
+#: readings are noise, not a decline.
+MAX_RISE_SHARE = 1 / 3
+#: The most points of the projected path a forecast carries (for charts).
+PATH_POINTS = 40
 #: A runway longer than this (10 years) is not a forecast worth making: NOT_SPENDING.
 MAX_RUNWAY = 3_650 * 86_400.0
 #: A balance beyond this is a broken source, not a balance (as `ranges.BALANCE`).
@@ -251,8 +255,8 @@ def forecast(
     """The runway of `readings` down to `floor`, as seen at Unix time `now` (see the module).
 
     The settings are ours, not outside input: nonsense there raises ValueError (TypeError for
-    a `min_readings` that is not an int). Cost: O(n log n)
-    over the n readings given, plus O(MAX_FIT**2) for the fit.
+    a `min_readings` that is not an int). Cost: O(n log n) over the n readings given, plus
+    O(hours covered) for the model and the walk.
     """
     _check_settings(
         floor=floor,
@@ -262,7 +266,7 @@ def forecast(
         min_span=min_span,
         top_up_tolerance=top_up_tolerance,
     )
-    series, ignored, topped_up = _current_series(readings, now, window, top_up_tolerance)
+    series, ignored = _series(readings, now, window)
     series = series[-MAX_FIT:]
     count = len(series)
     span = series[-1][0] - series[0][0] if series else 0.0
@@ -280,46 +284,131 @@ def forecast(
             ignored=ignored,
         )
 
-    since = " since the top-up" if topped_up else ""
     refused = f"; {ignored} ignored" if ignored else ""
     if count == 0:
         return unknown(f"no readings in the last {_dur(window)}{refused.replace(';', ',')}")
     if count < min_readings:
-        return unknown(f"only {_plural(count, 'reading')}{since} (need {min_readings}{refused})")
+        return unknown(f"only {_plural(count, 'reading')} (need {min_readings}{refused})")
     if span < min_span:
-        return unknown(f"readings{since} span only {duration_text(span)} (need {_dur(min_span)})")
-    slope, down, up, scatter = _fit(series, now)
-    if slope >= 0 or series[-1][1] >= series[0][1]:
-        return not_spending(f"balance flat or rising over {duration_text(span)}")
-    if down < MIN_DOWN_SHARE * (down + up):
-        share = round(100 * down / (down + up))
+        return unknown(f"readings span only {duration_text(span)} (need {_dur(min_span)})")
+    spent = spending.spending(series, top_up_tolerance)
+    if spent.observed == 0:
         return unknown(
-            f"no steady decline: {share}% of changes go down (need {MIN_DOWN_SHARE:.0%})"
+            f"no spending seen between top-ups (need {_dur(min_span)} of readings without one)"
         )
-    if scatter > MAX_SCATTER:
-        return unknown("readings too scattered around the trend to trust a rate")
-    burn = -slope
+    if spent.observed < min_span:
+        return unknown(
+            f"only {duration_text(spent.observed)} of readings between top-ups "
+            f"(need {_dur(min_span)})"
+        )
+    if spent.drops <= spent.rises:
+        return not_spending(f"balance flat or rising over {duration_text(span)}")
+    if spent.rises >= MAX_RISE_SHARE * (spent.drops + spent.rises):
+        share = round(100 * spent.rises / (spent.drops + spent.rises))
+        return unknown(
+            f"no steady decline: {share}% of the movement goes up "
+            f"(must be under {MAX_RISE_SHARE:.0%})"
+        )
+    model = spending.fit(spent, spent.observed)
     last_at, last_balance = series[-1]
-    balance_now = last_balance - burn * max(0.0, now - last_at)
-    seconds = max(0.0, (balance_now - floor) / burn)
-    if seconds > MAX_RUNWAY:
+    ahead = max(0.0, now - last_at)
+    above = last_balance - floor
+    burn = model.level  # credits per hour, on an average hour of the week, now
+    if model.level <= 0:
+        return not_spending(f"balance flat or rising over {duration_text(span)}")
+    if above <= 0:
+        return _known(0.0, 0.0, 0.0, now, floor, last_balance, burn, model, count, span, ignored)
+    width = model.spread(0.0, above)
+    found, _ = spending.project(model, [above], ahead + MAX_RUNWAY)
+    if found[0] is None:
         return not_spending(
-            f"burning {_rate_text(burn * 3_600.0)}: the floor is more than 10 years away",
-            burn * 3_600.0,
+            f"burning {_rate_text(burn)}: the floor is more than 10 years away", burn
         )
+    middle = found[0]
+    width = model.spread(middle, above)
+    targets = [above * math.exp(-Z90 * width), above, above * math.exp(Z90 * width)]
+    found, walked = spending.project(model, targets, ahead + MAX_RUNWAY)
+    early, middle_again, late = found
+    middle = middle if middle_again is None else middle_again
+    seconds = max(0.0, middle - ahead)
+    p10 = max(0.0, (early if early is not None else middle) - ahead)
+    p90 = None if late is None else max(0.0, late - ahead)
+    path = _path(walked, last_at, last_balance, now, middle, floor)
+    return _known(
+        seconds, p10, p90, now, floor, last_balance, burn, model, count, span, ignored, path
+    )
+
+
+def _known(
+    seconds: float,
+    p10: float,
+    p90: float | None,
+    now: float,
+    floor: float,
+    balance: float,
+    burn: float,
+    model: spending.Model,
+    count: int,
+    span: float,
+    ignored: int,
+    path: tuple[tuple[float, float], ...] = (),
+) -> Forecast:
     return Forecast(
         KNOWN,
-        burn_per_hour=burn * 3_600.0,
+        burn_per_hour=burn,
         seconds_to_floor=seconds,
         floor_at=now + seconds,
         readings=count,
         span_seconds=span,
         ignored=ignored,
-        seconds_to_floor_p10=seconds * 0.8,
-        seconds_to_floor_p90=seconds * 1.25,
-        model="steady",
-        path=((now, balance_now), (now + seconds, floor)),
+        seconds_to_floor_p10=p10,
+        seconds_to_floor_p90=p90,
+        model=_model_text(model),
+        spend_by_weekday=model.by_weekday(),
+        path=path or ((now, min(balance, floor)), (now, floor)),
     )
+
+
+def _model_text(model: spending.Model) -> str:
+    """`weekly`, `weekly, growing 3%/day`, `daily average`, `recent average`."""
+    if model.growth == 0:
+        return model.kind
+    per_day = math.expm1(model.growth * 86_400.0)
+    verb = "growing" if per_day > 0 else "shrinking"
+    return f"{model.kind}, {verb} {abs(per_day):.0%}/day"
+
+
+def _path(
+    walked: list[tuple[float, float]],
+    last_at: float,
+    balance: float,
+    now: float,
+    middle: float,
+    floor: float,
+) -> tuple[tuple[float, float], ...]:
+    """The projected balance from now to the floor, at most PATH_POINTS points evenly spread
+    over the walk (times as Unix seconds)."""
+    ahead = now - last_at
+    if middle <= ahead:  # the floor came between the newest reading and now
+        return ((now, floor),)
+    kept = [(last_at + at, balance - spent) for at, spent in walked if ahead <= at < middle]
+    points = [(now, _balance_at(walked, ahead, balance)), *kept, (last_at + middle, floor)]
+    if len(points) > PATH_POINTS:
+        step = (len(points) - 1) / (PATH_POINTS - 1)
+        points = [points[round(i * step)] for i in range(PATH_POINTS)]
+    return tuple((round(at, 3), round(value, 6)) for at, value in points)
+
+
+def _balance_at(walked: list[tuple[float, float]], at: float, balance: float) -> float:
+    """The projected balance `at` seconds after the newest reading (linear between points)."""
+    previous = walked[0]
+    for point in walked:
+        if point[0] >= at:
+            span = point[0] - previous[0]
+            share = (at - previous[0]) / span if span > 0 else 1.0
+            return balance - (previous[1] + share * (point[1] - previous[1]))
+        previous = point
+    return balance - walked[-1][1]
 
 
 def _check_settings(
@@ -351,11 +440,10 @@ def _is_number(value: object) -> bool:
     return finite_number(value) is not None
 
 
-def _current_series(
-    readings: Iterable[object], now: float, window: float, tolerance: float
-) -> tuple[list[tuple[float, float]], int, bool]:
-    """The trusted readings since the last top-up within the window, oldest first; how many
-    readings were refused; whether a top-up cut the series."""
+def _series(
+    readings: Iterable[object], now: float, window: float
+) -> tuple[list[tuple[float, float]], int]:
+    """The trusted readings within the window, oldest first, and how many were refused."""
     by_time: dict[float, list[float]] = {}
     ignored = 0
     start, latest = now - window, now + CLOCK_SKEW
@@ -366,26 +454,29 @@ def _current_series(
         elif reading[0] >= start:
             by_time.setdefault(reading[0], []).append(reading[1])
     series: list[tuple[float, float]] = []
-    topped_up = False
     for at in sorted(by_time):
         balances = by_time[at]
         balance = balances[0]
         if any(other != balance for other in balances):
             ignored += len(balances)  # two balances at one time: neither is believed
             continue
-        if series and balance - series[-1][1] > tolerance:
-            series.clear()
-            topped_up = True
         series.append((at, balance))
-    return series, ignored, topped_up
+    return series, ignored
 
 
 def _trusted(item: object, latest: float) -> tuple[float, float] | None:
     """`item` as `(at, balance)` floats, or None when it is not a reading we can believe."""
     if not isinstance(item, (tuple, list)) or len(item) != 2:
         return None
-    at, balance = finite_number(item[0]), finite_number(item[1])
-    if at is None or balance is None or not 0 <= at <= latest or abs(balance) > MAX_BALANCE:
+    at, balance = item
+    if type(at) is float and type(balance) is float:  # the usual case, checked quickly
+        if not (math.isfinite(at) and math.isfinite(balance)):
+            return None
+    else:
+        at, balance = finite_number(at), finite_number(balance)
+        if at is None or balance is None:
+            return None
+    if not 0 <= at <= latest or abs(balance) > MAX_BALANCE:
         return None
     # Times closer than a millisecond are one time (and no slope between two readings can
     # overflow); + 0.0 makes -0.0 and 0.0 one balance.
@@ -401,55 +492,6 @@ def finite_number(value: object) -> float | None:
     except OverflowError:  # an int beyond float range
         return None
     return number if math.isfinite(number) else None
-
-
-def _fit(series: list[tuple[float, float]], now: float) -> tuple[float, int, int, float]:
-    """Theil-Sen over `series` (>= 2 readings, distinct times, oldest first): the slope in
-    credits per second, the pairs going down and up, and the scatter (median distance from the
-    line over the fitted drop across the span; infinite when the line is flat)."""
-    stamps = [at for at, _ in series]
-    balances = [balance for _, balance in series]
-    slopes: list[float] = []
-    for i in range(len(series) - 1):
-        t, b = stamps[i], balances[i]
-        slopes.extend(
-            [(b2 - b) / (t2 - t) for t2, b2 in zip(stamps[i + 1 :], balances[i + 1 :], strict=True)]
-        )
-    slopes.sort()
-    slope = _median_sorted(slopes)
-    down = _count_until(slopes, 0.0, strict=True)  # slopes < 0
-    up = len(slopes) - _count_until(slopes, 0.0, strict=False)  # slopes > 0
-    times = [at - now for at in stamps]  # near 0, so that slope * time stays precise
-    intercept = _median([b - slope * t for t, b in zip(times, balances, strict=True)])
-    spread = _median([abs(b - intercept - slope * t) for t, b in zip(times, balances, strict=True)])
-    drop = -slope * (stamps[-1] - stamps[0])
-    scatter = spread / drop if drop > 0 else math.inf
-    return slope, down, up, scatter
-
-
-def _count_until(ascending: list[float], bound: float, *, strict: bool) -> int:
-    """How many of the sorted values are below `bound` (at or below when not `strict`); a
-    binary search, since the list holds every pair."""
-    low, high = 0, len(ascending)
-    while low < high:
-        middle = (low + high) // 2
-        value = ascending[middle]
-        if value < bound or (not strict and value == bound):
-            low = middle + 1
-        else:
-            high = middle
-    return low
-
-
-def _median(values: list[float]) -> float:
-    return _median_sorted(sorted(values))
-
-
-def _median_sorted(values: list[float]) -> float:
-    middle = len(values) // 2
-    if len(values) % 2:
-        return values[middle]
-    return (values[middle - 1] + values[middle]) / 2
 
 
 def parse_duration(text: str) -> float:
@@ -482,17 +524,33 @@ def parse_duration(text: str) -> float:
 
 def describe(result: Forecast, now: float) -> str:
     """The forecast as a phrase for a status line, e.g. `burning ~120/day, floor in ~3.3 days
-    (Thu 3 Dec 14:00 UTC)`, `not spending (balance flat or rising over 2 days)` or `runway
-    unknown: only 2 readings (need 3)`. The year is shown when it is not `now`'s."""
+    (Thu 3 Dec 14:00 UTC; likely Wed 2 Dec-Fri 4 Dec)`, `not spending (balance flat or rising
+    over 2 days)` or `runway unknown: only 2 readings (need 3)`. The year is shown when it is
+    not `now`'s; the band (P10-P90) when the forecast has one."""
     if result.status == KNOWN and result.burn_per_hour is not None:
         rate = f"burning {_rate_text(result.burn_per_hour)}"
         if not result.seconds_to_floor or result.floor_at is None:
             return f"{rate}, at or below the floor"
         when = _date_text(result.floor_at, now)
-        return f"{rate}, floor in {duration_text(result.seconds_to_floor)} ({when})"
+        band = band_text(result, now)
+        band = f"; {band}" if band else ""
+        return f"{rate}, floor in {duration_text(result.seconds_to_floor)} ({when}{band})"
     if result.status == NOT_SPENDING:
         return f"not spending ({result.reason})" if result.reason else "not spending"
     return f"runway unknown: {result.reason}" if result.reason else "runway unknown"
+
+
+def band_text(result: Forecast, now: float) -> str:
+    """`likely Wed 2 Dec-Fri 4 Dec` (P10 to P90, by day), `likely Thu 3 Dec`, `likely after Wed
+    2 Dec` (P90 beyond 10 years), or "" without a band."""
+    early, late = result.seconds_to_floor_p10, result.seconds_to_floor_p90
+    if result.status != KNOWN or early is None:
+        return ""
+    first = _day_text(now + early, now)
+    if late is None:
+        return f"likely after {first}"
+    last = _day_text(now + late, now)
+    return f"likely {first}" if first == last else f"likely {first}\u2013{last}"
 
 
 def duration_text(seconds: float) -> str:
@@ -540,6 +598,11 @@ def iso_utc(at: float) -> str:
     year, month, day = _civil(days)
     hour, rest = divmod(second, 3_600)
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+
+
+def _day_text(at: float, now: float) -> str:
+    """`Thu 3 Dec`, with the year when it is not `now`'s."""
+    return _date_text(at, now).rsplit(" ", 2)[0]
 
 
 def _date_text(at: float, now: float) -> str:

@@ -1,0 +1,299 @@
+"""Walk-forward evaluation of the runway forecast against the spending that really followed.
+
+At every reading of every trace (`runway_traces.py`), each forecaster sees only the readings
+up to then (the last 28 days, as the CLI keeps them) and says how long until the floor. The
+truth is the time until the spending that really followed (refunds netted, top-ups not
+counted: a top-up changes the balance, not the pace) adds up to the balance above the floor.
+A point is scored where that truth lies between 1 and 60 days.
+
+Per family and forecaster: the median and p90 relative error |predicted - true| / true (a
+point where it says "not spending" counts as 100 %; where it says it does not know yet, the
+point is left out of the error and counted in `known`, the share of scored points with a
+runway); missed alarms (true time
+under T/1.5, not flagged under T) over those cases, and false alarms (flagged under T, true
+time over 1.5 T) over all points whose truth is known that far, for T = 3 and 7 days; the share
+of readings with an answer (known or not spending) and, for ours, how often the truth fell
+inside the P10-P90 band. Baselines: Prometheus' `predict_linear` over 7 days (least squares
+of the balance) and the 7-day average (the drops of the last 7 days over their span).
+
+`python -m bench.runway_eval [--seeds N] [--families a,b]` prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from predev_integrations._core.forecast import KNOWN, NOT_SPENDING, forecast
+
+from .runway_traces import DAY, FAMILIES, Trace, trace
+
+WINDOW = 28 * DAY
+#: "median" (the forecast itself, as --min-runway decides) or "p10" (the band's early end).
+ALARM_ON = "median"
+BASELINE_WINDOW = 7 * DAY
+ALARMS = (3 * DAY, 7 * DAY)
+#: What the acceptance asks of ours, per family: (median error, p90 error).
+TARGETS = {
+    "cron": (0.10, 0.25),
+    "office": (0.12, 0.30),
+    "batch": (0.10, 0.70),
+    "growing": (0.30, 1.20),
+    "few": (0.12, 0.40),
+    "topups": (0.08, 0.50),
+}
+
+#: A forecaster: (readings oldest first, floor, now) -> (status, seconds, p10, p90).
+Answer = tuple[str, float | None, float | None, float | None]
+Forecaster = Callable[[Sequence[tuple[float, float]], float, float], Answer]
+
+
+def ours(readings: Sequence[tuple[float, float]], floor: float, now: float) -> Answer:
+    result = forecast(readings, floor, now=now)
+    return (
+        result.status,
+        result.seconds_to_floor,
+        result.seconds_to_floor_p10,
+        result.seconds_to_floor_p90,
+    )
+
+
+def predict_linear(readings: Sequence[tuple[float, float]], floor: float, now: float) -> Answer:
+    """Least squares of the balance over the last 7 days, as Prometheus' predict_linear."""
+    recent = [r for r in readings if r[0] >= now - BASELINE_WINDOW]
+    if len(recent) < 2:
+        return ("unknown", None, None, None)
+    mt = statistics.fmean(t - now for t, _ in recent)
+    mb = statistics.fmean(b for _, b in recent)
+    sxx = sum((t - now - mt) ** 2 for t, _ in recent)
+    if sxx <= 0:
+        return ("unknown", None, None, None)
+    slope = sum((t - now - mt) * (b - mb) for t, b in recent) / sxx
+    if slope >= 0:
+        return (NOT_SPENDING, None, None, None)
+    level = mb - slope * mt  # the line's value now
+    return (KNOWN, max(0.0, (level - floor) / -slope), None, None)
+
+
+def seven_day_average(readings: Sequence[tuple[float, float]], floor: float, now: float) -> Answer:
+    """The balance's drops over the last 7 days, per second of the span they cover."""
+    recent = [r for r in readings if r[0] >= now - BASELINE_WINDOW]
+    if len(recent) < 2:
+        return ("unknown", None, None, None)
+    drops = sum(max(0.0, a[1] - b[1]) for a, b in zip(recent, recent[1:], strict=False))
+    span = recent[-1][0] - recent[0][0]
+    if span <= 0:
+        return ("unknown", None, None, None)
+    if drops <= 0:
+        return (NOT_SPENDING, None, None, None)
+    return (KNOWN, max(0.0, (recent[-1][1] - floor) / (drops / span)), None, None)
+
+
+FORECASTERS: dict[str, Forecaster] = {
+    "ours": ours,
+    "predict_linear 7d": predict_linear,
+    "7-day average": seven_day_average,
+}
+
+
+def truths(tr: Trace) -> list[float | None]:
+    """For each reading: seconds until the spending that followed reaches its balance above
+    the floor; inf when it does not within 60 days and the trace runs that far; None when the
+    trace ends too soon to tell."""
+    times = [at for at, _ in tr.spends]
+    prefix = [0.0]
+    for _, cost in tr.spends:
+        prefix.append(prefix[-1] + cost)
+    running = prefix[:]
+    for i in range(1, len(running)):
+        running[i] = max(running[i], running[i - 1])
+    out: list[float | None] = []
+    for at, balance in tr.readings:
+        need = balance - tr.floor
+        if need <= 0:
+            out.append(0.0)
+            continue
+        i = bisect.bisect_right(times, at)  # spends after the reading
+        goal = prefix[i] + need
+        j = bisect.bisect_left(running, goal, lo=i + 1)
+        if j < len(running):
+            out.append(times[j - 1] - at)
+        elif tr.end - at >= 60 * DAY:
+            out.append(float("inf"))
+        else:
+            out.append(None)
+    return out
+
+
+@dataclass
+class Score:
+    errors: list[float] = field(default_factory=list)
+    unknown: int = 0
+    answered: int = 0
+    readings: int = 0
+    banded: int = 0
+    in_band: int = 0
+    miss_cases: dict[float, int] = field(default_factory=lambda: dict.fromkeys(ALARMS, 0))
+    missed: dict[float, int] = field(default_factory=lambda: dict.fromkeys(ALARMS, 0))
+    alarm_points: dict[float, int] = field(default_factory=lambda: dict.fromkeys(ALARMS, 0))
+    false: dict[float, int] = field(default_factory=lambda: dict.fromkeys(ALARMS, 0))
+    alarms: int = 0
+    after_topup: int = 0
+    after_topup_answered: int = 0
+    seconds: float = 0.0
+
+
+def score(tr: Trace, name: str, forecaster: Forecaster, into: Score) -> None:
+    truth = truths(tr)
+    readings = tr.readings
+    topups = [at for at, _ in tr.topups]
+    lo = 0
+    for k, (now, _balance) in enumerate(readings):
+        while readings[lo][0] < now - WINDOW:
+            lo += 1
+        started = time.perf_counter()
+        status, seconds, p10, p90 = forecaster(readings[lo : k + 1], tr.floor, now)
+        into.seconds += time.perf_counter() - started
+        into.readings += 1
+        answered = status in (KNOWN, NOT_SPENDING)
+        into.answered += answered
+        t = bisect.bisect_right(topups, now) - 1
+        if t >= 0 and now - topups[t] >= DAY:
+            into.after_topup += 1
+            into.after_topup_answered += answered
+        # An alarm is what --min-runway decides on: the forecast itself (with --alarm-on p10,
+        # the early end of ours, for comparison).
+        decisive = p10 if p10 is not None and ALARM_ON == "p10" else seconds
+        flagged = {a: status == KNOWN and decisive is not None and decisive < a for a in ALARMS}
+        into.alarms += any(flagged.values())
+        true = truth[k]
+        if true is None:
+            continue
+        for a in ALARMS:
+            if true < a / 1.5:
+                into.miss_cases[a] += 1
+                into.missed[a] += not flagged[a]
+            into.alarm_points[a] += 1
+            into.false[a] += flagged[a] and true > 1.5 * a
+        if not DAY <= true <= 60 * DAY:
+            continue
+        if status == KNOWN and seconds is not None:
+            into.errors.append(abs(seconds - true) / true)
+            if p10 is not None and p90 is not None:
+                into.banded += 1
+                into.in_band += p10 <= true <= p90
+        elif status == NOT_SPENDING:
+            into.errors.append(1.0)  # "not spending" while it runs dry: wholly wrong
+        else:
+            into.unknown += 1
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+#: Families read a few times a day have few points per trace: they get more traces.
+MORE_TRACES = {"batch": 4, "few": 4}
+
+
+def evaluate(
+    families: Sequence[str], seeds: Sequence[int], names: Sequence[str] = tuple(FORECASTERS)
+) -> dict[tuple[str, str], Score]:
+    results: dict[tuple[str, str], Score] = {}
+    for family in families:
+        extra = MORE_TRACES.get(family, 1)
+        first = seeds[0] if seeds else 0
+        for seed in range(first, first + len(seeds) * extra):
+            tr = trace(family, seed)
+            for name in names:
+                score(tr, name, FORECASTERS[name], results.setdefault((family, name), Score()))
+    return results
+
+
+def rows(results: dict[tuple[str, str], Score]) -> list[dict[str, object]]:
+    out = []
+    for (family, name), s in results.items():
+        miss = {a: (s.missed[a] / s.miss_cases[a] if s.miss_cases[a] else 0.0) for a in ALARMS}
+        false = {a: (s.false[a] / s.alarm_points[a] if s.alarm_points[a] else 0.0) for a in ALARMS}
+        out.append(
+            {
+                "family": family,
+                "forecaster": name,
+                "points": len(s.errors),
+                "known": len(s.errors) / (len(s.errors) + s.unknown) if s.errors else float("nan"),
+                "median": _pct(s.errors, 0.5),
+                "p90": _pct(s.errors, 0.9),
+                "missed_3d": miss[ALARMS[0]],
+                "missed_7d": miss[ALARMS[1]],
+                "miss_cases": sum(s.miss_cases.values()),
+                "false_3d": false[ALARMS[0]],
+                "false_7d": false[ALARMS[1]],
+                "answered": s.answered / s.readings if s.readings else float("nan"),
+                "after_topup": (
+                    s.after_topup_answered / s.after_topup if s.after_topup else float("nan")
+                ),
+                "band": s.in_band / s.banded if s.banded else float("nan"),
+                "alarms": s.alarms,
+                "ms": 1000 * s.seconds / s.readings if s.readings else 0.0,
+            }
+        )
+    return out
+
+
+def _p(value: object) -> str:
+    if not isinstance(value, float) or value != value:
+        return "—"
+    return f"{100 * value:.0f}%" if value >= 0.1 or value == 0 else f"{100 * value:.1f}%"
+
+
+def table(results: dict[tuple[str, str], Score]) -> str:
+    head = (
+        "| family | forecaster | points | median / p90 error | target | missed 3d / 7d "
+        "| false 3d / 7d | known | answered | P10–P90 holds truth | ms/forecast |"
+    )
+    lines = [head, "|" + "---|" * 11]
+    for r in rows(results):
+        target = TARGETS.get(str(r["family"]))
+        target_text = f"≤ {_p(target[0])} / ≤ {_p(target[1])}" if target else "no alarm"
+        if r["family"] == "idle":
+            error = f"{r['alarms']} alarms"
+        else:
+            error = f"{_p(r['median'])} / {_p(r['p90'])}"
+        lines.append(
+            f"| {r['family']} | {r['forecaster']} | {r['points']} | {error} | {target_text} "
+            f"| {_p(r['missed_3d'])} / {_p(r['missed_7d'])} | {_p(r['false_3d'])} / "
+            f"{_p(r['false_7d'])} | {_p(r['known'])} | {_p(r['answered'])} | {_p(r['band'])} "
+            f"| {r['ms']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.runway_eval", description=__doc__)
+    parser.add_argument(
+        "--seeds", type=int, default=6, help="traces per family, x4 for the daily ones (6)"
+    )
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--only-ours", action="store_true")
+    parser.add_argument("--alarm-on", choices=("median", "p10"), default="median")
+    args = parser.parse_args(argv)
+    global ALARM_ON  # noqa: PLW0603 - a flag of this script's own run
+    ALARM_ON = args.alarm_on
+    names = ("ours",) if args.only_ours else tuple(FORECASTERS)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    results = evaluate(args.families.split(","), seeds, names)
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
