@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import itertools
 import statistics
 import sys
 import time
@@ -85,7 +86,7 @@ def seven_day_average(readings: Sequence[tuple[float, float]], floor: float, now
     recent = [r for r in readings if r[0] >= now - BASELINE_WINDOW]
     if len(recent) < 2:
         return ("unknown", None, None, None)
-    drops = sum(max(0.0, a[1] - b[1]) for a, b in zip(recent, recent[1:], strict=False))
+    drops = sum(max(0.0, a[1] - b[1]) for a, b in itertools.pairwise(recent))
     span = recent[-1][0] - recent[0][0]
     if span <= 0:
         return ("unknown", None, None, None)
@@ -168,7 +169,11 @@ def score(tr: Trace, name: str, forecaster: Forecaster, into: Score) -> None:
             into.after_topup_answered += answered
         # An alarm is what --min-runway decides on: the forecast itself (with --alarm-on p10,
         # the early end of ours, for comparison).
-        decisive = p10 if p10 is not None and ALARM_ON == "p10" else seconds
+        decisive = seconds
+        if p10 is not None and seconds and ALARM_ON == "p10":
+            decisive = p10
+        elif p10 is not None and seconds and ALARM_ON == "p25":
+            decisive = seconds * (max(p10, 1.0) / seconds) ** (0.6745 / 1.2816)
         flagged = {a: status == KNOWN and decisive is not None and decisive < a for a in ALARMS}
         into.alarms += any(flagged.values())
         true = truth[k]
@@ -257,7 +262,7 @@ def _p(value: object) -> str:
 def table(results: dict[tuple[str, str], Score]) -> str:
     head = (
         "| family | forecaster | points | median / p90 error | target | missed 3d / 7d "
-        "| false 3d / 7d | known | answered | P10–P90 holds truth | ms/forecast |"
+        "| false 3d / 7d | known | answered | P10-P90 holds truth | ms/forecast |"
     )
     lines = [head, "|" + "---|" * 11]
     for r in rows(results):
@@ -284,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--only-ours", action="store_true")
-    parser.add_argument("--alarm-on", choices=("median", "p10"), default="median")
+    parser.add_argument("--alarm-on", choices=("median", "p10", "p25"), default="median")
     args = parser.parse_args(argv)
     global ALARM_ON  # noqa: PLW0603 - a flag of this script's own run
     ALARM_ON = args.alarm_on

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 HOUR = 3_600.0
@@ -66,7 +67,9 @@ def _poisson_times(rng: random.Random, start: float, end: float, per_hour: float
         times.append(at)
 
 
-def _office_windows(start: float, end: float, offset_h: float, open_h: float, close_h: float):
+def _office_windows(
+    start: float, end: float, offset_h: float, open_h: float, close_h: float
+) -> Iterator[tuple[float, float]]:
     """(from, to) of each working day's office hours, in UTC, for a team `offset_h` from UTC."""
     day = math.floor((start - EPOCH) / DAY) - 1
     while True:
@@ -90,7 +93,7 @@ def _spend_pattern(
         minute = rng.uniform(0, 60)
         per_run = rng.choice((1, 1, 2, 3))
         skip = rng.uniform(0.0, 0.15)  # runs that generate nothing this hour
-        times = []
+        times: list[float] = []
         at = start - (start - EPOCH) % HOUR + minute * 60
         while at < end:
             if at >= start and rng.random() >= skip:
@@ -139,8 +142,8 @@ def trace(family: str, seed: int, weeks: int = 12) -> Trace:
         spends = _costs(rng, _spend_pattern(rng, kind, start, end, hours), deep_share)
         if family == "growing":
             growth = rng.uniform(0.015, 0.05)  # per day
-            thinned = []
-            for at, cost in spends:
+            thinned: list[tuple[float, float]] = []
+            for at, _cost in spends:
                 # Grow by repeating specs: each spec is generated exp(g t) times on average.
                 factor = math.exp(growth * (at - start) / DAY) / 4.0
                 count = int(factor) + (rng.random() < factor - int(factor))

@@ -309,7 +309,7 @@ def forecast(
             f"no steady decline: {share}% of the movement goes up "
             f"(must be under {MAX_RISE_SHARE:.0%})"
         )
-    model = spending.fit(spent, spent.observed)
+    model = spending.fit(spent, span)
     last_at, last_balance = series[-1]
     ahead = max(0.0, now - last_at)
     above = last_balance - floor
@@ -317,7 +317,19 @@ def forecast(
     if model.level <= 0:
         return not_spending(f"balance flat or rising over {duration_text(span)}")
     if above <= 0:
-        return _known(0.0, 0.0, 0.0, now, floor, last_balance, burn, model, count, span, ignored)
+        return _known(
+            seconds=0.0,
+            p10=0.0,
+            p90=0.0,
+            now=now,
+            floor=floor,
+            balance=last_balance,
+            burn=burn,
+            model=model,
+            count=count,
+            span=span,
+            ignored=ignored,
+        )
     width = model.spread(0.0, above)
     found, _ = spending.project(model, [above], ahead + MAX_RUNWAY)
     if found[0] is None:
@@ -333,13 +345,25 @@ def forecast(
     seconds = max(0.0, middle - ahead)
     p10 = max(0.0, (early if early is not None else middle) - ahead)
     p90 = None if late is None else max(0.0, late - ahead)
-    path = _path(walked, last_at, last_balance, now, middle, floor)
+    path = _path(walked, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor)
     return _known(
-        seconds, p10, p90, now, floor, last_balance, burn, model, count, span, ignored, path
+        seconds=seconds,
+        p10=p10,
+        p90=p90,
+        now=now,
+        floor=floor,
+        balance=last_balance,
+        burn=burn,
+        model=model,
+        count=count,
+        span=span,
+        ignored=ignored,
+        path=path,
     )
 
 
 def _known(
+    *,
     seconds: float,
     p10: float,
     p90: float | None,
@@ -380,6 +404,7 @@ def _model_text(model: spending.Model) -> str:
 
 def _path(
     walked: list[tuple[float, float]],
+    *,
     last_at: float,
     balance: float,
     now: float,
@@ -524,7 +549,7 @@ def parse_duration(text: str) -> float:
 
 def describe(result: Forecast, now: float) -> str:
     """The forecast as a phrase for a status line, e.g. `burning ~120/day, floor in ~3.3 days
-    (Thu 3 Dec 14:00 UTC; likely Wed 2 Dec-Fri 4 Dec)`, `not spending (balance flat or rising
+    (Thu 3 Dec 14:00 UTC; likely Wed 2 Dec to Fri 4 Dec)`, `not spending (balance flat or rising
     over 2 days)` or `runway unknown: only 2 readings (need 3)`. The year is shown when it is
     not `now`'s; the band (P10-P90) when the forecast has one."""
     if result.status == KNOWN and result.burn_per_hour is not None:
@@ -541,7 +566,7 @@ def describe(result: Forecast, now: float) -> str:
 
 
 def band_text(result: Forecast, now: float) -> str:
-    """`likely Wed 2 Dec-Fri 4 Dec` (P10 to P90, by day), `likely Thu 3 Dec`, `likely after Wed
+    """`likely Wed 2 Dec to Fri 4 Dec` (P10 to P90, by day), `likely Thu 3 Dec`, `likely after Wed
     2 Dec` (P90 beyond 10 years), or "" without a band."""
     early, late = result.seconds_to_floor_p10, result.seconds_to_floor_p90
     if result.status != KNOWN or early is None:
@@ -550,7 +575,7 @@ def band_text(result: Forecast, now: float) -> str:
     if late is None:
         return f"likely after {first}"
     last = _day_text(now + late, now)
-    return f"likely {first}" if first == last else f"likely {first}\u2013{last}"
+    return f"likely {first}" if first == last else f"likely {first} to {last}"
 
 
 def duration_text(seconds: float) -> str:

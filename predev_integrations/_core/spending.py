@@ -12,10 +12,10 @@ hours the model learns, in order:
 
 - **When in the week credits go.** Once the readings cover a week (WEEKLY_AFTER), the spending
   rate of each of the 168 hours of the week (a weekly batch, office hours, quiet weekends).
-  Before that, an average over the newest whole days (a workday's afternoon is never taken
-  for the whole day), one for workdays and one for weekends once half a day of each was seen
-  (a workday's rate is not carried across a weekend that was seen quiet); under a day, the
-  average over all the readings.
+  Before that, an average over the newest whole days, shaped by the hour of the day (a
+  workday's afternoon is never taken for the whole day), one for workdays and one for
+  weekends once half a day of each was seen (a workday's rate is not carried across a weekend
+  that was seen quiet); under a day, the average over all the readings.
 - **Growth or decline.** Over whole days, the rate may grow or shrink exponentially: fitted by
   the likelihood of an over-dispersed Poisson model (days with nothing spent count, which a
   log-linear fit cannot take), and used only when it is at least GROWTH_T standard errors
@@ -32,6 +32,7 @@ Pure: no clock, no I/O, no imports. Cost: O(n + hours covered) for n readings.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 TYPE_CHECKING = False
@@ -84,7 +85,7 @@ def spending(series: Sequence[tuple[float, float]], top_up_tolerance: float) -> 
     spread evenly over each gap and summed per UTC hour; gaps holding a top-up are left out."""
     out = Spending()
     hours = out.hours
-    for (t0, b0), (t1, b1) in zip(series, series[1:]):
+    for (t0, b0), (t1, b1) in itertools.pairwise(series):
         spent = b0 - b1
         if spent < -top_up_tolerance:
             continue  # a top-up: how much was spent meanwhile is unknown
@@ -113,6 +114,7 @@ class Model:
     """A fitted spending model: the rate at any hour ahead of `start`, and its uncertainty."""
 
     __slots__ = (
+        "by_day",
         "cover",
         "dispersion",
         "growth",
@@ -138,13 +140,16 @@ class Model:
         self.dispersion = 0.0
         self.spent = 0.0
         self.start = 0.0
+        #: Whether the days of the week were told apart (a week, or workdays and a weekend).
+        self.by_day = False
 
     def factor(self, hour_of_week: int) -> float:
         return 1.0 if self.profile is None else self.profile[hour_of_week]
 
     def by_weekday(self) -> tuple[float, ...] | None:
-        """Credits per UTC day, Monday first, at the current level; None without a profile."""
-        if self.profile is None:
+        """Credits per UTC day, Monday first, at the current level; None until the days of the
+        week were told apart."""
+        if self.profile is None or not self.by_day:
             return None
         return tuple(self.level * sum(self.profile[d * 24 : d * 24 + 24]) for d in range(7))
 
@@ -178,11 +183,12 @@ def fit(spent: Spending, cover: float) -> Model:
         model.kind = WEEKLY
         used = hours
         model.profile = _profile(hours)
+        model.by_day = True
     elif cover >= DAY:
         model.kind = DAILY
         whole = int(cover // DAY)
         used = {h: v for h, v in hours.items() if h > last - 24 * whole}
-        model.profile = _workdays_and_weekends(used)
+        model.profile, model.by_day = _daily_profile(used)
     else:
         used = hours
     blocks = _blocks(used, last, model)
@@ -217,9 +223,7 @@ def fit(spent: Spending, cover: float) -> Model:
     return model
 
 
-def _profile(
-    hours: dict[int, list[float]], growth: float = 0.0, last: int = 0
-) -> list[float]:
+def _profile(hours: dict[int, list[float]], growth: float = 0.0, last: int = 0) -> list[float]:
     """The spending rate of each hour of the week, over its mean, with `growth` per hour
     (before `last`) taken out; an hour never observed takes the mean."""
     spent = [0.0] * 168
@@ -238,22 +242,33 @@ def _profile(
     return [r / average for r in filled]
 
 
-def _workdays_and_weekends(hours: dict[int, list[float]]) -> list[float] | None:
-    """Before a whole week is seen: one rate for workdays and one for weekends (UTC), as
-    factors over their weekly mean; None (one flat rate) until both kinds of day were seen."""
-    spent = [0.0, 0.0]
-    seen = [0.0, 0.0]
+def _daily_profile(hours: dict[int, list[float]]) -> tuple[list[float] | None, bool]:
+    """Before a whole week is seen: when in the day credits go (UTC hour of day), and one rate
+    for workdays and one for weekends once half a day of each was seen (a workday's rate is
+    not carried across a weekend seen quiet); as 168 factors over their weekly mean, or None
+    when nothing was spent. Hours left out (a top-up's gap, often a quiet night) then weigh
+    as little as the hours like them, instead of making the rest look busier. Also whether
+    workdays and weekends were told apart."""
+    spent_hod, seen_hod = [0.0] * 24, [0.0] * 24
+    spent_kind, seen_kind = [0.0, 0.0], [0.0, 0.0]
     for hour, (credits, seconds) in hours.items():
-        weekend = hour_of_week(hour) >= 120
-        spent[weekend] += credits
-        seen[weekend] += seconds
-    if min(seen) < DAY / 2:
-        return None
-    workday, weekend = spent[0] / seen[0], spent[1] / seen[1]
-    mean = (5 * workday + 2 * weekend) / 7
-    if mean <= 0 or workday < 0 or weekend < 0:
-        return None
-    return [workday / mean] * 120 + [weekend / mean] * 48
+        h = hour_of_week(hour)
+        spent_hod[h % 24] += credits
+        seen_hod[h % 24] += seconds
+        spent_kind[h >= 120] += credits
+        seen_kind[h >= 120] += seconds
+    rates = [spent_hod[h] / seen_hod[h] if seen_hod[h] > 0 else None for h in range(24)]
+    known = [r for r in rates if r is not None]
+    mean = sum(known) / len(known) if known else 0.0
+    day = [max(mean if r is None else r, 0.0) for r in rates]
+    if sum(day) <= 0:
+        return None, False
+    kinds, apart = [1.0, 1.0], min(seen_kind) >= DAY / 2
+    if apart:
+        kinds = [max(spent_kind[k] / seen_kind[k], 0.0) for k in (0, 1)]
+    week = [day[h % 24] * kinds[h >= 120] for h in range(168)]
+    average = sum(week) / 168
+    return ([f / average for f in week], apart) if average > 0 else (None, False)
 
 
 def _blocks(
@@ -288,7 +303,7 @@ def _growth(blocks: list[tuple[float, float, float]], overfit: float) -> tuple[f
 
     def mean_tau(g: float) -> float:
         weights = [e * math.exp(g * tau) for _, e, tau in blocks]
-        return sum(w * tau for w, (_, _, tau) in zip(weights, blocks)) / sum(weights)
+        return sum(w * tau for w, (_, _, tau) in zip(weights, blocks, strict=True)) / sum(weights)
 
     low, high = -MAX_GROWTH, MAX_GROWTH
     if target <= mean_tau(low):
@@ -309,8 +324,10 @@ def _growth(blocks: list[tuple[float, float, float]], overfit: float) -> tuple[f
     mass = sum(means)
     if mass <= 0 or phi <= 0:
         return growth, math.inf
-    centre = sum(m * tau for m, (_, _, tau) in zip(means, blocks)) / mass
-    information = sum(m * (tau - centre) ** 2 for m, (_, _, tau) in zip(means, blocks)) / phi
+    centre = sum(m * tau for m, (_, _, tau) in zip(means, blocks, strict=True)) / mass
+    information = (
+        sum(m * (tau - centre) ** 2 for m, (_, _, tau) in zip(means, blocks, strict=True)) / phi
+    )
     return growth, (1 / math.sqrt(information) if information > 0 else math.inf)
 
 

@@ -9,8 +9,8 @@ walk-forward evaluation (`bench/runway_eval.py`, `make bench`) scores it.
 
 from __future__ import annotations
 
+import itertools
 import math
-import statistics
 from datetime import datetime, timezone
 from typing import Any
 
@@ -99,8 +99,8 @@ def test_the_issues_example_burning_120_a_day_reaches_the_floor_on_thursday() ->
 
 def test_the_path_runs_from_the_balance_now_to_the_floor() -> None:
     result = forecast(line(450, 5, [0, 1, 2, 3, 4, 5, 6]), 50, now=NOW)
-    assert result.path[0] == (NOW, pytest.approx(450))
-    assert result.path[-1] == (pytest.approx(NOW + 80 * HOUR), 50)
+    assert result.path[0] == pytest.approx((NOW, 450))
+    assert result.path[-1] == pytest.approx((NOW + 80 * HOUR, 50))
     times = [at for at, _ in result.path]
     assert times == sorted(times)
     assert all(b == pytest.approx(450 - 5 * (at - NOW) / HOUR) for at, b in result.path)
@@ -137,10 +137,10 @@ def test_describe_names_the_year_when_the_floor_is_in_another() -> None:
 @pytest.mark.parametrize(
     ("p10", "p90", "text"),
     [
-        (2 * DAY, 4 * DAY, "likely Wed 2 Dec\u2013Fri 4 Dec"),
+        (2 * DAY, 4 * DAY, "likely Wed 2 Dec to Fri 4 Dec"),
         (HOUR, 2 * HOUR, "likely Mon 30 Nov"),
         (2 * DAY, None, "likely after Wed 2 Dec"),
-        (40 * DAY, 400 * DAY, "likely Sat 9 Jan 2027\u2013Tue 4 Jan 2028"),
+        (40 * DAY, 400 * DAY, "likely Sat 9 Jan 2027 to Tue 4 Jan 2028"),
     ],
 )
 def test_the_band_is_said_by_day(p10: float, p90: float | None, text: str) -> None:
@@ -275,6 +275,7 @@ def test_a_top_up_changes_the_balance_not_the_rate(when: int) -> None:
     plain, after = forecast(hourly(balances), 50, now=NOW), forecast(hourly(topped), 50, now=NOW)
     assert (plain.status, after.status) == (KNOWN, KNOWN)
     assert after.burn_per_hour == pytest.approx(plain.burn_per_hour) == pytest.approx(10)
+    assert plain.seconds_to_floor is not None
     assert after.seconds_to_floor == pytest.approx(plain.seconds_to_floor + 100 * HOUR)
 
 
@@ -584,7 +585,7 @@ def reference_is_noise(series: list[tuple[float, float]], tolerance: float) -> b
     above `tolerance`, left out), is there no net drop, or does more than a third of the
     movement go up?"""
     ordered = sorted(series)
-    changes = [b[1] - a[1] for a, b in zip(ordered, ordered[1:])]
+    changes = [b[1] - a[1] for a, b in itertools.pairwise(ordered)]
     kept = [c for c in changes if c <= tolerance]
     drops = -sum(c for c in kept if c < 0)
     rises = sum(c for c in kept if c > 0)
@@ -775,8 +776,7 @@ def test_office_hours_are_spent_on_workdays_and_never_carried_across_the_weekend
     assert result.status == KNOWN
     spend = result.spend_by_weekday
     assert spend is not None
-    assert spend[5:] == (pytest.approx(0, abs=1e-9), pytest.approx(0, abs=1e-9))
-    assert spend[:5] == tuple(pytest.approx(80) for _ in range(5))
+    assert spend == pytest.approx((80, 80, 80, 80, 80, 0, 0), abs=1e-9)
     assert result.floor_at == pytest.approx(NOW + (2 * 24 + 10) * HOUR)  # Wed 2 Dec 16:00
     # A week's worth more: the weekend passes without spending.
     later = forecast(readings, balance - 630, now=NOW)
@@ -784,11 +784,16 @@ def test_office_hours_are_spent_on_workdays_and_never_carried_across_the_weekend
 
 
 def test_before_a_week_is_seen_the_rate_is_an_average_over_whole_days() -> None:
-    """Three days of office hours: the nights count, a workday afternoon's rate never does."""
-    readings = [r for r in office_hours(1) if r[0] >= NOW - 3 * DAY]  # Fri, Sat, Sun
+    """Friday 06:00 to Monday 06:00: the nights count, a workday afternoon's rate never does,
+    and a quiet weekend that was seen is not given a workday's rate."""
+    readings = [r for r in office_hours(1) if r[0] >= NOW - 3 * DAY]
     result = forecast(readings, 99_000, now=NOW)
     assert (result.status, result.model) == (KNOWN, "daily average")
-    assert result.burn_per_hour == pytest.approx(80 / 72)  # one workday over three days
+    # 80 credits over the 24 workday hours seen (Friday 06:00-24:00, Monday 00:00-06:00).
+    assert result.spend_by_weekday == pytest.approx((80, 80, 80, 80, 80, 0, 0))
+    assert result.burn_per_hour == pytest.approx(80 * 5 / 7 / 24)
+    weekdays_only = forecast([r for r in readings if r[0] <= NOW - 2 * DAY], 99_000, now=NOW)
+    assert weekdays_only.spend_by_weekday is None  # no weekend seen: one flat rate
     wider = forecast(office_hours(2), 99_000, now=NOW)
     assert (wider.seconds_to_floor_p90 or 0) / (wider.seconds_to_floor_p10 or 1) < (
         (result.seconds_to_floor_p90 or 0) / (result.seconds_to_floor_p10 or 1)
@@ -850,4 +855,4 @@ def test_the_band_holds_the_forecast(raw: list[tuple[int, int]], floor: int) -> 
     assert 0 <= low <= seconds
     assert high is None or seconds <= high <= MAX_RUNWAY + CLOCK_SKEW
     assert result.path[0][0] == NOW
-    assert result.path[-1] == (pytest.approx(NOW + seconds), pytest.approx(floor))
+    assert result.path[-1] == pytest.approx((NOW + seconds, floor))
