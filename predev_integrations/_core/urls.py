@@ -146,9 +146,7 @@ def normalize_topup_url(raw: object, name: str = "topup_url") -> str:
     except ValueError:
         host = ""
     if parts.scheme.lower() != "https" or not host or host_problem(host) is not None:
-        raise ConfigError(
-            f"{name} {shown} must be an https:// link, e.g. {ENTERPRISE_TOP_UP_URL}."
-        )
+        raise ConfigError(f"{name} {shown} must be an https:// link, e.g. {ENTERPRISE_TOP_UP_URL}.")
     if parts.username is not None or parts.password is not None:
         raise ConfigError(f"{name} must not contain credentials.")
     return value
