@@ -428,3 +428,67 @@ def test_a_damaged_history_is_whole_or_empty(
     damaged = history.parse(bytes(raw))
     assert damaged == [] or len(damaged) == len(readings)
     assert history.parse(bytes(raw[:position])) == [] or position == len(raw)
+
+
+STATES = st.dictionaries(
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=40),
+    st.tuples(st.booleans(), st.booleans()),
+    max_size=history.MAX_ALERT_STATES,
+)
+
+
+@FAST
+@given(alerts=JSONISH)
+def test_any_alert_state_json_is_believed_whole_or_not_at_all(alerts: object) -> None:
+    raw = json.dumps({"v": 2, "readings": [[1, 450]], "alerts": alerts}).encode()
+    stored = history.parse_stored(raw)
+    if stored.readings:  # believed: every state is ours to the letter
+        assert isinstance(alerts, list)
+        assert len(stored.states) == len(alerts) <= history.MAX_ALERT_STATES
+        assert all(history.valid_key(key) for key in stored.states)
+        assert all(isinstance(f, bool) for flags in stored.states.values() for f in flags)
+    else:
+        assert stored.states == {}
+
+
+@FAST
+@given(
+    readings=st.lists(READING, max_size=20),
+    states=STATES,
+    cut=st.integers(min_value=0),
+    flip=st.integers(),
+)
+def test_a_damaged_alert_state_is_whole_or_lost_never_half_read(
+    readings: list[tuple[float, float]], states: dict[str, tuple[bool, bool]], cut: int, flip: int
+) -> None:
+    """Lost state means first sight (one alert may repeat); a half-read state could swallow one."""
+    raw = bytearray(history.serialize(readings, states).encode())
+    stored = history.parse_stored(bytes(raw))
+    assert stored.states == states
+    assert list(stored.states) == list(states)  # the most recently used first
+    position = cut % len(raw)
+    raw[position] = (raw[position] + flip) % 256
+    damaged = history.parse_stored(bytes(raw))
+    assert len(damaged.states) in (0, len(states))
+    assert len(damaged.readings) in (0, len(readings))
+    assert all(history.valid_key(key) for key in damaged.states)
+
+
+@pytest.mark.parametrize(
+    "alerts",
+    [
+        [{"key": "k", "armed": 1, "runway_armed": True}],
+        [{"key": "k", "armed": True}],
+        [{"key": "k", "armed": True, "runway_armed": True, "extra": 1}],
+        [{"key": "", "armed": True, "runway_armed": True}],
+        [{"key": "\x1b]0;pwned\x07", "armed": True, "runway_armed": True}],
+        [{"key": "k" * 201, "armed": True, "runway_armed": True}],
+        [{"key": "k", "armed": True, "runway_armed": True}] * 2,
+        [{"key": f"k{i}", "armed": True, "runway_armed": True} for i in range(9)],
+        {"k": [True, True]},
+    ],
+)
+def test_a_foreign_alert_state_makes_the_whole_file_empty(alerts: object) -> None:
+    raw = json.dumps({"v": 2, "readings": [[1, 450]], "alerts": alerts}).encode()
+    stored = history.parse_stored(raw)
+    assert (stored.readings, stored.states) == ([], {})
