@@ -31,7 +31,15 @@ CONFIG_KEYS = {
     "cache_ttl": "a number of seconds >= 0",
     "min_runway": "a duration such as 90m, 36h or 7d, or null",
     "warn_runway": "a duration such as 90m, 36h or 7d, or null",
+    "alert_below": "a number >= 0, or null",
+    "alert_runway": "a duration such as 90m, 36h or 7d, or null",
+    "alert_rearm_above": "a number >= 0, or null",
+    "topup_url": "an https:// link, or null",
 }
+#: Keys whose null means "none" (the default).
+_NULLABLE = frozenset(k for k, kind in CONFIG_KEYS.items() if kind.endswith(", or null"))
+#: Keys that hold a duration.
+_DURATIONS = ("min_runway", "warn_runway", "alert_runway")
 
 
 def find_config(explicit: str | None, cwd: str | os.PathLike[str] | None = None) -> str | None:
@@ -123,9 +131,13 @@ def parse_config(text: str, source: str) -> dict[str, Any]:
 
 def _check(source: str, key: str, value: object) -> object:
     what = f"Config file {source}: {key}"
-    if key in ("warn_below", "min_runway", "warn_runway") and value is None:
+    if key in _NULLABLE and value is None:
         return None
-    if key in ("min_runway", "warn_runway"):
+    if key == "topup_url":
+        from .._core.urls import normalize_topup_url
+
+        return normalize_topup_url(value, what)
+    if key in _DURATIONS:
         from .._core.forecast import parse_duration
 
         try:

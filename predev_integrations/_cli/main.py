@@ -32,7 +32,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
+    from .._core.forecast import Forecast
+    from .._core.outcome import AlertReport
     from .._core.secret import Secret, Secrets
+    from .alerting import AlertPlan
+    from .history import Stored
     from .settings import KeySources
 
 PROG = "predev-credits-check"
@@ -52,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "deadline": defaults.DEADLINE,
     "min_runway": None,
     "warn_runway": None,
+    "alert_below": None,
+    "alert_runway": None,
+    "alert_rearm_above": None,
+    "topup_url": None,
 }
 
 #: A commit or push must never hang or break on an outage: short timeouts, cached, warn on error.
@@ -131,6 +139,16 @@ def _duration(text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _topup_url(text: str) -> str:
+    """An argparse `type` for `--topup-url`: an https link, by the core's one rule."""
+    from .._core.urls import normalize_topup_url
+
+    try:
+        return normalize_topup_url(text, "the link")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removesuffix(".")) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,6 +233,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="warn (still exit 0) when the floor is this close at the current burn rate",
     )
     p.add_argument(
+        "--alert-below",
+        type=_flag(CREDITS),
+        metavar="N",
+        help="alert once (ALERT: line, JSON alert.fired) on the run where the balance falls "
+        "below N; quiet while low; re-armed at --alert-rearm-above. Never changes the exit code",
+    )
+    p.add_argument(
+        "--alert-runway",
+        type=_duration,
+        metavar="DURATION",
+        help="alert once on the run where the runway to the floor (--min-credits) falls below "
+        "this: 90m, 36h, 3d; re-armed at 1.5 times it",
+    )
+    p.add_argument(
+        "--alert-rearm-above",
+        type=_flag(CREDITS),
+        metavar="N",
+        help="re-arm the --alert-below alert once the balance is back at or above N "
+        "(default 10%% above --alert-below, at least 1 credit)",
+    )
+    p.add_argument(
+        "--topup-url",
+        type=_topup_url,
+        metavar="URL",
+        help=f"the https link in every LOW/warn line and alert (default {defaults.TOP_UP_URL}; "
+        f"enterprise: {defaults.ENTERPRISE_TOP_UP_URL})",
+    )
+    p.add_argument(
         "--no-history",
         action="store_true",
         help="do not record this reading, nor read past ones: no runway forecast",
@@ -266,6 +312,17 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
             "warn_runway is shorter than min_runway, so it would never warn; "
             "lengthen warn_runway or shorten min_runway."
         )
+    below, rearm = chosen["alert_below"], chosen["alert_rearm_above"]
+    if rearm is not None and below is None:
+        raise ConfigError(
+            "alert_rearm_above is set but alert_below is not; set alert_below or remove "
+            "alert_rearm_above."
+        )
+    if rearm is not None and below is not None and rearm < below:
+        raise ConfigError(
+            f"alert_rearm_above ({rearm}) is below alert_below ({below}), so the alert would "
+            "re-arm while still low; raise alert_rearm_above or remove it for the default."
+        )
     if args.deadline is None and chosen["timeout"] > chosen["deadline"]:
         # A longer --timeout than the default deadline means "wait that long": one attempt
         # always gets its full timeout unless a deadline was asked for explicitly.
@@ -308,7 +365,7 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
     The key comes from `sources` (read by main before anything else, so that its output path
     redacts every key source). Every input is validated before any use of it. Errors from our
     inputs raise (ConfigError); an unreadable API is an outcome, because `--on-error warn` may
-    tolerate it.
+    tolerate it. An alert (`alerting`) never changes the exit code.
     """
     from .._core.verdict import Verdict, evaluate
     from . import cache
@@ -319,7 +376,12 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
     base_url = base_url_setting(args.base_url)
     key = load_key(args, sources)
     floor, warn_below = settings["min_credits"], settings["warn_below"]
-    common: dict[str, Any] = {"min_credits": floor, "warn_below": warn_below}
+    topup_url = settings["topup_url"] or defaults.TOP_UP_URL
+    common: dict[str, Any] = {
+        "min_credits": floor,
+        "warn_below": warn_below,
+        "topup_url": topup_url,
+    }
 
     ttl = settings["cache_ttl"]
     keep_history = not args.no_history
@@ -327,7 +389,8 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
     path = cache.entry_path(directory, base_url, key) if directory is not None and ttl > 0 else None
     balance = cache.read(path, ttl, time.time()) if path is not None else None
     cached = balance is not None
-    readings: list[tuple[float, float]] | None = None
+    alert = _AlertRun(settings, keep_history, directory, base_url, key)
+    live: tuple[list[tuple[float, float]] | None, AlertPlan | None] = (None, None)
     if balance is None:
         try:
             balance = _fetch(base_url, key, settings, _integration(args))
@@ -335,31 +398,24 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
             soft = settings["on_error"] == defaults.WARN
             error = safe_text(exc.describe(), key, MAX_LINE)
             outcome = Outcome(ERROR, error=error, soft=soft, **common)
+            outcome.alert = alert.idle(0)
             return outcome, EXIT_OK if soft else exc.exit_code
         now = time.time()
         if path is not None:
             cache.write(path, balance, now)
-        if keep_history and directory is not None:
-            from . import history
-
-            readings = history.append(history.history_path(directory, base_url, key), now, balance)
+        live = alert.record(balance, now)
+    readings, plan = live
 
     verdict = evaluate(balance, floor, warn_below)
     asked = settings["min_runway"] is not None or settings["warn_runway"] is not None
-    if (
-        readings is None
-        and keep_history
-        and directory is not None
-        and (asked or verdict is not Verdict.OK)
-    ):
+    if readings is None and (asked or verdict is not Verdict.OK) and alert.file is not None:
         # A cache hit reads the history only when a runway was asked for or the balance is
         # low: the everyday hit stays as cheap as before.
-        from . import history
-
-        readings = history.load(history.history_path(directory, base_url, key))
+        readings = alert.stored().readings
     outcome = Outcome(verdict, balance=balance, cached=cached, **common)
     if readings is not None:
-        _add_runway(outcome, readings, settings, time.time())
+        now = time.time() if plan is None else plan.now
+        _add_runway(outcome, readings, settings, now, None if plan is None else plan.forecast)
         verdict = Verdict(outcome.status)
     elif asked:
         from .._core.forecast import UNKNOWN, Forecast
@@ -367,21 +423,106 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
         why = "--no-history is set" if not keep_history else "no cache directory for a history"
         outcome.runway = Forecast(UNKNOWN, reason=why)
         outcome.show_runway = True
+    outcome.alert = alert.idle(balance) if plan is None else alert.report(plan, outcome)
     outcome.soft = verdict is Verdict.LOW and settings["on_low"] == defaults.WARN
     return outcome, EXIT_LOW if verdict is Verdict.LOW and not outcome.soft else EXIT_OK
 
 
+class _AlertRun:
+    """One run's history file and alert settings: records the live reading (deciding the
+    alert under the history's lock) and reports the alert (`alerting`)."""
+
+    def __init__(
+        self,
+        settings: dict[str, Any],
+        keep_history: bool,
+        directory: str | None,
+        base_url: str,
+        key: Secret,
+    ) -> None:
+        self.settings = settings
+        self.asked = settings["alert_below"] is not None or settings["alert_runway"] is not None
+        self.why = "--no-history is set" if not keep_history else "no cache directory"
+        self._where = (directory, base_url, key) if keep_history and directory else None
+        self._stored: Stored | None = None
+
+    @property
+    def file(self) -> str | None:
+        """The history file, None when none is kept (the everyday hit never imports history)."""
+        if self._where is None:
+            return None
+        from . import history
+
+        return history.history_path(*self._where)
+
+    def stored(self) -> Stored:
+        """The history file's content, read once."""
+        if self._stored is None:
+            from . import history
+
+            self._stored = history.load_stored(self.file) if self.file else history.Stored()
+        return self._stored
+
+    def record(
+        self, balance: float, now: float
+    ) -> tuple[list[tuple[float, float]] | None, AlertPlan | None]:
+        """Record a live reading; the readings as they now stand and the alert's decision."""
+        if self.file is None:
+            return None, None
+        from . import history
+
+        plan = None
+        if self.asked:
+            from .alerting import AlertPlan
+
+            plan = AlertPlan(self.settings, balance, now)
+        recorded = history.record(
+            self.file,
+            now,
+            balance,
+            alert_key=None if plan is None else plan.key,
+            decide=None if plan is None else plan.decide,
+        )
+        if not recorded.kept:
+            self.why = "no usable cache directory"
+        return recorded.readings, plan
+
+    def report(self, plan: AlertPlan, outcome: Outcome) -> AlertReport | None:
+        """What this run's live reading decided (nothing when no history could be kept)."""
+        if plan.edges is None:
+            return plan.off(self.why)
+        return plan.report(outcome.runway, outcome.topup_url)
+
+    def idle(self, balance: float) -> AlertReport | None:
+        """A run that decided nothing (a cache hit, an unreadable API, no history): the
+        stored state; None when no alert is set."""
+        if not self.asked:
+            return None
+        from .alerting import AlertPlan
+
+        plan = AlertPlan(self.settings, balance, 0.0)
+        if self.file is None:
+            return plan.off(self.why)
+        return plan.idle(self.stored().states.get(plan.key))
+
+
 def _add_runway(
-    outcome: Outcome, readings: list[tuple[float, float]], settings: dict[str, Any], now: float
+    outcome: Outcome,
+    readings: list[tuple[float, float]],
+    settings: dict[str, Any],
+    now: float,
+    result: Forecast | None = None,
 ) -> None:
-    """Forecast from `readings` down to the floor; a known runway within --min-runway or
-    --warn-runway raises the verdict (never lowers it)."""
+    """Forecast from `readings` down to the floor (unless the alert made that forecast
+    already: `result`); a known runway within --min-runway or --warn-runway raises the verdict
+    (never lowers it)."""
     from .._core.forecast import forecast
     from .._core.runway import runway_verdict, worse
     from .._core.verdict import Verdict
 
     min_runway, warn_runway = settings["min_runway"], settings["warn_runway"]
-    result = forecast(readings, outcome.min_credits, now=now)
+    if result is None:
+        result = forecast(readings, outcome.min_credits, now=now)
     outcome.runway, outcome.now, outcome.history = result, now, readings
     outcome.min_runway, outcome.warn_runway = min_runway, warn_runway
     outcome.show_runway = min_runway is not None or warn_runway is not None

@@ -36,11 +36,26 @@ def error_line(prog: str, outcome: Outcome) -> str:
     return f"{prog}: error: {outcome.error}"
 
 
+def alert_lines(outcome: Outcome) -> list[str]:
+    """`ALERT: ...` on the run that fires, `RECOVERED: ...` on the run that re-arms, or the
+    one line saying that alerts cannot work without a history; else nothing."""
+    alert = outcome.alert
+    if alert is None:
+        return []
+    if alert.fired and alert.message:
+        return [f"ALERT: {alert.message}"]
+    if alert.recovered and alert.message:
+        return [f"RECOVERED: {alert.message}"]
+    return [alert.note] if not alert.stateful and alert.note else []
+
+
 def render_text(outcome: Outcome, prog: str, out: Stream, err: Stream) -> None:
     if outcome.status == ERROR:
         print(error_line(prog, outcome), file=err)
     else:
         print(summary_line(outcome), file=out)
+    for line in alert_lines(outcome):
+        print(line, file=out)
 
 
 def render_json(outcome: Outcome, prog: str, out: Stream, err: Stream) -> None:

@@ -91,7 +91,37 @@ def render(
     lines.append(f"{line}  {number(first[1])} -> {number(last[1])} over {span}")
     rate = "" if result.burn_per_hour is None else f"{result.burn_per_hour:.4g} credits/hour; "
     lines.append(f"Fitted rate: {rate}{describe(result, now)}.")
+    pattern = pattern_line(result)
+    if pattern:
+        lines.append(pattern)
     return "\n".join(lines)
+
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def pattern_line(result: Any) -> str | None:
+    """`Pattern: weekly; spend by weekday (UTC): Mon 120 Tue 5 ... Sun 0.`: what the forecast
+    found (its model, and credits spent per UTC weekday when the history covers enough);
+    None when it found neither. The band is in `describe`'s phrase, not here."""
+    parts = []
+    if result.model:
+        parts.append(f"Pattern: {result.model}")
+    days = result.spend_by_weekday
+    if days is not None and len(days) == len(_WEEKDAYS):
+        spend = " ".join(f"{day} {_amount(v)}" for day, v in zip(_WEEKDAYS, days, strict=True))
+        parts.append(f"spend by weekday (UTC): {spend}")
+    if not parts:
+        return None
+    line = "; ".join(parts)
+    return line[0].upper() + line[1:] + "."
+
+
+def _amount(value: float) -> str:
+    """Credits as a person reads them: 120, 5.5, 0.25."""
+    if abs(value) >= 10:
+        return number(round(value))
+    return number(float(f"{value:.2g}"))
 
 
 def _signed(change: float) -> str:

@@ -18,6 +18,7 @@ class Outcome:
     """
 
     __slots__ = (
+        "alert",
         "balance",
         "cached",
         "error",
@@ -30,6 +31,7 @@ class Outcome:
         "show_runway",
         "soft",
         "status",
+        "topup_url",
         "warn_below",
         "warn_runway",
     )
@@ -44,6 +46,7 @@ class Outcome:
         cached: bool = False,
         error: str | None = None,
         soft: bool = False,
+        topup_url: str = TOP_UP_URL,
     ) -> None:
         assert status in STATUSES
         self.status = str(status)
@@ -65,6 +68,10 @@ class Outcome:
         self.show_runway = False
         #: The stored readings `(time, balance)`, oldest first, for charts; None when unread.
         self.history: list[tuple[float, float]] | None = None
+        #: Where to buy credits, in every LOW/warn line and alert (`--topup-url`, validated).
+        self.topup_url = topup_url
+        #: The low-credit alert's report (`alert.AlertReport`); None when no alert is set.
+        self.alert: AlertReport | None = None
 
     @property
     def sufficient(self) -> bool:
@@ -79,6 +86,68 @@ class Outcome:
             "cached": self.cached,
             "error": self.error,
             "runway": None if self.runway is None else self.runway.to_json(),
+            "alert": None if self.alert is None else self.alert.to_json(),
+        }
+
+
+class AlertReport:
+    """One check's alert: what fired or recovered on this run, and whether an alert is active.
+
+    `stateful` is False when no history is kept (`--no-history`, no cache directory, no POSIX
+    ownership): a crossing cannot be known then, so nothing fires; `note` says why, for the
+    text output (not part of the JSON).
+    """
+
+    __slots__ = (
+        "active",
+        "below",
+        "fired",
+        "message",
+        "note",
+        "rearm_above",
+        "recovered",
+        "rule",
+        "runway_below_seconds",
+        "stateful",
+    )
+
+    def __init__(
+        self,
+        *,
+        below: float | None,
+        rearm_above: float | None,
+        runway_below_seconds: float | None,
+        stateful: bool,
+        fired: bool = False,
+        recovered: bool = False,
+        rule: str | None = None,
+        message: str | None = None,
+        active: bool = False,
+        note: str | None = None,
+    ) -> None:
+        self.below = below
+        self.rearm_above = rearm_above
+        self.runway_below_seconds = runway_below_seconds
+        self.stateful = stateful
+        self.fired = fired
+        self.recovered = recovered
+        self.rule = rule
+        self.message = message
+        self.active = active
+        self.note = note
+
+    def to_json(self) -> dict[str, object]:
+        """The `alert` object of `--format json` (PLAN.md's CLI contract)."""
+        return {
+            "fired": self.fired,
+            "recovered": self.recovered,
+            "rule": self.rule,
+            "message": self.message,
+            "active": self.active,
+            "below": self.below,
+            "runway_below_seconds": self.runway_below_seconds,
+            "rearm_above": self.rearm_above,
+            "stateful": self.stateful,
         }
 
 
@@ -106,11 +175,11 @@ def runway_phrase(outcome: Outcome) -> str | None:
         limit = outcome.min_runway if outcome.runway_verdict == Verdict.LOW else outcome.warn_runway
         which = "--min-runway" if outcome.runway_verdict == Verdict.LOW else "--warn-runway"
         if limit is not None:
-            phrase += f", within {which} {_seconds(limit)}"
+            phrase += f", within {which} {setting_text(limit)}"
     return phrase
 
 
-def _seconds(seconds: float) -> str:
+def setting_text(seconds: float) -> str:
     """A threshold as a user would write it: 7d, 36h, 90m, 45s (2w is 14d)."""
     for size, unit in ((86_400, "d"), (3_600, "h"), (60, "m")):
         if seconds >= size and seconds % size == 0:
@@ -133,9 +202,9 @@ def summary_line(outcome: Outcome) -> str:
         what = runway if by_runway and runway else "running low"
         if runway and not by_runway:
             what += f"; {runway}"
-        return f"{head}: warn, {what}; top up soon at {TOP_UP_URL}."
+        return f"{head}: warn, {what}; top up soon at {outcome.topup_url}."
     if outcome.status == Verdict.LOW:
         tail = " Continuing because low balances are tolerated." if outcome.soft else ""
         what = runway if by_runway and runway else "below the floor"
-        return f"{head}: LOW, {what}; top up at {TOP_UP_URL} before generating specs.{tail}"
+        return f"{head}: LOW, {what}; top up at {outcome.topup_url} before generating specs.{tail}"
     return f"pre.dev credits: unknown, {outcome.error}"

@@ -51,7 +51,9 @@ def test_verdicts_and_exit_codes(run_cli: RunCli, args: list[str], code: int, st
         "cached",
         "error",
         "runway",
+        "alert",
     }
+    assert data["alert"] is None  # no alert flag
     assert data["status"] == status
     assert data["credits_remaining"] == 450
     assert data["error"] is None

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from predev_integrations._cli import history
+from predev_integrations._cli.show_history import pattern_line, render
+from predev_integrations._core.forecast import Forecast, forecast
 from predev_integrations._core.secret import Secret
 from predev_integrations.sandbox import Sandbox
 
@@ -170,7 +172,35 @@ def test_show_history_prints_the_table_the_sparkline_and_the_rate(
     fitted = re.fullmatch(rf"Fitted rate: ([0-9.]+) credits/hour; {RUNWAY}\.", lines[7])
     assert fitted is not None, lines[7]
     assert float(fitted[1]) == pytest.approx(5, rel=0.01)
+    assert lines[8:] == [pattern_line(forecast_of(seeded))]  # the model it found
     assert sandbox.requests == 1  # showing made no request
+
+
+def forecast_of(path: Path) -> Forecast:
+    return forecast(history.load(path), 50, now=time.time())
+
+
+@pytest.mark.parametrize(
+    ("model", "days", "line"),
+    [
+        (
+            "weekly",
+            (120.0, 5.5, 0.0, 0.25, 1_234.4, 0.0, 0.0),
+            "Pattern: weekly; spend by weekday (UTC): Mon 120 Tue 5.5 Wed 0 Thu 0.25 Fri 1234 "
+            "Sat 0 Sun 0.",
+        ),
+        (None, (1.0,) * 7, "Spend by weekday (UTC): Mon 1 Tue 1 Wed 1 Thu 1 Fri 1 Sat 1 Sun 1."),
+        ("daily average", None, "Pattern: daily average."),
+        (None, None, None),
+    ],
+)
+def test_show_history_names_the_pattern_the_forecast_found(
+    model: str | None, days: tuple[float, ...] | None, line: str | None
+) -> None:
+    result = Forecast("known", model=model, spend_by_weekday=days)
+    assert pattern_line(result) == line
+    text = render([(1.0, 10.0)], result, 0, 2.0)
+    assert text.splitlines()[-1] == line if line else "Pattern" not in text
 
 
 def test_show_history_without_readings_says_so(run_cli: RunCli) -> None:
@@ -183,6 +213,12 @@ def test_show_history_as_json(run_cli: RunCli, seeded: Path) -> None:
     data = json.loads(run_cli("--show-history", "--format", "json").stdout)
     assert [r["balance"] for r in data["readings"]] == [465, 460, 455]
     assert data["runway"]["status"] == "known"
+    data = json.loads(run_cli("--show-history", "--min-credits", "50", "--format", "json").stdout)
+    expected = forecast_of(seeded).to_json()
+    for field in ("model", "spend_by_weekday", "seconds_to_floor_p10", "seconds_to_floor_p90"):
+        assert field in data["runway"]  # the band and the pattern, as the forecast found them
+    assert data["runway"]["model"] == expected["model"]
+    assert data["runway"]["spend_by_weekday"] == expected["spend_by_weekday"]
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,7 @@ def test_json_report_for_an_error_also_explains_on_stderr() -> None:
         "cached": False,
         "error": "HTTP 500.",
         "runway": None,
+        "alert": None,
     }
     assert err == "prog: error: HTTP 500.\n"
 

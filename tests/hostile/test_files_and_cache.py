@@ -182,6 +182,7 @@ def planted_history(case: CacheCase, key: str) -> Path:
         "deep-nesting",
         "huge-number",
         "escape-codes",
+        "alert-state-escape-codes",
         "foreign-owner",
     ],
 )
@@ -203,12 +204,19 @@ def test_a_planted_history_is_empty_and_never_blocks(
         path.write_text('{"v": 1, "readings": [[1, 1' + "0" * 5_000 + "]]}")
     elif plant == "escape-codes":
         path.write_text('{"v": 1, "readings": [[1, "\\u001b]0;pwned\\u0007"]]}')
+    elif plant == "alert-state-escape-codes":
+        alerts = [{"key": "\x1b]0;pwned\x07", "armed": False, "runway_armed": False}]
+        path.write_text(
+            json.dumps({"v": 2, "readings": [[time.time() - 7200, 900]], "alerts": alerts})
+        )
     else:
         path.write_text(json.dumps({"v": 1, "readings": [[time.time() - 7200, 900]]}))
         os.chown(path, NOBODY_UID, NOBODY_UID)
-    result = case.run("--min-runway", "1d", "--format", "json")
+    result = case.run("--min-runway", "1d", "--alert-below", "1000", "--format", "json")
     assert result.code == 0, result.stderr
-    runway = json.loads(result.stdout)["runway"]
+    data = json.loads(result.stdout)
+    runway = data["runway"]
     assert runway["status"] == "unknown"
     assert runway["readings"] == 1  # only this run's reading was believed
+    assert data["alert"]["fired"] is True  # no state believed: first sight, one alert
     assert "pwned" not in result.stdout + result.stderr

@@ -25,12 +25,21 @@ PLACES: dict[str, tuple[list[str], dict[str, str] | None]] = {
     "config-path": (["--config", "{key}"], {"INPUT_CONFIG": "{key}"}),
     "base-url": (["--base-url", "{key}"], {"INPUT_BASE_URL": "{key}"}),
     "min-credits": (["--min-credits", "{key}"], {"INPUT_MIN_CREDITS": "{key}"}),
+    "alert-below": (["--alert-below", "{key}"], None),
+    "alert-rearm-above": (["--alert-below", "5", "--alert-rearm-above", "{key}"], None),
+    "alert-runway": (["--alert-runway", "{key}"], None),
+    "topup-url": (["--topup-url", "{key}"], None),
+    "topup-url-host": (["--topup-url", "https://{key}/"], None),
+    "config-topup-url": (["--config", "{config}"], None),
+    "config-alert-below": (["--config", "{config}"], None),
     "api-key-env": (["--api-key-env", "{key}"], None),  # not an Action input
     "api-key-file": (["--api-key-file", "{key}"], None),
 }
 CONFIG_TEXT = {
     "config-value": "min_credits: {quoted}\n",
     "config-key": "{quoted}: 5\n",
+    "config-topup-url": "topup_url: {quoted}\n",
+    "config-alert-below": "alert_below: {quoted}\n",
 }
 #: Where the real key is configured: (extra flags, extra environment).
 SOURCES: dict[str, tuple[list[str], dict[str, str | None]]] = {

@@ -71,6 +71,29 @@ def test_an_echoed_key_never_shows_whole_or_in_part(
     assert result.code == 3  # run_cli has checked every output for every fragment
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_an_alert_and_its_state_carry_no_key(
+    fmt: str, serve: Callable[..., RawServer], run_cli: Callable[..., Run]
+) -> None:
+    """A low balance fires the alert, records it in the history and recovers: run_cli checks
+    every output, the step files and the cache directory (history and alert state)."""
+    balances = [150, 150, 900]
+
+    def answer(request: bytes) -> bytes:
+        body = {"success": True, "creditsRemaining": balances.pop(0)}
+        return http_response(200, json.dumps(body).encode())
+
+    server = serve(replying(answer))
+    flags = ["--alert-below", "200", "--alert-runway", "3d", "--topup-url", "https://pre.dev/t"]
+    seen = []
+    for _ in range(3):
+        result = run_cli("--base-url", server.url, "--format", fmt, *flags, bound=30)
+        assert result.code == 0
+        seen.append(result.stdout + "".join(result.files.values()))
+    if fmt != "github":  # the Action's outputs for an alert are the Action's to add
+        assert ["ALERT" in s or '"fired": true' in s for s in seen] == [True, False, False]
+
+
 @pytest.mark.parametrize("form", FORMS)
 def test_no_padding_leaves_a_fragment(form: str, hostile_key: str) -> None:
     """Every offset of the key against every cut, through the same parsing and rendering."""
