@@ -12,7 +12,7 @@ from .._core.verdict import ERROR, Verdict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from .._core.forecast import Forecast
 
@@ -198,7 +198,7 @@ MIN_AHEAD = 7 * 86_400.0
 
 
 def balance_chart(
-    readings: list[tuple[float, float]], floor: float, runway: Forecast | None = None
+    readings: Sequence[tuple[float, float]], floor: float, runway: Forecast | None = None
 ) -> list[str]:
     """A Mermaid `xychart-beta` of the balance on an even time grid, and the floor.
 
@@ -243,7 +243,7 @@ def balance_chart(
     return [*chart, _caption(grid, now, floor, [name for name, _ in ahead], end < _last(ahead))]
 
 
-def _clean_readings(readings: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def _clean_readings(readings: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """Finite readings, sorted by time, one per time (the last one given wins)."""
     by_time: dict[float, float] = {}
     for at, balance in readings:
