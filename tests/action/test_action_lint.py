@@ -48,9 +48,9 @@ def page_examples() -> list[str]:
     return re.findall(r"```yaml\n(.*?)```", action_page(), re.DOTALL)
 
 
-def table(header: str) -> dict[str, list[str]]:
+def table(header: str, text: str | None = None) -> dict[str, list[str]]:
     """Rows of the table whose header row starts with `| header |`, keyed by column 1."""
-    lines = action_page().splitlines()
+    lines = (action_page() if text is None else text).splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header} |"))
     rows: dict[str, list[str]] = {}
     for line in lines[start + 2 :]:
@@ -236,6 +236,13 @@ def test_action_page_inputs_table_matches_action_yml() -> None:
 
 def test_action_page_outputs_table_matches_action_yml() -> None:
     assert list(table("Output")) == list(load(ACTION)["outputs"])
+
+
+def test_readme_lists_every_input_and_output_of_action_yml() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    action = load(ACTION)
+    assert list(table("Action input", readme)) == list(action["inputs"])
+    assert list(table("Action output", readme)) == list(action["outputs"])
 
 
 def test_action_page_examples_use_only_declared_inputs_and_outputs() -> None:
