@@ -70,9 +70,8 @@ def held(env: Mapping[str, str]) -> str | None:
 
 def configured(env: Mapping[str, str]) -> bool:
     """True when an alert input is set (the config file may set one too: the CLI knows)."""
-    from .inputs import env_name
-
-    return any(env.get(env_name(name), "").strip() for name in ALERT_FLAGS)
+    names = ("INPUT_" + name.upper().replace("-", "_") for name in ALERT_FLAGS)  # as inputs.py
+    return any(env.get(name, "").strip() for name in names)
 
 
 def number_field(alert: Mapping[str, object], name: str) -> str:
