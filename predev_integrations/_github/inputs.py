@@ -21,11 +21,13 @@ FLAGS = {
     "config": "--config",
     "min-runway": "--min-runway",
     "warn-runway": "--warn-runway",
+    "topup-url": "--topup-url",
 }
 
 #: `fail-on-low` is a boolean input; it picks the CLI's --on-low.
 ON_LOW = {"true": "fail", "false": "warn"}
 
+ALERT_NEVER = "The low-credit alert can never fire here: "
 FAIL_ON_LOW_TYPO = 'fail-on-low is neither "true" nor "false"; a low balance fails the step.'
 
 
@@ -38,7 +40,8 @@ def translate(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
     """(CLI arguments, warnings) for the inputs in `environ`; empty or missing means not set.
 
     Values go in `--flag=value` form, so one that starts with `-` is read as a value, and a
-    bad value is the CLI's usage error (exit 2, status=error) like any other.
+    bad value is the CLI's usage error (exit 2, status=error) like any other. The alert's
+    inputs become flags only on a run that may fire it (`alert.held`).
     """
     argv = ["--format", "github"]
     warnings: list[str] = []
@@ -51,6 +54,16 @@ def translate(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
         if fail_on_low not in ON_LOW:
             warnings.append(FAIL_ON_LOW_TYPO)
         argv.append(f"--on-low={ON_LOW.get(fail_on_low, 'fail')}")
+    from .alert import ALERT_FLAGS, HELD_HISTORY_OFF, HELD_NO_HISTORY, configured, held
+
+    reason = held(environ)
+    if reason is None:  # only a run that saves the history may fire (see alert.py)
+        for name, flag in ALERT_FLAGS.items():
+            value = environ.get(env_name(name), "").strip()
+            if value:
+                argv.append(f"{flag}={value}")
+    elif configured(environ) and reason in (HELD_HISTORY_OFF, HELD_NO_HISTORY):
+        warnings.append(f"{ALERT_NEVER}{reason}")  # no run of this job can ever fire it
     from .history import history_enabled
 
     keep, _ = history_enabled(environ.get(env_name("history"), ""))  # the history step warns

@@ -48,9 +48,9 @@ def page_examples() -> list[str]:
     return re.findall(r"```yaml\n(.*?)```", action_page(), re.DOTALL)
 
 
-def table(header: str) -> dict[str, list[str]]:
+def table(header: str, text: str | None = None) -> dict[str, list[str]]:
     """Rows of the table whose header row starts with `| header |`, keyed by column 1."""
-    lines = action_page().splitlines()
+    lines = (action_page() if text is None else text).splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header} |"))
     rows: dict[str, list[str]] = {}
     for line in lines[start + 2 :]:
@@ -238,10 +238,17 @@ def test_action_page_outputs_table_matches_action_yml() -> None:
     assert list(table("Output")) == list(load(ACTION)["outputs"])
 
 
+def test_readme_lists_every_input_and_output_of_action_yml() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    action = load(ACTION)
+    assert list(table("Action input", readme)) == list(action["inputs"])
+    assert list(table("Action output", readme)) == list(action["outputs"])
+
+
 def test_action_page_examples_use_only_declared_inputs_and_outputs() -> None:
     action = load(ACTION)
     examples = page_examples()
-    assert len(examples) == 3
+    assert len(examples) == len(EXAMPLES)
     uses = 0
     for text in examples:
         workflow = yaml.safe_load(text)
@@ -256,7 +263,7 @@ def test_action_page_examples_use_only_declared_inputs_and_outputs() -> None:
         for step_id, output in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", text):
             if step_id in action_ids:
                 assert output in action["outputs"], output
-    assert uses == 3
+    assert uses == len(EXAMPLES)
 
 
 def test_the_runway_recipe_is_a_scheduled_run_that_fails_a_week_ahead() -> None:
@@ -273,11 +280,95 @@ def test_the_runway_recipe_is_a_scheduled_run_that_fails_a_week_ahead() -> None:
         assert output in action["outputs"]
 
 
+#: The page's workflow examples, in order: a gate, a gated job, a matrix, and two alert recipes.
+EXAMPLES = ("simple", "gated", "matrix", "slack", "issue")
+ALERT_IF = (
+    "${{ !cancelled() && (steps.credits.outputs.alert == 'true' || "
+    "steps.credits.outputs.recovered == 'true') }}"
+)
+
+
+def examples() -> dict[str, dict[str, Any]]:
+    return dict(zip(EXAMPLES, (yaml.safe_load(text) for text in page_examples()), strict=True))
+
+
 def test_action_page_examples_cover_the_three_patterns() -> None:
-    simple, gated, matrix = (yaml.safe_load(text) for text in page_examples())
+    simple, gated, matrix = (examples()[name] for name in ("simple", "gated", "matrix"))
     assert len(simple["jobs"]) == 1
     assert gated["jobs"]["specs"]["needs"] == "credits"
     assert gated["jobs"]["specs"]["if"] == "needs.credits.outputs.sufficient == 'true'"
     assert gated["jobs"]["credits"]["steps"][0]["with"]["fail-on-low"] == "false"
     assert matrix["jobs"]["specs"]["needs"] == "credits"
     assert "matrix" in matrix["jobs"]["specs"]["strategy"]
+
+
+def test_every_action_on_the_page_is_pinned_by_sha_with_a_version_comment() -> None:
+    """Third-party actions run with the job's secrets and token: a tag can be moved, a SHA not."""
+    for line in action_page().splitlines():
+        match = re.match(r"\s*(?:- )?uses: (\S+)(.*)", line)
+        if match is None or match[1] == ACTION_REF:
+            continue
+        assert SHA_PINNED.match(match[1]), line
+        assert re.match(r"\s+# v\d+\.\d+\.\d+$", match[2]), f"no version comment: {line}"
+
+
+@pytest.mark.parametrize("name", ["slack", "issue"])
+def test_alert_recipes_fire_on_saving_runs_only_on_the_crossing_and_the_recovery(
+    name: str,
+) -> None:
+    """A schedule at least daily on the default branch (so the cache is never idle for the 7
+    days after which GitHub evicts it) and manual runs: both save the history, so both may
+    fire. The notifying step runs on the alert or recovery outputs, also after a failed check."""
+    recipe = examples()[name]
+    triggers = recipe[True]  # type: ignore[index]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    for entry in triggers["schedule"]:
+        _minute, hour, *day = entry["cron"].split()
+        assert day == ["*", "*", "*"]
+        assert hour == "*" or hour.isdigit()
+    assert recipe["permissions"] == {}
+    [job] = recipe["jobs"].values()
+    check, notify = job["steps"]
+    assert check["uses"] == ACTION_REF
+    assert check["id"] == "credits"
+    assert "alert-below" in check["with"]
+    assert notify["if"] == ALERT_IF
+
+
+def test_the_slack_recipe_posts_the_message_through_an_incoming_webhook() -> None:
+    [job] = examples()["slack"]["jobs"].values()
+    _, slack = job["steps"]
+    assert slack["uses"].startswith("slackapi/slack-github-action@")
+    assert slack["with"]["webhook"] == "${{ secrets.SLACK_WEBHOOK_URL }}"
+    assert slack["with"]["webhook-type"] == "incoming-webhook"
+    assert yaml.safe_load(slack["with"]["payload"]) == {
+        "text": "${{ steps.credits.outputs.alert-message }}"
+    }
+    assert "permissions" not in job  # no token needed
+
+
+def test_the_issue_recipe_has_least_permissions_and_no_expression_in_its_script() -> None:
+    [job] = examples()["issue"]["jobs"].values()
+    assert job["permissions"] == {"issues": "write"}
+    _, script = job["steps"]
+    assert script["uses"].startswith("actions/github-script@")
+    assert set(script["with"]) == {"script"}  # the default token, scoped by `permissions:`
+    assert "${{" not in script["with"]["script"]  # outputs arrive through env:
+    assert script["env"] == {
+        "ALERT": "${{ steps.credits.outputs.alert }}",
+        "MESSAGE": "${{ steps.credits.outputs.alert-message }}",
+    }
+
+
+def cron_line() -> str:
+    [line] = re.findall(r"```sh\n(.*?)\n```", action_page(), re.DOTALL)
+    return str(line)
+
+
+def test_the_cron_recipe_is_one_hourly_crontab_line_without_percent_signs() -> None:
+    """cron turns `%` into a newline; the command needs none."""
+    line = cron_line()
+    assert "\n" not in line
+    assert line.split()[:5] == ["17", "*", "*", "*", "*"]
+    assert "%" not in line
+    assert "--alert-below 200 --format json" in line

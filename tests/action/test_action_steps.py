@@ -19,8 +19,9 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,17 @@ WHEELHOUSE = Path(
 
 pytestmark = pytest.mark.integration
 
-#: The runway outputs of a run whose runway is unknown (a first reading, or an error).
-NO_RUNWAY = {"runway-hours": "", "burn-per-hour": ""}
+#: The runway and alert outputs of a run whose runway is unknown (a first reading, or an
+#: error) and that fired no alert.
+NO_RUNWAY = {
+    "runway-hours": "",
+    "burn-per-hour": "",
+    "runway-hours-p10": "",
+    "runway-hours-p90": "",
+    "alert": "false",
+    "recovered": "false",
+    "alert-message": "",
+}
 #: What the runner puts in the environment of a scheduled run on the default branch.
 SCHEDULED = {"GITHUB_EVENT_NAME": "schedule", "GITHUB_REF": "refs/heads/main"}
 
@@ -161,6 +171,7 @@ def action(
         *,
         event: Mapping[str, str] = SCHEDULED,
         default_branch: str = "main",
+        store: Path | None = None,
         **inputs: str,
     ) -> ActionRun:
         given = {"api-key": api_key, "base-url": sandbox.url, **inputs}
@@ -177,7 +188,7 @@ def action(
             runner_temp=temp,
             workspace=workspace,
             github=github,
-            cache_store=cache_store,
+            cache_store=store or cache_store,
         )
         key = given["api-key"].strip()
         if key:
@@ -484,7 +495,9 @@ def test_a_known_runway_sets_the_outputs_and_draws_the_chart(
     assert float(run.outputs["runway-hours"]) == pytest.approx(80, rel=1e-3)
     assert float(run.outputs["burn-per-hour"]) == pytest.approx(5, rel=1e-3)
     assert "xychart-beta" in run.summary
-    assert "    line [465, 460, 455, 450]" in run.summary
+    assert "they split into the expected path to the floor" in run.summary
+    band = [float(run.outputs[f"runway-hours{end}"]) for end in ("-p10", "", "-p90")]
+    assert band == sorted(band)  # the early end, the runway, the late end
     assert "**Runway:** burning \\~120/day, floor in \\~3.3 days" in run.summary
     low = action(**{"min-credits": "50", "min-runway": "4d"})
     assert low.code == 1
@@ -578,6 +591,191 @@ def test_the_history_input_turns_the_cache_steps_and_the_history_off(
     assert saved_keys(cache_store) == []
     assert not history_file(runner_temp, sandbox, api_key).exists()
     assert "--no-history is set" in run.log
+
+
+# --- the low-credit alert: once per crossing, through the cache ----------------------------
+
+
+#: The issue's series (one check an hour, alert-below 200, re-armed at 220, its default): the
+#: alert fires on 180 and 150 only, and recovers on 240 only. The balance rule does not depend
+#: on the time between readings, so the runs follow each other as fast as they run.
+SERIES = (500, 450, 180, 170, 190, 215, 240, 150, 140)
+FIRES = (180, 150)
+RECOVERS = (240,)
+ALERTING = {"alert-below": "200"}
+PULL_REQUEST = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_REF": "refs/pull/7/merge"}
+#: What alert-message may hold: one line of letters, digits and plain punctuation.
+SAFE_MESSAGE = re.compile(r"[A-Za-z0-9 .,:;~()/%?=&#@!$*+_\-]+")
+
+
+def alert_outputs(run: ActionRun) -> tuple[str, str]:
+    message = run.outputs["alert-message"]
+    fired, recovered = run.outputs["alert"], run.outputs["recovered"]
+    assert fired in ("true", "false")
+    assert recovered in ("true", "false")
+    assert bool(message) == (fired == "true" or recovered == "true"), message
+    if message:
+        assert SAFE_MESSAGE.fullmatch(message), message
+    return fired, recovered
+
+
+def test_the_issue_s_series_alerts_on_180_and_150_and_recovers_on_240(
+    action: Runner, sandbox: Sandbox, cache_store: Path, api_key: str
+) -> None:
+    seen = []
+    for balance in SERIES:
+        sandbox.configure(balance=balance)
+        run = action(**ALERTING)
+        assert run.code == 0  # an alert never changes the exit code
+        fired, recovered = alert_outputs(run)
+        seen.append((balance, fired, recovered))
+        if fired == "true":
+            assert run.outputs["alert-message"].startswith(
+                f"pre.dev credits fell below 200: {balance} remaining"
+            )
+            assert run.outputs["alert-message"].endswith(
+                "Top up at https://pre.dev/project/playground"
+            )
+            assert "Low-credit alert fired on this run" in run.summary
+        if recovered == "true":
+            assert f"{balance} remaining" in run.outputs["alert-message"]
+            assert "Low-credit alert recovered on this run" in run.summary
+    assert seen == [(b, str(b in FIRES).lower(), str(b in RECOVERS).lower()) for b in SERIES]
+    assert len(saved_keys(cache_store)) == len(SERIES)
+    for entry in cache_store.rglob("*"):
+        if entry.is_file():
+            assert api_key.encode() not in entry.read_bytes()  # nor in history or alert state
+
+
+def test_two_runs_restored_from_one_snapshot_alert_at_most_twice(
+    action: Runner, sandbox: Sandbox, cache_store: Path, tmp_path: Path
+) -> None:
+    """Overlapping runs both restore the entry saved before the fall; each may alert (lost
+    state errs towards one more alert), and whichever entry the next run restores, it is quiet."""
+    assert alert_outputs(action(**ALERTING)) == ("false", "false")  # 450, armed
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(cache_store, snapshot)
+    sandbox.configure(balance=180)
+    first = action(**ALERTING)
+    second = action(store=snapshot, **ALERTING)
+    fired = [alert_outputs(run)[0] for run in (first, second)]
+    assert fired.count("true") <= 2
+    assert "true" in fired
+    sandbox.configure(balance=170)
+    for store in (cache_store, snapshot):
+        assert alert_outputs(action(store=store, **ALERTING)) == ("false", "false")
+
+
+@pytest.mark.parametrize("before", [[], [450, 180]], ids=["first run", "evicted cache"])
+def test_a_run_whose_restore_missed_while_low_alerts_once(
+    action: Runner, sandbox: Sandbox, tmp_path: Path, before: list[int]
+) -> None:
+    for balance in before:
+        sandbox.configure(balance=balance)
+        action(**ALERTING)
+    lost = tmp_path / "evicted"  # the repository's cache, empty again
+    lost.mkdir()
+    sandbox.configure(balance=170)
+    run = action(store=lost, **ALERTING)
+    assert run.step("restore").outputs["cache-matched-key"] == ""
+    assert alert_outputs(run) == ("true", "false")  # no state: armed, so low alerts once
+    for balance in (165, 160):
+        sandbox.configure(balance=balance)
+        assert alert_outputs(action(store=lost, **ALERTING)) == ("false", "false")
+
+
+@pytest.mark.parametrize("config", [False, True], ids=["alert input", "config file"])
+def test_pull_request_runs_never_alert_and_say_why(
+    action: Runner, sandbox: Sandbox, workspace: Path, cache_store: Path, config: bool
+) -> None:
+    """They restore the default branch's state but cannot save that they alerted: ten pull
+    requests opened while low would alert ten times. A later scheduled run still alerts."""
+    inputs = {} if config else ALERTING
+    if config:
+        (workspace / ".predev-credits.yml").write_text("alert_below: 200\n", encoding="utf-8")
+    assert alert_outputs(action(**inputs)) == ("false", "false")  # scheduled, 450
+    sandbox.configure(balance=150)
+    for _ in range(3):
+        run = action(event=PULL_REQUEST, **inputs)
+        assert run.code == 0
+        assert alert_outputs(run) == ("false", "false")
+        assert "not checked on this run: a pull\\_request run restores" in run.summary
+        assert "save" not in [step.id for step in run.steps]
+        if not config:
+            assert "pre.dev credits alert: not checked on this run" in run.log
+    assert len(saved_keys(cache_store)) == 1
+    assert alert_outputs(action(**inputs)) == ("true", "false")  # the schedule still hears it
+
+
+def test_the_history_off_means_no_alert_and_a_warning(action: Runner, sandbox: Sandbox) -> None:
+    sandbox.configure(balance=150)
+    run = action(history="false", **ALERTING)
+    assert alert_outputs(run) == ("false", "false")
+    [warning] = [w for w in run.annotations("warning") if "low-credit alert" in w]
+    assert "can never fire here" in warning
+    assert 'not checked on this run: the history input is "false"' in run.summary
+
+
+@pytest.fixture
+def hostile_api() -> Iterator[tuple[str, list[float]]]:
+    """An API that answers a balance from a list, wrapped in fields full of workflow
+    commands, expressions and Markdown: none of it may reach an output or the summary."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    balances: list[float] = []
+    noise = "::error::pwned%0A\n${{ secrets.X }} <img src=x> [a](javascript:1) `rm` \"'|"
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = json.dumps(
+                {
+                    "success": True,
+                    "creditsRemaining": balances[0],
+                    "message": noise,
+                    "topUpUrl": "javascript:alert(1)",
+                    noise: noise,
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Note", "pwned")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", balances
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_alert_message_holds_nothing_the_server_said(
+    action: Runner, hostile_api: tuple[str, list[float]]
+) -> None:
+    url, balances = hostile_api
+    runs = []
+    for balance in (450, 180.123456, 260):
+        balances[:] = [balance]
+        runs.append(action(**{"base-url": url, **ALERTING}))
+    fell, back = runs[1], runs[2]
+    assert alert_outputs(fell) == ("true", "false")
+    assert alert_outputs(back) == ("false", "true")
+    assert fell.outputs["alert-message"].startswith(
+        "pre.dev credits fell below 200: 180.12 remaining"
+    )
+    for run in runs:
+        for text in (*run.outputs.values(), run.summary, run.log):
+            assert "pwned" not in text
+            assert "javascript" not in text
+            assert "${{" not in text
 
 
 # --- install ------------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from predev_integrations._cli import action as github_action
+from predev_integrations._github import alert as action_alert
 from predev_integrations._github import inputs as action_inputs
-from predev_integrations._github.inputs import FAIL_ON_LOW_TYPO, env_name, translate
+from predev_integrations._github.inputs import ALERT_NEVER, FAIL_ON_LOW_TYPO, env_name, translate
 
 ACTION = Path(__file__).resolve().parents[2] / "action.yml"
 
@@ -22,7 +23,8 @@ def inputs(**values: str) -> dict[str, str]:
 
 
 def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> None:
-    unset = {env_name(name): "" for name in [*action_inputs.FLAGS, "fail-on-low", "history"]}
+    names = [*action_inputs.FLAGS, *action_alert.ALERT_FLAGS, "fail-on-low", "history"]
+    unset = {env_name(name): "" for name in names}
     assert translate(unset) == (["--format", "github"], [])
     assert translate({}) == (["--format", "github"], [])
     assert translate(inputs(min_credits="  ", config="\n")) == (["--format", "github"], [])
@@ -46,6 +48,13 @@ def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> Non
         (inputs(warn_runway=" 36h "), "--warn-runway=36h"),
         (inputs(history="false"), "--no-history"),
         (inputs(history="FALSE"), "--no-history"),
+        (
+            inputs(topup_url="https://pre.dev/enterprise/dashboard?page=api"),
+            "--topup-url=https://pre.dev/enterprise/dashboard?page=api",
+        ),
+        (inputs(alert_below="200"), "--alert-below=200"),
+        (inputs(alert_runway=" 5h "), "--alert-runway=5h"),
+        (inputs(alert_rearm_above="250"), "--alert-rearm-above=250"),
     ],
 )
 def test_a_value_written_on_purpose_becomes_its_flag(given: dict[str, str], flag: str) -> None:
@@ -76,9 +85,67 @@ def test_the_check_step_passes_every_input_the_module_reads_and_no_other() -> No
     action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
     [check] = [step for step in action["runs"]["steps"] if step.get("id") == "check"]
     passed = {name: value for name, value in check["env"].items() if name.startswith("INPUT_")}
-    read = {*action_inputs.FLAGS, "fail-on-low", "history"}
+    read = {*action_inputs.FLAGS, *action_alert.ALERT_FLAGS, "fail-on-low", "history"}
     assert read == set(action["inputs"]) - {"api-key", "python"}
     assert passed == {env_name(name): f"${{{{ inputs.{name} }}}}" for name in read}
+    # the history step's verdict on saving reaches the check, which holds the alert without it
+    assert check["env"][action_alert.SAVE_ENV] == "${{ steps.history.outputs.save }}"
+    assert check["env"][action_alert.ENABLED_ENV] == "${{ steps.history.outputs.enabled }}"
+
+
+ALERTING = inputs(alert_below="200", alert_runway="5h", alert_rearm_above="250")
+ALERT_ARGS = ["--alert-below=200", "--alert-runway=5h", "--alert-rearm-above=250"]
+SAVING = {action_alert.SAVE_ENV: "true", action_alert.ENABLED_ENV: "true"}
+PULL_REQUEST = {
+    action_alert.SAVE_ENV: "false",
+    action_alert.ENABLED_ENV: "true",
+    "GITHUB_EVENT_NAME": "pull_request",
+}
+
+
+@pytest.mark.parametrize(
+    ("run", "alert_args", "warned"),
+    [
+        pytest.param(SAVING, ALERT_ARGS, False, id="a saving run fires"),
+        pytest.param({}, ALERT_ARGS, False, id="outside the Action the CLI decides"),
+        pytest.param(PULL_REQUEST, [], False, id="a pull request never fires, quietly"),
+        pytest.param(
+            {**PULL_REQUEST, "GITHUB_EVENT_NAME": "push"}, [], False, id="a push elsewhere"
+        ),
+        pytest.param({**PULL_REQUEST, **inputs(history="false")}, [], True, id="history off"),
+        pytest.param(
+            {**PULL_REQUEST, action_alert.ENABLED_ENV: "false"}, [], True, id="no history here"
+        ),
+    ],
+)
+def test_only_a_run_that_saves_the_history_passes_the_alert_flags(
+    run: dict[str, str], alert_args: list[str], warned: bool
+) -> None:
+    """A run that cannot save cannot remember that it alerted; where no run ever can (history
+    off, a runner without one), the user hears it once per run as a warning."""
+    topup = inputs(topup_url="https://pre.dev/enterprise/dashboard?page=api")
+    argv, warnings = translate({**ALERTING, **topup, **run})
+    assert [arg for arg in argv if arg.startswith("--alert")] == alert_args
+    assert "--topup-url=https://pre.dev/enterprise/dashboard?page=api" in argv  # always
+    assert [w.startswith(ALERT_NEVER) for w in warnings] == ([True] if warned else [])
+    reason = action_alert.held({**ALERTING, **run})
+    assert (reason is None) == bool(alert_args)
+
+
+@pytest.mark.parametrize(
+    ("event", "shown"),
+    [
+        ("pull_request", "a pull_request run"),
+        ("pull_request_target", "a pull_request_target run"),
+        ("::warning::x", "a non-saving run"),
+        ("", "a non-saving run"),
+    ],
+)
+def test_the_held_reason_names_the_event_in_our_own_words(event: str, shown: str) -> None:
+    reason = action_alert.held({**PULL_REQUEST, "GITHUB_EVENT_NAME": event})
+    assert reason is not None
+    assert reason.startswith(shown)
+    assert "::" not in reason
 
 
 @pytest.fixture

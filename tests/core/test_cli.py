@@ -349,7 +349,9 @@ def test_github_format_writes_outputs_and_summary(run_cli: RunCli, tmp_path: Pat
     )
     assert result.code == 1
     assert outputs.read_text() == (
-        "credits-remaining=450\nstatus=low\nsufficient=false\nrunway-hours=\nburn-per-hour=\n"
+        "credits-remaining=450\nstatus=low\nsufficient=false\nrunway-hours=\n"
+        "runway-hours-p10=\nrunway-hours-p90=\nburn-per-hour=\n"
+        "alert=false\nrecovered=false\nalert-message=\n"
     )
     assert "| 450 | 500 | — | ❌ low |" in summary.read_text()
     assert result.stdout.startswith("::error title=pre.dev credits low::")

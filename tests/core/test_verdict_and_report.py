@@ -16,8 +16,16 @@ from predev_integrations._core.verdict import Verdict, evaluate
 from predev_integrations._github.commands import annotation
 from predev_integrations._github.summary import github_outputs
 
-#: The runway outputs when no runway is known.
-NO_RUNWAY = {"runway-hours": "", "burn-per-hour": ""}
+#: The runway outputs when no runway is known, and the alert's when none fired.
+NO_RUNWAY = {
+    "runway-hours": "",
+    "runway-hours-p10": "",
+    "runway-hours-p90": "",
+    "burn-per-hour": "",
+    "alert": "false",
+    "recovered": "false",
+    "alert-message": "",
+}
 
 
 @pytest.mark.parametrize(
@@ -146,7 +154,7 @@ def test_github_report_lines(
     summary = (tmp_path / "summary").read_text()
     assert summary.startswith("### pre.dev credits\n")
     assert f" {outcome.status} |\n" in summary
-    assert (tmp_path / "out").read_text().count("\n") == 5  # 3 + the two runway outputs
+    assert (tmp_path / "out").read_text().count("\n") == 3 + len(NO_RUNWAY)
 
 
 def test_github_summary_escapes_table_cells(

@@ -1,0 +1,351 @@
+"""The Action's alert outputs and job summary, from the CLI's `alert` object (its JSON contract).
+
+The CLI reports the alert in `Outcome.as_dict()["alert"]`; `AlertOutcome` stands in for it
+here, so these tests pin the Action's side of the contract alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from predev_integrations._core.defaults import ENTERPRISE_TOP_UP_URL, TOP_UP_URL
+from predev_integrations._core.forecast import KNOWN, Forecast, forecast
+from predev_integrations._core.outcome import Outcome
+from predev_integrations._core.verdict import Verdict
+from predev_integrations._github import alert
+from predev_integrations._github.summary import balance_chart, github_outputs, github_summary
+
+NOW = 1_796_018_400.0  # Mon 30 Nov 2026 06:00 UTC
+HOUR = 3_600.0
+SAVING = {alert.SAVE_ENV: "true", alert.ENABLED_ENV: "true"}
+PULL_REQUEST = {
+    alert.SAVE_ENV: "false",
+    alert.ENABLED_ENV: "true",
+    "GITHUB_EVENT_NAME": "pull_request",
+    "INPUT_ALERT_BELOW": "200",
+}
+#: What `alert-message` may hold: letters, digits and plain punctuation, one line; no quote,
+#: backslash, brace, bracket, angle bracket, pipe or backtick.
+SAFE_MESSAGE = re.compile(r"[A-Za-z0-9 .,:;~()/%?=&#@!$*+_\-]*")
+
+
+class AlertOutcome(Outcome):
+    """An outcome whose JSON carries the CLI's `alert` object."""
+
+    def __init__(self, status: str, alert_fields: dict[str, Any] | None, **kwargs: Any) -> None:
+        super().__init__(status, **kwargs)
+        self.alert_fields = alert_fields
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "alert": self.alert_fields}
+
+
+def fields(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "fired": False,
+        "recovered": False,
+        "rule": None,
+        "message": None,
+        "active": False,
+        "below": 200,
+        "runway_below_seconds": None,
+        "rearm_above": 220,
+        "stateful": True,
+    }
+    return {**base, **changes}
+
+
+FIRED = fields(fired=True, rule="balance", active=True, message="server words ::error::x")
+RECOVERED = fields(recovered=True, message="back")
+QUIET_LOW = fields(active=True)
+
+
+def low(balance: float, alert_fields: dict[str, Any] | None, **kwargs: Any) -> AlertOutcome:
+    return AlertOutcome(Verdict.OK, alert_fields, balance=balance, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("alert_fields", "env", "expected"),
+    [
+        (None, SAVING, ("false", "false", False)),
+        (FIRED, SAVING, ("true", "false", True)),
+        (RECOVERED, SAVING, ("false", "true", True)),
+        (QUIET_LOW, SAVING, ("false", "false", False)),
+        (fields(stateful=False), SAVING, ("false", "false", False)),
+        (FIRED, {}, ("true", "false", True)),  # outside the Action the CLI decides
+        (FIRED, PULL_REQUEST, ("false", "false", False)),  # a config file's alert, held
+        (RECOVERED, PULL_REQUEST, ("false", "false", False)),
+        (fields(fired="true", recovered=1), SAVING, ("false", "false", False)),  # not JSON true
+    ],
+)
+def test_alert_outputs_are_true_only_on_the_run_that_crosses_or_re_arms(
+    alert_fields: dict[str, Any] | None, env: dict[str, str], expected: tuple[str, str, bool]
+) -> None:
+    outputs = github_outputs(low(180, alert_fields), env)
+    assert (outputs["alert"], outputs["recovered"], bool(outputs["alert-message"])) == expected
+
+
+def test_the_message_is_our_words_never_the_cli_s_or_the_server_s() -> None:
+    outcome = low(180, FIRED, min_credits=50)
+    outcome.runway = forecast([(NOW - h * HOUR, 180 + 5 * h) for h in (3, 2, 1)], 50, now=NOW)
+    outcome.now = NOW
+    message = github_outputs(outcome, SAVING)["alert-message"]
+    assert message == (
+        "pre.dev credits fell below 200: 180 remaining; burning ~120/day, floor in ~26 hours "
+        f"(Tue 1 Dec 08:00 UTC). Top up at {TOP_UP_URL}"
+    )
+    assert "server" not in message
+
+
+@pytest.mark.parametrize(
+    ("alert_fields", "expected"),
+    [
+        (
+            fields(fired=True, rule="runway", runway_below_seconds=5 * HOUR),
+            f"pre.dev credits: under 5 hours of runway left: 180 remaining. Top up at {TOP_UP_URL}",
+        ),
+        (
+            fields(fired=True, rule=None, below=None),
+            f"pre.dev credits are low: 180 remaining. Top up at {TOP_UP_URL}",
+        ),
+        (
+            RECOVERED,
+            "pre.dev credits recovered: 180 remaining, back above 220; the low-credit alert "
+            "is armed again.",
+        ),
+    ],
+)
+def test_each_kind_of_message(alert_fields: dict[str, Any], expected: str) -> None:
+    assert github_outputs(low(180, alert_fields), SAVING)["alert-message"] == expected
+
+
+@pytest.mark.parametrize(
+    ("outcome_url", "input_url", "shown"),
+    [
+        (None, "", TOP_UP_URL),
+        (None, ENTERPRISE_TOP_UP_URL, ENTERPRISE_TOP_UP_URL),
+        (ENTERPRISE_TOP_UP_URL, "https://elsewhere.example/", ENTERPRISE_TOP_UP_URL),
+        (None, "http://plain.example/", TOP_UP_URL),  # refused: not https
+        (None, "javascript:alert(1)", TOP_UP_URL),
+        (None, 'https://x.example/"a b"', TOP_UP_URL),  # spaces: refused
+        (None, "https://x.example/{a}'`<b>|\\", "https://x.example/%7Ba%7D%27%60%3Cb%3E%7C%5C"),
+    ],
+)
+def test_the_top_up_link_is_the_configured_one_checked_and_made_inert(
+    outcome_url: str | None, input_url: str, shown: str
+) -> None:
+    outcome = low(180, FIRED)
+    if outcome_url is not None:
+        outcome.topup_url = outcome_url  # type: ignore[attr-defined]  # the CLI's, when it has it
+    env = {**SAVING, "INPUT_TOPUP_URL": input_url}
+    message = github_outputs(outcome, env)["alert-message"]
+    assert message.endswith(f"Top up at {shown}")
+    assert SAFE_MESSAGE.fullmatch(message)
+    assert f"<{shown}>" in github_summary(outcome, env)
+
+
+@given(
+    balance=st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**20), 10**20),
+    below=st.none() | st.floats() | st.integers() | st.text(max_size=20),
+    rearm=st.none() | st.floats() | st.text(max_size=20),
+    rule=st.none() | st.sampled_from(["balance", "runway"]) | st.text(max_size=20),
+    seconds=st.none() | st.floats() | st.text(max_size=5),
+    fired=st.booleans(),
+    url=st.text(max_size=60),
+)
+def test_any_alert_object_gives_one_inert_line(
+    balance: float,
+    below: object,
+    rearm: object,
+    rule: object,
+    seconds: object,
+    fired: bool,
+    url: str,
+) -> None:
+    """Whatever the alert object and the top-up input hold, the message is one safe line."""
+    alert_fields = fields(
+        fired=fired,
+        recovered=not fired,
+        rule=rule,
+        below=below,
+        rearm_above=rearm,
+        runway_below_seconds=seconds,
+        message="::error::{{ pwned }}\n\"'",
+    )
+    outputs = github_outputs(low(balance, alert_fields), {**SAVING, "INPUT_TOPUP_URL": url})
+    message = outputs["alert-message"]
+    assert message
+    assert SAFE_MESSAGE.fullmatch(message), message
+    assert "pwned" not in message
+    assert len(message) <= 400
+
+
+# --- the summary ------------------------------------------------------------------------------
+
+
+def summary(alert_fields: dict[str, Any] | None, env: dict[str, str], balance: float = 180) -> str:
+    return github_summary(low(balance, alert_fields), env)
+
+
+def test_the_summary_says_the_alert_fired_and_where_to_top_up() -> None:
+    text = summary(FIRED, {**SAVING, "INPUT_TOPUP_URL": ENTERPRISE_TOP_UP_URL})
+    assert "**🔔 Low-credit alert fired on this run:** pre.dev credits fell below 200" in text
+    assert f"Top up at <{ENTERPRISE_TOP_UP_URL}>" in text
+    assert "back above 220" in text
+
+
+@pytest.mark.parametrize(
+    ("alert_fields", "env", "said"),
+    [
+        (RECOVERED, SAVING, "**✅ Low-credit alert recovered on this run:**"),
+        (QUIET_LOW, SAVING, "**Low-credit alert:** sent on an earlier run; quiet until"),
+        (fields(), SAVING, "**Low-credit alert:** armed; nothing to report."),
+        (fields(stateful=False), SAVING, "**Low-credit alert:** off: without a history"),
+        (
+            None,
+            PULL_REQUEST,
+            "**Low-credit alert:** not checked on this run: a pull\\_request run restores the "
+            "history but never saves it",
+        ),
+        (FIRED, PULL_REQUEST, "not checked on this run: a pull\\_request run"),
+        (
+            None,
+            {**PULL_REQUEST, "INPUT_HISTORY": "false"},
+            'not checked on this run: the history input is "false"',
+        ),
+    ],
+)
+def test_the_summary_says_what_the_alert_did_on_every_run(
+    alert_fields: dict[str, Any] | None, env: dict[str, str], said: str
+) -> None:
+    text = summary(alert_fields, env)
+    assert said in text
+    assert "fired on this run" not in text or (alert_fields is FIRED and env is SAVING)
+
+
+def test_no_alert_configured_no_alert_line() -> None:
+    assert "Low-credit alert" not in summary(None, SAVING)
+    assert "Low-credit alert" not in summary(None, {**PULL_REQUEST, "INPUT_ALERT_BELOW": ""})
+
+
+def test_a_low_balance_names_the_configured_top_up_link() -> None:
+    outcome = AlertOutcome(Verdict.LOW, None, balance=10, min_credits=50)
+    text = github_summary(outcome, {"INPUT_TOPUP_URL": ENTERPRISE_TOP_UP_URL})
+    assert f"Top up at <{ENTERPRISE_TOP_UP_URL}> before generating specs." in text
+
+
+# --- the chart --------------------------------------------------------------------------------
+
+
+def chart_lines(chart: list[str]) -> tuple[list[str], list[list[float]]]:
+    [axis] = [line for line in chart if line.startswith("    x-axis")]
+    labels = re.findall(r'"([^"]*)"', axis)
+    lines = [
+        [float(v) for v in line[len("    line [") : -1].split(", ")]
+        for line in chart
+        if line.startswith("    line [")
+    ]
+    return labels, lines
+
+
+def label_time(label: str) -> float:
+    """`11-30 06:00` as the Unix time it stands for (2026, UTC)."""
+    stamp = datetime.strptime(f"2026-{label}", "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc)
+    return stamp.timestamp()
+
+
+def test_irregular_readings_are_drawn_on_an_even_grid_of_true_times() -> None:
+    """Readings 10 min, then 5 h apart: 32 points 10 minutes apart, not 3 evenly spaced."""
+    readings = [(NOW, 500.0), (NOW + 600, 490.0), (NOW + 5 * HOUR + 600, 390.0)]
+    labels, lines = chart_lines(balance_chart(readings, 50))
+    times = [label_time(label) for label in labels]
+    assert (times[0], times[-1], len(times)) == (NOW, NOW + 5 * HOUR + 600, 32)
+    assert {b - a for a, b in itertools.pairwise(times)} == {600}
+    balance, floor = lines
+    assert balance[:2] == [500, 490]
+    assert balance[times.index(NOW + 3 * HOUR + 600)] == pytest.approx(430)  # interpolated
+    assert balance[-1] == 390
+    assert floor == [50.0] * 32
+
+
+def known(seconds: float, p10: float | None, p90: float | None, balance: float) -> Forecast:
+    return Forecast(
+        KNOWN,
+        burn_per_hour=(balance - 50) / (seconds / HOUR),
+        seconds_to_floor=seconds,
+        floor_at=NOW + seconds,
+        seconds_to_floor_p10=p10,
+        seconds_to_floor_p90=p90,
+        path=(
+            (NOW, balance),
+            (NOW + seconds / 2, balance - (balance - 50) * 0.6),
+            (NOW + seconds, 50),
+        ),
+    )
+
+
+def test_the_projection_follows_the_path_and_the_band_reaches_the_floor_at_its_ends() -> None:
+    readings = [(NOW - h * HOUR, 450 + 10 * h) for h in (4, 3, 2, 1, 0)]
+    runway = known(40 * HOUR, 30 * HOUR, 60 * HOUR, 450)
+    labels, lines = chart_lines(balance_chart(readings, 50, runway))
+    times = [label_time(label) for label in labels]
+    assert times[0] == NOW - 4 * HOUR
+    assert times[-1] >= NOW + 60 * HOUR  # drawn until the late end
+    assert {b - a for a, b in itertools.pairwise(times)} == {2 * HOUR}  # evenly spaced
+    expected, early, late, floor = lines
+    index = {when: i for i, when in enumerate(times)}
+    now = index[NOW]
+    assert expected[: now + 1] == early[: now + 1] == late[: now + 1]  # one past
+    assert expected[now] == 450
+    assert expected[index[NOW + 20 * HOUR]] == pytest.approx(210)  # along the path
+    assert early[index[NOW + 30 * HOUR]] == 50  # the early end
+    assert late[index[NOW + 30 * HOUR]] == pytest.approx(250)
+    assert late[index[NOW + 60 * HOUR]] == 50  # the late end
+    assert floor == [50.0] * len(times)
+
+
+@pytest.mark.parametrize(
+    ("p10", "p90", "count"), [(None, None, 1), (30 * HOUR, None, 2), (math.nan, math.inf, 1)]
+)
+def test_without_a_band_only_the_path_is_drawn(
+    p10: float | None, p90: float | None, count: int
+) -> None:
+    readings = [(NOW - h * HOUR, 450 + 10 * h) for h in (2, 1, 0)]
+    _, lines = chart_lines(balance_chart(readings, 50, known(40 * HOUR, p10, p90, 450)))
+    assert len(lines) == count + 1  # and the floor
+
+
+def test_a_runway_of_years_is_cut_at_a_horizon_and_says_so() -> None:
+    readings = [(NOW - h * HOUR, 450 + h) for h in (2, 1, 0)]
+    chart = balance_chart(readings, 50, known(400 * 86_400.0, None, None, 450))
+    labels, _ = chart_lines(chart)
+    assert label_time(labels[-1]) <= NOW + 7 * 86_400.0
+    assert chart[-1].endswith("The chart ends before the floor is reached.")
+
+
+@given(
+    readings=st.lists(
+        st.tuples(
+            st.floats(0, 4e9) | st.just(math.nan),
+            st.floats(-1e6, 1e6) | st.just(math.inf),
+        ),
+        max_size=30,
+    )
+)
+def test_any_readings_give_a_valid_chart_or_none(readings: list[tuple[float, float]]) -> None:
+    chart = balance_chart(readings, 1, forecast(readings, 1, now=4e9))
+    if not chart:
+        return
+    labels, lines = chart_lines(chart)
+    assert 2 <= len(labels) <= 48
+    assert len(set(labels)) == len(labels)
+    assert all(len(line) == len(labels) for line in lines)
+    assert all(math.isfinite(v) for line in lines for v in line)
