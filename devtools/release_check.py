@@ -77,22 +77,29 @@ def venv_bin(venv: Path, name: str) -> Path:
 
 def smoke(wheel: Path, version: str) -> None:
     """Install the wheel into a fresh venv and run the CLI against the sandbox it ships."""
+    # Nothing of the caller's Python leaks in: with PYTHONPATH at a checkout, pip saw the
+    # checkout's egg-info as the package already installed, and the CLI ran the checkout.
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME") and not k.startswith("PREDEV_")
+    }
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
         venv = Path(tmp) / "venv"
-        run(sys.executable, "-m", "venv", venv)
+        run(sys.executable, "-m", "venv", venv, env=clean)
         pip = (venv_bin(venv, "python"), "-m", "pip", "--disable-pip-version-check")
         run(*pip, "install", "--quiet", "--require-hashes", "--no-deps", "--only-binary", ":all:",
-            "-r", LOCK)  # fmt: skip
-        run(*pip, "install", "--quiet", "--no-deps", wheel)
-        run(*pip, "check")
+            "-r", LOCK, env=clean)  # fmt: skip
+        run(*pip, "install", "--quiet", "--no-deps", wheel, env=clean)
+        run(*pip, "check", env=clean)
         check = venv_bin(venv, "predev-credits-check")
-        shown = run(check, "--version").split()
+        shown = run(check, "--version", env=clean).split()
         if shown[-1:] != [version]:
             raise CheckFailed(f"predev-credits-check --version says {shown}, not {version}")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREDEV_")}
-        env.update(PREDEV_API_KEY=SANDBOX_KEY, NO_PROXY="127.0.0.1,localhost,::1")
+        env = {**clean, "PREDEV_API_KEY": SANDBOX_KEY, "NO_PROXY": "127.0.0.1,localhost,::1"}
         sandbox = subprocess.Popen(
             [venv_bin(venv, "predev-sandbox"), "--key", SANDBOX_KEY, "--balance", "450", "--quiet"],
+            env=clean,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -39,6 +39,8 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.setenv("PIP_NO_INDEX", "1")
         patch.setenv("PIP_FIND_LINKS", str(WHEELHOUSE))
         patch.setenv("PIP_CONFIG_FILE", os.devnull)
+        # The checkout on the path, as in a worktree's test run: the fresh venv must not see it.
+        patch.setenv("PYTHONPATH", str(REPO))
         assert release_check.main(["--dist", str(target)]) == 0
     return target
 
