@@ -101,7 +101,9 @@ def absolute(target: str, *, root: Path, repository: str, tag: str) -> str:
     path = unquote(path) or SOURCE
     normal = posixpath.normpath(path.lstrip("/") if path.startswith("/") else path)
     if normal == ".." or normal.startswith("../"):
-        raise ReadmeError(f"{SOURCE} links to {target!r}, outside the repository")
+        raise ReadmeError(
+            f"{SOURCE} links to {target!r}, outside the repository: give its https URL"
+        )
     match = GITHUB.fullmatch(repository)
     assert match is not None
     if normal == ".":
