@@ -1,7 +1,8 @@
 """Build the sdist and wheel once and check them as the release workflow does.
 
 `make release-check` and `.github/workflows/release.yml` run this: build (the wheel from the
-sdist, so the sdist is known to be complete), `twine check --strict`, then install the wheel
+sdist, so the sdist is known to be complete), `twine check --strict`, the PyPI page's links
+(absolute, into the repository at the tag, naming files that exist), then install the wheel
 into a fresh venv (the Action's lock with hashes first, the wheel with --no-deps, `pip check`)
 and run its console scripts: the sandbox, and the CLI against it. `--tag vX.Y.Z` also requires
 the version to match. Offline when pip is told so (PIP_NO_INDEX, PIP_FIND_LINKS).
@@ -13,13 +14,19 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
+
+from devtools import build_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "action-requirements.txt"
@@ -70,6 +77,81 @@ def build(dist: Path, *, isolated: bool = True) -> tuple[Path, Path]:
     return sdist, wheel
 
 
+def long_descriptions(sdist: Path, wheel: Path) -> tuple[str, str]:
+    """The bodies of the sdist's PKG-INFO and the wheel's METADATA: the PyPI page, twice."""
+    with tarfile.open(sdist) as archive:
+        member = archive.extractfile(f"{sdist.name.removesuffix('.tar.gz')}/PKG-INFO")
+        assert member is not None
+        pkg_info = member.read()
+    with zipfile.ZipFile(wheel) as archive:
+        [name] = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(name)
+    return body(pkg_info), body(metadata)
+
+
+def body(metadata: bytes) -> str:
+    """The long description: core metadata's body, after the headers' blank line."""
+    return metadata.decode("utf-8").partition("\n\n")[2]
+
+
+HTML_URL = re.compile(r"""\b(?:href|src)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+
+
+def page_links(markdown: str) -> Iterator[str]:
+    """Every link and image URL of `markdown` as a CommonMark parser sees it (markdown-it-py,
+    which twine brings; not the backend's own regular expressions), and HTML's href and src."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(markdown)
+    while tokens:
+        token = tokens.pop(0)
+        tokens[:0] = token.children or []
+        if token.type in ("link_open", "image"):
+            yield str(token.attrs["href" if token.type == "link_open" else "src"])
+        elif token.type in ("html_inline", "html_block"):
+            yield from HTML_URL.findall(token.content)
+
+
+def page_problems(markdown: str, version: str, root: Path = ROOT) -> list[str]:
+    """What is wrong with the links of a PyPI page: one line each, none when all are well.
+
+    Every link is absolute https; one into the repository's files (blob/, tree/, raw) is at
+    tag v`version` and names a path that exists under `root`."""
+    repository = build_backend.repository(root)
+    owner_repo = repository.removeprefix("https://github.com/")
+    tag = f"v{version}"
+    file_url = re.compile(
+        rf"(?:{re.escape(repository)}/(?:blob|tree)|https://raw\.githubusercontent\.com/"
+        rf"{re.escape(owner_repo)})/(?P<ref>[^/#?]+)(?:/(?P<path>[^#?]*))?"
+    )
+    problems = []
+    for url in page_links(markdown):
+        if not url.startswith("https://"):
+            problems.append(f"{url}: not an absolute https link")
+        elif match := file_url.match(url):
+            path = unquote(match["path"] or "")
+            if match["ref"] != tag:
+                problems.append(f"{url}: at {match['ref']}, not the release's tag {tag}")
+            elif not (root / path).exists() or ".." in path.split("/"):
+                problems.append(f"{url}: no {path} in the repository")
+    return problems
+
+
+def check_pypi_page(sdist: Path, wheel: Path, version: str) -> None:
+    """The page PyPI will show: the same in both files, and every link works from PyPI."""
+    pkg_info, metadata = long_descriptions(sdist, wheel)
+    if not metadata.strip():
+        raise CheckFailed("the wheel's METADATA carries no long description")
+    if pkg_info != metadata:
+        raise CheckFailed("the sdist's long description (PKG-INFO) is not the wheel's (METADATA)")
+    problems = page_problems(metadata, version)
+    if problems:
+        raise CheckFailed(
+            f"the PyPI page has {len(problems)} broken link(s) (the build backend is "
+            f"devtools/build_backend.py): " + "; ".join(problems[:5])
+        )
+
+
 def venv_bin(venv: Path, name: str) -> Path:
     scripts = venv / ("Scripts" if os.name == "nt" else "bin")
     return scripts / (f"{name}.exe" if os.name == "nt" else name)
@@ -77,22 +159,29 @@ def venv_bin(venv: Path, name: str) -> Path:
 
 def smoke(wheel: Path, version: str) -> None:
     """Install the wheel into a fresh venv and run the CLI against the sandbox it ships."""
+    # Nothing of the caller's Python leaks in: with PYTHONPATH at a checkout, pip saw the
+    # checkout's egg-info as the package already installed, and the CLI ran the checkout.
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME") and not k.startswith("PREDEV_")
+    }
     with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
         venv = Path(tmp) / "venv"
-        run(sys.executable, "-m", "venv", venv)
+        run(sys.executable, "-m", "venv", venv, env=clean)
         pip = (venv_bin(venv, "python"), "-m", "pip", "--disable-pip-version-check")
         run(*pip, "install", "--quiet", "--require-hashes", "--no-deps", "--only-binary", ":all:",
-            "-r", LOCK)  # fmt: skip
-        run(*pip, "install", "--quiet", "--no-deps", wheel)
-        run(*pip, "check")
+            "-r", LOCK, env=clean)  # fmt: skip
+        run(*pip, "install", "--quiet", "--no-deps", wheel, env=clean)
+        run(*pip, "check", env=clean)
         check = venv_bin(venv, "predev-credits-check")
-        shown = run(check, "--version").split()
+        shown = run(check, "--version", env=clean).split()
         if shown[-1:] != [version]:
             raise CheckFailed(f"predev-credits-check --version says {shown}, not {version}")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PREDEV_")}
-        env.update(PREDEV_API_KEY=SANDBOX_KEY, NO_PROXY="127.0.0.1,localhost,::1")
+        env = {**clean, "PREDEV_API_KEY": SANDBOX_KEY, "NO_PROXY": "127.0.0.1,localhost,::1"}
         sandbox = subprocess.Popen(
             [venv_bin(venv, "predev-sandbox"), "--key", SANDBOX_KEY, "--balance", "450", "--quiet"],
+            env=clean,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -112,14 +201,15 @@ def smoke(wheel: Path, version: str) -> None:
 
 
 def project_version(tag: str | None = None) -> str:
-    """The version the build will carry, read as setuptools reads it; it must match `tag`."""
-    for line in (ROOT / "predev_integrations" / "__version__.py").read_text().splitlines():
-        if line.startswith("__version__"):
-            version = line.split("=", 1)[1].strip().strip("\"'")
-            if tag is not None and tag != f"v{version}":
-                raise CheckFailed(f"tag {tag} does not match the version {version}")
-            return version
-    raise CheckFailed("no __version__ in predev_integrations/__version__.py")
+    """The version the build will carry, read as setuptools reads it (the build backend's
+    reading: the PyPI page's links point at its tag); it must match `tag`."""
+    try:
+        version = build_backend.project_version(ROOT)
+    except build_backend.ReadmeError as exc:
+        raise CheckFailed(str(exc)) from None
+    if tag is not None and tag != f"v{version}":
+        raise CheckFailed(f"tag {tag} does not match the version {version}")
+    return version
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         version = project_version(args.tag)
         sdist, wheel = build(args.dist, isolated=not args.no_isolation)
         run(sys.executable, "-m", "twine", "check", "--strict", sdist, wheel)
+        check_pypi_page(sdist, wheel, version)
         smoke(wheel, version)
     except CheckFailed as exc:
         print(f"release-check: FAILED: {exc}", file=sys.stderr)

@@ -2,15 +2,14 @@
 
 One run of `devtools.release_check` (what `make release-check` and the release
 workflow run: build, twine check, install the wheel into a fresh venv and run the CLI against
-the sandbox), offline from the wheelhouse; then the files it built are opened and listed.
+the sandbox), offline from the wheelhouse (the fixtures in conftest.py); then the files it
+built are opened and listed.
 """
 
 from __future__ import annotations
 
 import email
 import email.message
-import os
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -22,39 +21,9 @@ from devtools import release_check
 from predev_integrations import __version__
 
 REPO = Path(__file__).resolve().parents[2]
-WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 NAME = "predev_integrations"
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not any(WHEELHOUSE.glob("setuptools-*.whl")):
-        pytest.fail(f"no wheelhouse at {WHEELHOUSE}; run `make install` first")
-    target = tmp_path_factory.mktemp("dist")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in [name for name in os.environ if name.startswith(("PIP_", "PREDEV_"))]:
-            patch.delenv(name)
-        patch.setenv("PIP_NO_INDEX", "1")
-        patch.setenv("PIP_FIND_LINKS", str(WHEELHOUSE))
-        patch.setenv("PIP_CONFIG_FILE", os.devnull)
-        assert release_check.main(["--dist", str(target)]) == 0
-    return target
-
-
-@pytest.fixture(scope="module")
-def wheel(dist: Path) -> zipfile.ZipFile:
-    [path] = dist.glob("*.whl")
-    assert path.name == f"{NAME}-{__version__}-py3-none-any.whl"
-    return zipfile.ZipFile(path)
-
-
-@pytest.fixture(scope="module")
-def sdist(dist: Path) -> tarfile.TarFile:
-    [path] = dist.glob("*.tar.gz")
-    assert path.name == f"{NAME}-{__version__}.tar.gz"
-    return tarfile.open(path)
 
 
 def metadata(text: bytes) -> email.message.Message:
