@@ -144,7 +144,7 @@ def test_the_top_up_link_is_the_configured_one_checked_and_made_inert(
 ) -> None:
     outcome = low(180, FIRED)
     if outcome_url is not None:
-        outcome.topup_url = outcome_url  # type: ignore[attr-defined]  # the CLI's, when it has it
+        outcome.topup_url = outcome_url  # the CLI's
     env = {**SAVING, "INPUT_TOPUP_URL": input_url}
     message = github_outputs(outcome, env)["alert-message"]
     assert message.endswith(f"Top up at {shown}")

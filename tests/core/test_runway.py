@@ -207,10 +207,11 @@ def test_summary_draws_the_balance_and_the_floor_from_our_numbers_only() -> None
     assert r"within \-\-min\-runway 4d" in summary
     assert "`█▆▃▁` 465 → 450" in summary
     chart = summary[summary.index("```mermaid") : summary.rindex("```") + 3].splitlines()
-    # readings an hour apart, projected ~3.3 days ahead: a 3-hour grid of round UTC times
-    assert chart[3].startswith('    x-axis ["11-30 03:00", "11-30 06:00", "11-30 09:00", ')
-    assert chart[5].startswith("    line [465, 450, 435, 420, ")  # balance, then the path
-    assert chart[-2] == f"    line [{', '.join(['50'] * 36)}]"  # the floor
+    # three hours of readings, projected 7 days ahead (the band reaches past 14 Dec): a
+    # 6-hour grid of round UTC times; the expected path loses 30 credits every 6 hours
+    assert chart[3].startswith('    x-axis ["11-30 06:00", "11-30 12:00", "11-30 18:00", ')
+    assert chart[5].startswith("    line [450, 420, 390, 360, ")  # balance, then the path
+    assert chart[-2] == f"    line [{', '.join(['50'] * 29)}]"  # the floor
 
 
 def test_a_summary_without_history_has_no_chart() -> None:
