@@ -9,7 +9,8 @@ connection and interval; before, each watcher's `run()` runs its own. Readings g
 request per interval either way.
 
 `Memory` keeps a watcher's state in the watched asset's state store (Airflow 3.3+, set on the
-trigger by the triggerer), as JSON under one key per watcher.
+trigger by the triggerer), as JSON under one key per watcher; `fresh` says what a start
+without it does.
 """
 
 from __future__ import annotations
@@ -122,16 +123,18 @@ class Memory(Generic[T]):
         key: str,
         decode: Callable[[object], T | None],
         what: str = "the last observation",
+        fresh: str = "the first reading is the baseline",
     ) -> None:
         self.store: StateStore | None = getattr(trigger, "asset_state_store", None)
         self.key = key
         self.decode = decode
         self.what = what
+        self.fresh = fresh
         self.failing = False
 
     async def load(self) -> T | None:
         if self.store is None:
-            log.info("No asset state store on this Airflow: the first reading is the baseline.")
+            log.info("No asset state store on this Airflow: %s.", self.fresh)
             return None
         try:
             return self.decode(await self.store.aget(self.key))
@@ -152,10 +155,10 @@ class Memory(Generic[T]):
     def _failed(self, action: str, error: Exception) -> None:
         if not self.failing:
             log.warning(
-                "Could not %s %s in the asset state store (%s); a restart takes the first "
-                "reading after it as the baseline.",
+                "Could not %s %s in the asset state store (%s); after a restart %s.",
                 action,
                 self.what,
                 type(error).__name__,
+                self.fresh,
             )
         self.failing = True
