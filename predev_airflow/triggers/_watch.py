@@ -1,10 +1,11 @@
 """What both asset watchers share: the poll loop, its metrics, and the state they keep.
 
 `readings()` is the one poll loop per connection and interval: every successful reading as
-`(Unix time, balance)`, errors logged once per change and backed off, never raised, and the
-metrics (`predev.credits.remaining`, `.burn_per_hour`, `.runway_hours`) sent once per reading.
-On Airflow 3.3+ it is the shared stream of every watcher (either kind) with the same
-connection and interval; before, each watcher's `run()` runs its own. Readings go through
+`(Unix time, balance, the connection's top-up link)`, errors logged once per change and backed
+off, never raised, and the metrics (`predev.credits.remaining`, `.burn_per_hour`,
+`.runway_hours`) sent once per reading. On Airflow 3.3+ it is the shared stream of every
+watcher (either kind) with the same connection and interval; before, each watcher's `run()`
+runs its own. Readings go through
 `predev_integrations._http.shared_poll`, so all triggers on one key in a triggerer share one
 request per interval either way.
 
@@ -34,8 +35,9 @@ from ..hooks.predev import PreDevHook, PreDevSettings
 #: One logger for the poll loop, which on Airflow 3.3+ runs once per group, not per trigger.
 log = logging.getLogger(__name__)
 
-#: What the loop yields: when the balance was read (Unix time) and the balance.
-Reading = tuple[float, float]
+#: What the loop yields: when the balance was read (Unix time), the balance, and the
+#: connection's top-up link (its `topup_url` extra, else the solo dashboard).
+Reading = tuple[float, float, str]
 T = TypeVar("T")
 
 
@@ -89,7 +91,7 @@ async def readings(
             emit_gauge(balance, conn_id)
             emit_runway(balance, hist.runway(kept, at, balance), conn_id)
             kept = hist.add(kept, at, balance, spacing)
-            yield at, balance
+            yield at, balance, settings.topup_url
         await asyncio.sleep(delay)
 
 

@@ -50,7 +50,8 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
     The event's payload: `balance`, `threshold`, `rearm_above`, `min_runway`, `fired_by`
     (`threshold` or `runway`; `threshold` when both fire at one reading), the runway
     (`runway_status`, `runway_seconds`, `burn_per_hour`, `runs_out_at`, `runway_reason`), the
-    reading's time `read_at` and `predev_conn_id`. Never the key.
+    reading's time `read_at`, `predev_conn_id` and `topup_url` (the connection's top-up link,
+    else the solo dashboard). Never the key.
 
     :param predev_conn_id: a connection of type `predev`.
     :param threshold: alert when the balance falls from at or above this to below it.
@@ -102,7 +103,8 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
-        """`(Unix time, balance)`, one per successful reading; never ends, never raises."""
+        """`(Unix time, balance, top-up link)`, one per successful reading; never ends, never
+        raises."""
         async for reading in readings(kwargs["predev_conn_id"], float(kwargs["poke_interval"])):
             yield reading
 
@@ -119,16 +121,19 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
             fresh="both rules start armed: a balance already low alerts once",
         )
         state = await memory.load()
-        async for at, balance in shared_stream:
+        async for at, balance, topup_url in shared_stream:
             alert, new_state = observe_low(state, at, balance, self.low_settings)
             if alert is not None:
-                self._announce(alert)
+                self._announce(alert, topup_url)
                 # Handed over before the state is written: the triggerer asks for the next
                 # event only once this one is queued, so a crash in between repeats this alert
                 # after a restart rather than losing it.
-                yield TriggerEvent(  # type: ignore[no-untyped-call]
-                    {**alert.payload(), "predev_conn_id": self.predev_conn_id}
-                )
+                payload = {
+                    **alert.payload(),
+                    "predev_conn_id": self.predev_conn_id,
+                    "topup_url": topup_url,
+                }
+                yield TriggerEvent(payload)  # type: ignore[no-untyped-call]
             if new_state != state:
                 await memory.save(new_state.to_json())
                 state = new_state
@@ -139,14 +144,16 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
         ):
             yield event
 
-    def _announce(self, alert: LowAlert) -> None:
+    def _announce(self, alert: LowAlert, topup_url: str) -> None:
         seconds = alert.runway.seconds_to_floor
         runway = "unknown" if seconds is None else duration_text(seconds)
         log.warning(
-            "pre.dev credits are low on %r: %g (threshold %g, runway %s, fired by %s).",
+            "pre.dev credits are low on %r: %g (threshold %g, runway %s, fired by %s); "
+            "top up at %s.",
             self.predev_conn_id,
             alert.balance,
             alert.settings.threshold,
             runway,
             alert.fired_by,
+            topup_url,
         )

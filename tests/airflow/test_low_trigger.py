@@ -17,6 +17,7 @@ from predev_airflow.triggers.credits import PreDevCreditsTrigger
 from predev_airflow.triggers.credits_event import PreDevCreditsEventTrigger
 from predev_airflow.triggers.credits_low import STATE_KEY_PREFIX, PreDevCreditsLowTrigger
 from predev_integrations._core import watch_history as hist
+from predev_integrations._core.defaults import ENTERPRISE_TOP_UP_URL, TOP_UP_URL
 from predev_integrations.sandbox import Sandbox
 
 from .conftest import FAST, BrokenStore, FakeStore, events_until, fired, run_for, run_together, seen
@@ -37,13 +38,15 @@ async def filtered(
     trigger: PreDevCreditsLowTrigger, readings: Sequence[tuple[float, float]]
 ) -> list[dict[str, Any]]:
     """The trigger's events for these `(Unix time, balance)` readings, as the shared stream
-    would hand them over."""
+    would hand them over (with the default top-up link)."""
+    return [event.payload async for event in trigger.filter_shared_stream(readings_then(*readings))]
 
-    async def stream() -> AsyncIterator[tuple[float, float]]:
-        for reading in readings:
-            yield reading
 
-    return [event.payload async for event in trigger.filter_shared_stream(stream())]
+async def readings_then(
+    *readings: tuple[float, float], topup_url: str = TOP_UP_URL
+) -> AsyncIterator[tuple[float, float, str]]:
+    for at, balance in readings:
+        yield at, balance, topup_url
 
 
 def test_serialize_carries_the_connection_id_and_settings_never_the_key(
@@ -104,6 +107,7 @@ async def test_one_alert_per_fall_none_while_low_or_hovering_one_more_after_a_re
     assert first["threshold"] == THRESHOLD
     assert first["rearm_above"] == 220
     assert first["predev_conn_id"] == "predev_default"
+    assert first["topup_url"] == TOP_UP_URL  # the connection has no topup_url extra
     assert first["runway_status"] == "unknown"  # a few seconds of readings tell no rate
     assert api_key not in json.dumps(events)
 
@@ -149,11 +153,6 @@ async def test_a_restart_never_loses_an_alert_and_repeats_one_only_without_a_sto
         assert set(store.values) == {KEY}
 
 
-async def readings_then(*readings: tuple[float, float]) -> AsyncIterator[tuple[float, float]]:
-    for reading in readings:
-        yield reading
-
-
 async def test_the_alert_is_handed_over_before_the_state_is_written() -> None:
     store = FakeStore()
     events = low(store).filter_shared_stream(readings_then((T0, 500), (T0 + 60, 100)))
@@ -174,6 +173,25 @@ async def test_a_crash_between_handing_over_and_writing_repeats_the_alert_never_
     again = await filtered(low(store), [(T0 + 120, 100), (T0 + 180, 90)])
     assert fired(again) == [(100, "threshold")]  # repeated once, then recorded
     assert store.values[KEY]["armed"] is False
+
+
+async def test_the_event_carries_the_connections_top_up_link(
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox: Sandbox,
+    api_key: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    conn = {
+        "conn_type": "predev",
+        "host": sandbox.url,
+        "password": api_key,
+        "extra": {"topup_url": ENTERPRISE_TOP_UP_URL},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", json.dumps(conn))
+    sandbox.configure(balance=100)
+    events = await events_until(low(), lambda: sandbox.requests >= 3)
+    assert [e["topup_url"] for e in events] == [ENTERPRISE_TOP_UP_URL]
+    assert f"top up at {ENTERPRISE_TOP_UP_URL}." in caplog.text
 
 
 async def test_the_store_is_written_only_when_the_state_changes() -> None:
