@@ -14,7 +14,7 @@ from predev_integrations.errors import (
 )
 
 from ._compat import AirflowException, AirflowFailException, emit_gauge
-from .hooks.predev import PreDevHook
+from .hooks.predev import PreDevHook, PreDevSettings
 
 #: Errors no amount of waiting or retrying fixes: the key or the connection must change.
 FATAL_ERRORS = (MissingContextError, UnauthorizedError, ConfigError)
@@ -33,15 +33,17 @@ def fatal(error: Exception | str) -> AirflowFailException:
     return AirflowFailException(f"pre.dev credits check failed: {text}")
 
 
-def read_balance(hook: PreDevHook) -> Balance:
-    """One blocking check with its gauge. Fatal errors become `AirflowFailException`;
-    transient ones (`ApiError`) are left to the caller: wait, or fail with retries."""
+def read_balance(hook: PreDevHook) -> tuple[Balance, PreDevSettings]:
+    """One blocking check with its gauge, and the connection's settings (for its top-up
+    link). Fatal errors become `AirflowFailException`; transient ones (`ApiError`) are left
+    to the caller: wait, or fail with retries."""
     try:
-        balance = hook.get_credits_balance()
+        settings = hook.get_settings()
+        balance = hook.get_credits_balance(settings)
     except FATAL_ERRORS as error:
         raise fatal(error) from None
     emit_gauge(balance, hook.predev_conn_id)
-    return balance
+    return balance, settings
 
 
 class _Log(Protocol):

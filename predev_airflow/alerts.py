@@ -2,10 +2,12 @@
 
 `alert_message(payload)` turns a `PreDevCreditsLowTrigger` event's payload (as the DAG run
 receives it, from `triggering_asset_events`) into a subject, a plain-text body (Slack, Teams,
-Apprise) and an HTML body (SMTP): the balance, the threshold, the runway and where to top up.
-The payload comes back from the metadata database, so every field is checked and every string
-cleaned before it reaches a message (braces too: notifiers render their fields as Jinja
-templates); a missing or odd field reads as "unknown". No Airflow import.
+Apprise) and an HTML body (SMTP): the balance, the threshold, the runway and where to top up
+(the connection's `topup_url`, carried in the payload; the solo dashboard when it is missing
+or not an https link). The payload comes back from the metadata database, so every field is
+checked and every string cleaned before it reaches a message (braces too: notifiers render
+their fields as Jinja templates); a missing or odd field reads as "unknown". No Airflow
+import.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 from predev_integrations._core.defaults import TOP_UP_URL
 from predev_integrations._core.forecast import duration_text
 from predev_integrations._core.sanitize import clean
+from predev_integrations._core.urls import normalize_topup_url
+from predev_integrations.errors import ConfigError
 
 __all__ = ["AlertMessage", "alert_message"]
 
@@ -27,12 +31,13 @@ __all__ = ["AlertMessage", "alert_message"]
 class AlertMessage:
     subject: str
     text: str
+    topup_url: str = TOP_UP_URL
 
     @property
     def html(self) -> str:
         """The text as HTML paragraphs, escaped, the top-up address as a link."""
         paragraphs = [html.escape(line) for line in self.text.split("\n") if line]
-        link = html.escape(TOP_UP_URL)
+        link = html.escape(self.topup_url)
         return "".join(f"<p>{p}</p>" for p in paragraphs).replace(
             link, f'<a href="{link}">{link}</a>'
         )
@@ -58,8 +63,19 @@ def alert_message(payload: Mapping[str, Any]) -> AlertMessage:
         )
         subject = f"pre.dev credits low on {conn}: {balance} left (threshold {threshold})"
         first += f"\nRunway: {runway}."
-    text = f"{first}\nTop up at {TOP_UP_URL}"
-    return AlertMessage(subject=clean(subject, 160), text=text)
+    topup_url = _topup_url(payload.get("topup_url"))
+    text = f"{first}\nTop up at {topup_url}"
+    return AlertMessage(subject=clean(subject, 160), text=text, topup_url=topup_url)
+
+
+def _topup_url(value: object) -> str:
+    """The payload's link if it is one the connection could hold (https, printable, bounded),
+    without the braces a notifier's Jinja would act on; else the solo dashboard."""
+    try:
+        link = normalize_topup_url(value)
+    except ConfigError:
+        return TOP_UP_URL
+    return TOP_UP_URL if "{" in link or "}" in link else link
 
 
 def _text(value: object, limit: int) -> str:

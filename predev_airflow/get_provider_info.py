@@ -8,7 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from predev_integrations.__version__ import __version__
-from predev_integrations._core.defaults import BASE_URL, TIMEOUT
+from predev_integrations._core.defaults import (
+    BASE_URL,
+    ENTERPRISE_TOP_UP_URL,
+    TIMEOUT,
+    TOP_UP_URL,
+)
 from predev_integrations._core.ranges import SECONDS
 
 HOOK_CLASS = "predev_airflow.hooks.predev.PreDevHook"
@@ -36,6 +41,13 @@ CONN_FIELDS: dict[str, Any] = {
             "maximum": SECONDS.high,
         },
         "description": "How long one request to the API may take.",
+    },
+    "topup_url": {
+        "label": "Top-up link",
+        "schema": {"type": ["string", "null"], "pattern": "^\\s*[Hh][Tt][Tt][Pp][Ss]://"},
+        "description": "Where LOW lines and alerts send people to buy credits (https only). "
+        f"Empty: the solo dashboard, {TOP_UP_URL}; enterprise accounts: "
+        f"{ENTERPRISE_TOP_UP_URL}",
     },
 }
 

@@ -1,8 +1,13 @@
 """`PreDevHook`: turns an Airflow connection of type `predev` into the core's clients.
 
 The connection's password is the API key; its host is the base URL (a full URL, or a bare
-host name completed by the schema and port), https://api.pre.dev when empty. All HTTP, retry
-and validation is the core's; this module only reads the connection.
+host name completed by the schema and port), https://api.pre.dev when empty; its extras are
+`timeout` and `topup_url` (where LOW lines and alerts send people to buy credits). All HTTP,
+retry and validation is the core's; this module only reads the connection.
+
+A refusal names the connection and the field, except in `test_connection`: the UI's Test
+button tests a transient copy under a random id the user never typed, so there it names the
+field alone.
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ from typing import Any
 
 from airflow.sdk import Connection
 
-from predev_integrations._core.defaults import TIMEOUT
+from predev_integrations._core.defaults import TIMEOUT, TOP_UP_URL
 from predev_integrations._core.ranges import SECONDS, number_value
 from predev_integrations._core.retry import RetryPolicy
 from predev_integrations._core.secret import Secret
-from predev_integrations._core.urls import DEFAULT_BASE_URL, normalize_base_url
+from predev_integrations._core.urls import (
+    DEFAULT_BASE_URL,
+    normalize_base_url,
+    normalize_topup_url,
+)
 from predev_integrations._core.verdict import Balance
 from predev_integrations._http.client import CreditsClient
 from predev_integrations._http.shared_poll import shared_balance
@@ -36,6 +45,7 @@ class PreDevSettings:
     base_url: str
     api_key: Secret = field(repr=False)
     policy: RetryPolicy
+    topup_url: str = TOP_UP_URL
 
 
 def base_url_from(host: str | None, schema: str | None = None, port: int | None = None) -> str:
@@ -56,44 +66,67 @@ def base_url_from(host: str | None, schema: str | None = None, port: int | None 
     return normalize_base_url(host)
 
 
-def timeout_from(conn: Connection) -> float:
-    """The `timeout` extra (the form's "Request timeout"), by the rule of the CLI's --timeout;
-    unset, null or empty: the default. Refusals name the connection and the field."""
+def _named(conn: Connection, named: bool) -> str:
+    """How a refusal names the connection: by its id, or (a transient copy) not at all."""
+    return f"Connection {conn.conn_id!r}: " if named else ""
+
+
+def _extra(conn: Connection, named: bool = True) -> dict[str, Any]:
     try:
         extra = json.loads(conn.extra or "{}")
     except ValueError:
         extra = None
     if not isinstance(extra, dict):
+        whose = _named(conn, named) + "its" if named else "The connection's"
         raise ConfigError(
-            f"Connection {conn.conn_id!r}: its extra is not a JSON object; leave it empty or "
-            'write e.g. {"timeout": 10}.'
+            f'{whose} extra is not a JSON object; leave it empty or write e.g. {{"timeout": 10}}.'
         )
-    value = extra.get("timeout")
+    return extra
+
+
+def timeout_from(conn: Connection, named: bool = True) -> float:
+    """The `timeout` extra (the form's "Request timeout"), by the rule of the CLI's --timeout;
+    unset, null or empty: the default. Refusals name the connection (when `named`) and the
+    field."""
+    value = _extra(conn, named).get("timeout")
     if value is None or value == "":
         return TIMEOUT
-    return number_value(value, f"Connection {conn.conn_id!r}: timeout", SECONDS, text_ok=True)
+    return number_value(value, f"{_named(conn, named)}timeout", SECONDS, text_ok=True)
 
 
-def settings_from(conn: Connection) -> PreDevSettings:
-    """Read a `predev` connection; raises `ConfigError` with a one-line fix.
+def topup_url_from(conn: Connection, named: bool = True) -> str:
+    """The `topup_url` extra (the form's "Top-up link"), https only, by the CLI's
+    --topup-url rule; unset, null or empty: the solo dashboard."""
+    value = _extra(conn, named).get("topup_url")
+    if value is None or value == "":
+        return TOP_UP_URL
+    return normalize_topup_url(value, f"{_named(conn, named)}topup_url")
+
+
+def settings_from(conn: Connection, *, named: bool = True) -> PreDevSettings:
+    """Read a `predev` connection; raises `ConfigError` with a one-line fix, naming the
+    connection unless `named` is False (a transient copy under a random id).
 
     The error is alone (the JSON or URL error it was raised during quotes the connection's
     fields) and redacted of the key (pasted into the host field by mistake, say).
     """
     key = (conn.password or "").strip()  # a pasted key often brings a newline along
     with detached_errors(Secret(key) if key else None):
-        return _settings_from(conn, key)
+        return _settings_from(conn, key, named)
 
 
-def _settings_from(conn: Connection, key: str) -> PreDevSettings:
+def _settings_from(conn: Connection, key: str, named: bool) -> PreDevSettings:
     if not key.strip():
+        whose = f"Connection {conn.conn_id!r} has" if named else "The connection has"
         raise ConfigError(
-            f"Connection {conn.conn_id!r} has no API key; put your pre.dev API key in its "
-            "password (API key) field."
+            f"{whose} no API key; put your pre.dev API key in its password (API key) field."
         )
-    policy = RetryPolicy(timeout=timeout_from(conn))
+    policy = RetryPolicy(timeout=timeout_from(conn, named))
+    topup_url = topup_url_from(conn, named)
     base_url = base_url_from(conn.host, conn.schema, conn.port)
-    return PreDevSettings(base_url=base_url, api_key=Secret(key), policy=policy)
+    return PreDevSettings(
+        base_url=base_url, api_key=Secret(key), policy=policy, topup_url=topup_url
+    )
 
 
 class PreDevHook(BaseHook):
@@ -124,7 +157,8 @@ class PreDevHook(BaseHook):
             f"in the UI, a secrets backend, or the {env} environment variable."
         )
 
-    def get_settings(self) -> PreDevSettings:
+    def get_settings(self, *, named: bool = True) -> PreDevSettings:
+        """The connection, checked; `named=False` words refusals for a transient copy."""
         missing = None
         try:
             conn = self.get_connection(self.predev_conn_id)
@@ -132,7 +166,7 @@ class PreDevHook(BaseHook):
             missing = self._missing()
         if missing is not None:
             raise missing  # outside the handler: Airflow's exception is not linked to it
-        return settings_from(conn)
+        return settings_from(conn, named=named)
 
     async def aget_settings(self) -> PreDevSettings:
         """Like `get_settings`, without blocking the event loop (for the triggerer)."""
@@ -145,9 +179,10 @@ class PreDevHook(BaseHook):
             raise missing  # outside the handler: Airflow's exception is not linked to it
         return settings_from(conn)
 
-    def get_credits_balance(self) -> Balance:
-        """One read, retried per the core's policy; raises the core's `PreDevError`s, alone."""
-        settings = self.get_settings()
+    def get_credits_balance(self, settings: PreDevSettings | None = None) -> Balance:
+        """One read, retried per the core's policy; raises the core's `PreDevError`s, alone.
+        Pass `settings` from `get_settings` to read without reading the connection again."""
+        settings = settings or self.get_settings()
         with (
             detached_errors(settings.api_key),
             CreditsClient(
@@ -182,9 +217,10 @@ class PreDevHook(BaseHook):
             )
 
     def test_connection(self) -> tuple[bool, str]:
-        """The UI's Test button and `airflow connections test`."""
+        """The UI's Test button and `airflow connections test`. The UI tests a transient copy
+        under a random id, so a refusal names the field alone."""
         try:
-            balance = self.get_credits_balance()
+            balance = self.get_credits_balance(self.get_settings(named=False))
         except PreDevError as error:
             return False, error.describe()
         return True, f"Connected to pre.dev: {balance:g} prototype credits remaining."

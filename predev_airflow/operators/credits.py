@@ -9,7 +9,6 @@ from typing import Any
 
 from airflow.sdk import BaseOperator, Context
 
-from predev_integrations._core.defaults import TOP_UP_URL
 from predev_integrations._core.verdict import Balance, Verdict, evaluate
 from predev_integrations.errors import ApiError
 
@@ -46,7 +45,7 @@ class PreDevCreditsCheckOperator(BaseOperator):
     def execute(self, context: Context) -> Balance:
         floor, warn = rendered_floors(self.min_credits, self.warn_below)
         try:
-            balance = read_balance(PreDevHook(self.predev_conn_id))
+            balance, settings = read_balance(PreDevHook(self.predev_conn_id))
         except ApiError as error:
             raise AirflowException(
                 f"Could not read the pre.dev balance: {describe(error)}"
@@ -55,7 +54,7 @@ class PreDevCreditsCheckOperator(BaseOperator):
         if verdict is Verdict.LOW:
             raise fatal(
                 f"{balance:g} credits remaining, below the floor of {floor:g}; "
-                f"top up at {TOP_UP_URL} before running spec generation."
+                f"top up at {settings.topup_url} before running spec generation."
             )
         log_enough(self.log, balance, floor, verdict, self.warn_below)
         return balance

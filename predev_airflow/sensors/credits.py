@@ -79,7 +79,7 @@ class PreDevCreditsSensor(BaseSensorOperator):
     def poke(self, context: Context) -> PokeReturnValue:
         floor, warn = self._floors()
         try:
-            balance = read_balance(PreDevHook(self.predev_conn_id))
+            balance, settings = read_balance(PreDevHook(self.predev_conn_id))
         except ApiError as error:
             self.log.warning(
                 "Could not read the pre.dev balance (%s); will retry.", describe(error)
@@ -88,7 +88,10 @@ class PreDevCreditsSensor(BaseSensorOperator):
         verdict = evaluate(balance, floor, warn)
         if verdict is Verdict.LOW:
             self.log.info(
-                "%g pre.dev credits remaining, below the floor of %g; waiting.", balance, floor
+                "%g pre.dev credits remaining, below the floor of %g; waiting (top up at %s).",
+                balance,
+                floor,
+                settings.topup_url,
             )
             return PokeReturnValue(is_done=False)
         log_enough(self.log, balance, floor, verdict, self.warn_below)

@@ -1,15 +1,17 @@
 """What both asset watchers share: the poll loop, its metrics, and the state they keep.
 
 `readings()` is the one poll loop per connection and interval: every successful reading as
-`(Unix time, balance)`, errors logged once per change and backed off, never raised, and the
-metrics (`predev.credits.remaining`, `.burn_per_hour`, `.runway_hours`) sent once per reading.
-On Airflow 3.3+ it is the shared stream of every watcher (either kind) with the same
-connection and interval; before, each watcher's `run()` runs its own. Readings go through
+`(Unix time, balance, the connection's top-up link)`, errors logged once per change and backed
+off, never raised, and the metrics (`predev.credits.remaining`, `.burn_per_hour`,
+`.runway_hours`) sent once per reading. On Airflow 3.3+ it is the shared stream of every
+watcher (either kind) with the same connection and interval; before, each watcher's `run()`
+runs its own. Readings go through
 `predev_integrations._http.shared_poll`, so all triggers on one key in a triggerer share one
 request per interval either way.
 
 `Memory` keeps a watcher's state in the watched asset's state store (Airflow 3.3+, set on the
-trigger by the triggerer), as JSON under one key per watcher.
+trigger by the triggerer), as JSON under one key per watcher; `fresh` says what a start
+without it does.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from ..hooks.predev import PreDevHook, PreDevSettings
 #: One logger for the poll loop, which on Airflow 3.3+ runs once per group, not per trigger.
 log = logging.getLogger(__name__)
 
-#: What the loop yields: when the balance was read (Unix time) and the balance.
-Reading = tuple[float, float]
+#: What the loop yields: when the balance was read (Unix time), the balance, and the
+#: connection's top-up link (its `topup_url` extra, else the solo dashboard).
+Reading = tuple[float, float, str]
 T = TypeVar("T")
 
 
@@ -88,7 +91,7 @@ async def readings(
             emit_gauge(balance, conn_id)
             emit_runway(balance, hist.runway(kept, at, balance), conn_id)
             kept = hist.add(kept, at, balance, spacing)
-            yield at, balance
+            yield at, balance, settings.topup_url
         await asyncio.sleep(delay)
 
 
@@ -122,16 +125,18 @@ class Memory(Generic[T]):
         key: str,
         decode: Callable[[object], T | None],
         what: str = "the last observation",
+        fresh: str = "the first reading is the baseline",
     ) -> None:
         self.store: StateStore | None = getattr(trigger, "asset_state_store", None)
         self.key = key
         self.decode = decode
         self.what = what
+        self.fresh = fresh
         self.failing = False
 
     async def load(self) -> T | None:
         if self.store is None:
-            log.info("No asset state store on this Airflow: the first reading is the baseline.")
+            log.info("No asset state store on this Airflow: %s.", self.fresh)
             return None
         try:
             return self.decode(await self.store.aget(self.key))
@@ -152,10 +157,10 @@ class Memory(Generic[T]):
     def _failed(self, action: str, error: Exception) -> None:
         if not self.failing:
             log.warning(
-                "Could not %s %s in the asset state store (%s); a restart takes the first "
-                "reading after it as the baseline.",
+                "Could not %s %s in the asset state store (%s); after a restart %s.",
                 action,
                 self.what,
                 type(error).__name__,
+                self.fresh,
             )
         self.failing = True

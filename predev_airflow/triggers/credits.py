@@ -90,10 +90,12 @@ class PreDevCreditsTrigger(BaseTrigger):
                     yield _event(status="success", balance=balance, verdict=verdict.value)
                     return
                 self.log.info(
-                    "%g pre.dev credits remaining, below the floor of %g; checking again in %g s.",
+                    "%g pre.dev credits remaining, below the floor of %g; checking again in %g s "
+                    "(top up at %s).",
                     balance,
                     self.min_credits,
                     self.poke_interval,
+                    settings.topup_url,
                 )
             await asyncio.sleep(self.poke_interval)
 

@@ -95,7 +95,7 @@ class PreDevCreditsEventTrigger(BaseEventTrigger):
         """This trigger's edges in the shared balances."""
         memory = Memory(self, STATE_KEY_PREFIX + self.predev_conn_id, Observation.from_json)
         previous = await memory.load()
-        async for _, balance in shared_stream:
+        async for _, balance, _ in shared_stream:
             edge, observation = observe(previous, balance, self.min_credits, self.min_increase)
             if observation != previous:
                 # Stored before the event is handed over: a crash in between loses this one

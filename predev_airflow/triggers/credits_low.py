@@ -8,11 +8,15 @@ level was healthy again (the balance back at `rearm_above`; the runway back at 1
 `min_runway`), so a balance hovering at the threshold alerts once. The edges and the runway
 forecast live in `predev_integrations._core.watch`; this class reads, remembers and yields.
 
-Restarts: on Airflow 3.3+ the arming state and the kept readings (at most 128) live in the
-watched asset's state store, written before an event is handed over, so a restarted triggerer
-carries on as if it had not stopped. Before 3.3 a restart starts from nothing: no rule is armed
-until the balance is seen at `rearm_above` (and the runway healthy, an hour of readings later),
-so a drop during that time is not reported; an alert is never repeated. Polling and errors are
+Restarts: on Airflow 3.3+ the arming state and the kept readings (4 weeks of them, thinned:
+`watch_history`) live in the watched asset's state store, so a restarted triggerer carries on
+as if it had not stopped. The event is handed over first and the state written after it (when
+the triggerer asks for the next event, the one before is in its queue): a crash in between
+repeats that one alert after the restart, never loses it. Where there is no store (Airflow
+3.0-3.2), or it refused the state, a start is first sight: both rules are armed, so a balance
+already low alerts once. A triggerer restart while low therefore costs at most one repeated
+alert per watcher (and a runway rule needs an hour of readings again before it can fire); a
+fall while the triggerer was down is reported at its first reading. Polling and errors are
 the event trigger's (`_watch.readings`): one shared request per interval, errors logged once
 per change and backed off, never raised.
 """
@@ -46,7 +50,8 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
     The event's payload: `balance`, `threshold`, `rearm_above`, `min_runway`, `fired_by`
     (`threshold` or `runway`; `threshold` when both fire at one reading), the runway
     (`runway_status`, `runway_seconds`, `burn_per_hour`, `runs_out_at`, `runway_reason`), the
-    reading's time `read_at` and `predev_conn_id`. Never the key.
+    reading's time `read_at`, `predev_conn_id` and `topup_url` (the connection's top-up link,
+    else the solo dashboard). Never the key.
 
     :param predev_conn_id: a connection of type `predev`.
     :param threshold: alert when the balance falls from at or above this to below it.
@@ -98,7 +103,8 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
 
     @classmethod
     async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Any]:
-        """`(Unix time, balance)`, one per successful reading; never ends, never raises."""
+        """`(Unix time, balance, top-up link)`, one per successful reading; never ends, never
+        raises."""
         async for reading in readings(kwargs["predev_conn_id"], float(kwargs["poke_interval"])):
             yield reading
 
@@ -107,18 +113,30 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
     ) -> AsyncIterator[TriggerEvent]:
         """This trigger's alerts in the shared readings."""
         key = f"{STATE_KEY_PREFIX}{self.predev_conn_id}:{self.low_settings.state_key()}"
-        memory = Memory(self, key, LowState.from_json, what="the low-credit alert's state")
+        memory = Memory(
+            self,
+            key,
+            LowState.from_json,
+            what="the low-credit alert's state",
+            fresh="both rules start armed: a balance already low alerts once",
+        )
         state = await memory.load()
-        async for at, balance in shared_stream:
+        async for at, balance, topup_url in shared_stream:
             alert, new_state = observe_low(state, at, balance, self.low_settings)
+            if alert is not None:
+                self._announce(alert, topup_url)
+                # Handed over before the state is written: the triggerer asks for the next
+                # event only once this one is queued, so a crash in between repeats this alert
+                # after a restart rather than losing it.
+                payload = {
+                    **alert.payload(),
+                    "predev_conn_id": self.predev_conn_id,
+                    "topup_url": topup_url,
+                }
+                yield TriggerEvent(payload)  # type: ignore[no-untyped-call]
             if new_state != state:
-                # Stored before the event is handed over: a crash in between loses this one
-                # alert rather than sending it twice.
                 await memory.save(new_state.to_json())
                 state = new_state
-            if alert is not None:
-                self._announce(alert)
-                yield TriggerEvent({**alert.payload(), "predev_conn_id": self.predev_conn_id})  # type: ignore[no-untyped-call]
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         async for event in self.filter_shared_stream(
@@ -126,14 +144,16 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
         ):
             yield event
 
-    def _announce(self, alert: LowAlert) -> None:
+    def _announce(self, alert: LowAlert, topup_url: str) -> None:
         seconds = alert.runway.seconds_to_floor
         runway = "unknown" if seconds is None else duration_text(seconds)
         log.warning(
-            "pre.dev credits are low on %r: %g (threshold %g, runway %s, fired by %s).",
+            "pre.dev credits are low on %r: %g (threshold %g, runway %s, fired by %s); "
+            "top up at %s.",
             self.predev_conn_id,
             alert.balance,
             alert.settings.threshold,
             runway,
             alert.fired_by,
+            topup_url,
         )

@@ -7,18 +7,23 @@ watchers here turn a stream of readings into edges, each with what it must remem
 - Up (`observe`, the "credits are back" watcher): one event when the balance rises from below
   the floor to at or above it, and (with `min_increase`) one when it rises by at least that much
   between two readings while at or above the floor. It remembers the last balance.
-- Down (`observe_low`, the low-credit alert): one event when the balance falls below the
-  threshold, and (with `min_runway`) one when the runway at the current rate falls below that
-  many seconds. Each rule is *armed* only once the level was seen healthy (the balance at or
-  above `rearm_above`, which is somewhat above the threshold; the runway at least
-  RUNWAY_REARM times `min_runway`, or no spending at all), fires once, and disarms: a balance
-  hovering around the threshold fires once, not at every wobble. It remembers the two arming
-  flags and the readings the forecast needs (`history.py`).
+- Down (`observe_low`, the low-credit alert; `low_edges`, its rule, which the CLI uses too):
+  one event when the balance falls below the threshold, and (with `min_runway`) one when the
+  runway falls below that many seconds. Each rule fires once and disarms; it is armed again
+  only once the level was seen healthy (the balance at or above `rearm_above`, somewhat above
+  the threshold; the runway at least RUNWAY_REARM times `min_runway`, or no spending at all),
+  so a balance hovering around the threshold fires once, not at every wobble. The reading
+  where every configured rule is armed again after one fired is `recovered`. It remembers
+  the two arming flags and the readings the forecast needs (`watch_history.py`).
 
-The first reading after a start with no stored state fires nothing: a (re)start cannot tell a
-fresh edge from a level that was already there. A failed reading is no reading: the state
-stands. Pure: no clock, no I/O. The caller keeps the state between readings and persists it
-(`to_json`/`from_json`) where it can, so a restart carries on instead of starting over.
+A start without stored state errs the safe way for each direction. Up: the first reading
+after a start with no stored observation fires nothing (a top-up cannot be told from a balance that
+was already there), so a restart may lose the one event at its first reading. Down: with no
+stored state (a first start, a lost or refused state) both rules start armed, so a balance
+(or runway) already low fires once and is recorded: a restart may repeat one alert, and a
+deployment started while low hears about it. With the stored state, a restart is no restart.
+A failed reading is no reading: the state stands. Pure: no clock, no I/O. The caller keeps
+the state between readings and persists it (`to_json`/`from_json`) where it can.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from predev_airflow.alerts import alert_message
-from predev_integrations._core.defaults import TOP_UP_URL
+from predev_integrations._core.defaults import ENTERPRISE_TOP_UP_URL, TOP_UP_URL
 from tests.deploy.smtp import MailServer
 
 EXAMPLE = Path(__file__).parents[2] / "predev_airflow" / "example_dags"
@@ -66,7 +66,40 @@ def test_a_runway_the_forecast_cannot_tell_says_so(runway: dict[str, Any], says:
     assert f"Runway: {says}" in alert_message({**THRESHOLD_EVENT, **runway}).text
 
 
-@given(st.dictionaries(st.sampled_from(sorted(THRESHOLD_EVENT)), st.from_type(object)))
+def test_the_connections_top_up_link_is_the_one_in_the_message() -> None:
+    message = alert_message({**THRESHOLD_EVENT, "topup_url": ENTERPRISE_TOP_UP_URL})
+    assert message.text.endswith(f"\nTop up at {ENTERPRISE_TOP_UP_URL}")
+    link = ENTERPRISE_TOP_UP_URL.replace("&", "&amp;")
+    assert f'<a href="{link}">{link}</a>' in message.html
+    assert TOP_UP_URL not in message.text
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        None,
+        "",
+        42,
+        "http://pre.dev/enterprise",
+        "javascript:alert(1)",
+        "https://pre.dev/{{ var.value.key }}",
+        "https://pre.dev/\x1b[31m",
+        "https://" + "a" * 5_000 + ".dev",
+    ],
+)
+def test_a_top_up_link_the_connection_could_not_hold_reads_as_the_solo_dashboard(
+    link: object,
+) -> None:
+    message = alert_message({**THRESHOLD_EVENT, "topup_url": link})
+    assert message.text.endswith(f"\nTop up at {TOP_UP_URL}")
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([*sorted(THRESHOLD_EVENT), "topup_url"]),
+        st.from_type(object) | st.text().map(lambda t: "https://pre.dev/" + t),
+    )
+)
 def test_any_payload_gives_a_clean_message_without_template_syntax(junk: dict[str, Any]) -> None:
     message = alert_message({**THRESHOLD_EVENT, **junk})
     for text in (message.subject, message.text):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from predev_airflow import _compat
+from predev_integrations._core.defaults import TOP_UP_URL
 from predev_integrations.sandbox import Sandbox
 from tests.airflow.lines import since
 
@@ -57,6 +58,7 @@ def test_the_sensor_waits_while_credits_are_low_then_passes_when_they_rise(
     assert result.xcom[GATE] == 500
     assert sandbox.requests >= 2
     assert "10 pre.dev credits remaining, below the floor of 100" in result.output
+    assert f"top up at {TOP_UP_URL})" in result.output  # the connection sets no topup_url
 
 
 def test_the_deferrable_sensor_waits_in_its_trigger(
@@ -67,7 +69,9 @@ def test_the_deferrable_sensor_waits_in_its_trigger(
     result = run_dag("predev_sensor_deferrable")
     assert result.state == "success"
     assert "[DAG TEST] running trigger in line" in result.output
-    assert "below the floor of 100; checking again in 0.5 s" in result.output  # the trigger
+    assert (  # the trigger
+        f"below the floor of 100; checking again in 0.5 s (top up at {TOP_UP_URL})" in result.output
+    )
     assert result.xcom[GATE] == 500
 
 
@@ -114,7 +118,7 @@ def test_the_check_operator_fails_below_the_floor_without_retries(
     if state == "success":
         assert result.xcom["check_credits"] == balance
     elif DAG_TEST_SHOWS_TASK_ERRORS:
-        assert "99 credits remaining, below the floor of 100" in result.output
+        assert "99 credits remaining, below the floor of 100; top up at " in result.output
 
 
 @pytest.mark.parametrize("dag", [*SENSOR_DAGS, "predev_check_operator"])

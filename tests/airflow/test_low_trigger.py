@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from predev_airflow.triggers.credits import PreDevCreditsTrigger
 from predev_airflow.triggers.credits_event import PreDevCreditsEventTrigger
 from predev_airflow.triggers.credits_low import STATE_KEY_PREFIX, PreDevCreditsLowTrigger
 from predev_integrations._core import watch_history as hist
+from predev_integrations._core.defaults import ENTERPRISE_TOP_UP_URL, TOP_UP_URL
 from predev_integrations.sandbox import Sandbox
 
 from .conftest import FAST, BrokenStore, FakeStore, events_until, fired, run_for, run_together, seen
@@ -37,13 +38,15 @@ async def filtered(
     trigger: PreDevCreditsLowTrigger, readings: Sequence[tuple[float, float]]
 ) -> list[dict[str, Any]]:
     """The trigger's events for these `(Unix time, balance)` readings, as the shared stream
-    would hand them over."""
+    would hand them over (with the default top-up link)."""
+    return [event.payload async for event in trigger.filter_shared_stream(readings_then(*readings))]
 
-    async def stream() -> AsyncIterator[tuple[float, float]]:
-        for reading in readings:
-            yield reading
 
-    return [event.payload async for event in trigger.filter_shared_stream(stream())]
+async def readings_then(
+    *readings: tuple[float, float], topup_url: str = TOP_UP_URL
+) -> AsyncIterator[tuple[float, float, str]]:
+    for at, balance in readings:
+        yield at, balance, topup_url
 
 
 def test_serialize_carries_the_connection_id_and_settings_never_the_key(
@@ -104,31 +107,36 @@ async def test_one_alert_per_fall_none_while_low_or_hovering_one_more_after_a_re
     assert first["threshold"] == THRESHOLD
     assert first["rearm_above"] == 220
     assert first["predev_conn_id"] == "predev_default"
+    assert first["topup_url"] == TOP_UP_URL  # the connection has no topup_url extra
     assert first["runway_status"] == "unknown"  # a few seconds of readings tell no rate
     assert api_key not in json.dumps(events)
 
 
-async def test_the_first_reading_is_a_baseline_however_low(
+async def test_started_while_low_with_no_stored_state_it_alerts_exactly_once(
     balances: Callable[[Sequence[float]], list[float]],
 ) -> None:
-    served = balances([50, 40, 30])
-    assert await events_until(low(), seen(served, 5)) == []
+    """First sight is armed: a deployment started while low hears it once, then quiet."""
+    served = balances([50, 40, 30, 60, 210, 20])  # 210 is inside the band: not re-armed
+    assert fired(await events_until(low(), seen(served, 8))) == [(50, "threshold")]
 
 
 @pytest.mark.parametrize(
     ("before", "after", "with_store", "expected"),
     [
-        # Restarted while low: no second alert, with a store or without.
+        # Restarted while low: no second alert with a store; without one, one repeated.
         ([500, 100], [100, 90], True, [[100], []]),
-        ([500, 100], [100, 90], False, [[100], []]),
-        # Fell while the triggerer was down: the store knows it was armed, a baseline cannot.
+        ([500, 100], [100, 90], False, [[100], [100]]),
+        # Fell while the triggerer was down: reported either way (first sight is armed).
         ([500, 400], [100, 100], True, [[], [100]]),
-        ([500, 400], [100, 100], False, [[], []]),
-        # Restarted inside the band after an alert: still quiet.
+        ([500, 400], [100, 100], False, [[], [100]]),
+        # Restarted inside the band after an alert: quiet with a store; without, one more.
         ([500, 100], [210, 150], True, [[100], []]),
+        ([500, 100], [210, 150], False, [[100], [150]]),
+        # Restarted while healthy: nothing to repeat.
+        ([500, 100, 300], [300, 250], False, [[100], []]),
     ],
 )
-async def test_a_restart_neither_repeats_nor_with_a_store_loses_an_alert(
+async def test_a_restart_never_loses_an_alert_and_repeats_one_only_without_a_store(
     balances: Callable[[Sequence[float]], list[float]],
     before: list[float],
     after: list[float],
@@ -145,20 +153,45 @@ async def test_a_restart_neither_repeats_nor_with_a_store_loses_an_alert(
         assert set(store.values) == {KEY}
 
 
-async def test_the_state_is_stored_before_the_alert_is_handed_over() -> None:
+async def test_the_alert_is_handed_over_before_the_state_is_written() -> None:
     store = FakeStore()
-    trigger = low(store)
+    events = low(store).filter_shared_stream(readings_then((T0, 500), (T0 + 60, 100)))
+    event = await anext(events)
+    assert event.payload["balance"] == 100
+    assert store.values[KEY]["armed"] is True  # not yet: the triggerer has not queued it
+    with pytest.raises(StopAsyncIteration):
+        await anext(events)  # the triggerer asks for the next event: this one is queued
+    assert store.values[KEY]["armed"] is False
 
-    async def stream() -> AsyncIterator[tuple[float, float]]:
-        yield T0, 500
-        yield T0 + 60, 100
 
-    async for event in trigger.filter_shared_stream(stream()):
-        assert event.payload["balance"] == 100
-        assert store.values[KEY]["armed"] is False  # already written
-        break
-    else:
-        raise AssertionError("no alert")
+async def test_a_crash_between_handing_over_and_writing_repeats_the_alert_never_loses_it() -> None:
+    store = FakeStore()
+    events = low(store).filter_shared_stream(readings_then((T0, 500), (T0 + 60, 100)))
+    assert (await anext(events)).payload["balance"] == 100
+    assert isinstance(events, AsyncGenerator)
+    await events.aclose()  # the triggerer dies before asking for the next event
+    again = await filtered(low(store), [(T0 + 120, 100), (T0 + 180, 90)])
+    assert fired(again) == [(100, "threshold")]  # repeated once, then recorded
+    assert store.values[KEY]["armed"] is False
+
+
+async def test_the_event_carries_the_connections_top_up_link(
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox: Sandbox,
+    api_key: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    conn = {
+        "conn_type": "predev",
+        "host": sandbox.url,
+        "password": api_key,
+        "extra": {"topup_url": ENTERPRISE_TOP_UP_URL},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", json.dumps(conn))
+    sandbox.configure(balance=100)
+    events = await events_until(low(), lambda: sandbox.requests >= 3)
+    assert [e["topup_url"] for e in events] == [ENTERPRISE_TOP_UP_URL]
+    assert f"top up at {ENTERPRISE_TOP_UP_URL}." in caplog.text
 
 
 async def test_the_store_is_written_only_when_the_state_changes() -> None:
@@ -206,7 +239,7 @@ async def test_a_stored_value_we_did_not_write_is_a_fresh_start(stored: Any) -> 
     if stored is not None:
         store.values[KEY] = stored
     events = await filtered(low(store), [(T0, 100), (T0 + 60, 90)])
-    assert events == []  # not armed: a fresh start never alerts on its first readings
+    assert fired(events) == [(100, "threshold")]  # first sight: armed, alerts once
 
 
 async def test_a_transient_error_is_logged_once_and_the_watch_goes_on(
@@ -286,9 +319,10 @@ async def test_run_for_keeps_watching(predev_conn: str, sandbox: Sandbox) -> Non
 
 
 def test_the_history_bound_keeps_a_stored_state_small() -> None:
-    """What a watcher stores stays far below Airflow's 64 KB per-value policy."""
+    """What a watcher stores stays far below Airflow's 64 KB per-value policy, at the most
+    readings it keeps (617 over 4 weeks), each balance 17 digits long."""
     from predev_integrations._core.watch import LowState
 
-    history = tuple((T0 + 300.0 * n + 0.123456, 123_456.789 - n) for n in range(hist.LIMIT))
+    history = tuple((T0 + 300.0 * n, 123_456.789 - n / 3) for n in range(hist.LIMIT))
     size = len(json.dumps(LowState(True, True, history).to_json()))
-    assert size < 8_000
+    assert size < 24_000

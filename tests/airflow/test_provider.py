@@ -6,6 +6,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from airflow.sdk import Connection
 
 from predev_airflow.get_provider_info import get_provider_info
 from predev_airflow.hooks.predev import PreDevHook, base_url_from, settings_from
+from predev_integrations._core.defaults import ENTERPRISE_TOP_UP_URL, TOP_UP_URL
 from predev_integrations.errors import ConfigError
 from predev_integrations.sandbox import Sandbox
 from tests.airflow.lines import since
@@ -83,6 +85,7 @@ def test_the_connection_form_is_declared_and_matches_the_hook() -> None:
     if since("3.2"):  # declared in get_provider_info: no hook import, no FAB
         assert manager.field_behaviours["predev"] == from_hook
         assert "extra__predev__timeout" in manager.connection_form_widgets
+        assert "extra__predev__topup_url" in manager.connection_form_widgets
         return
     # Before 3.2 the UI reads every provider's form from its hook, through this service; in a
     # fresh process, as the api-server's (this one's providers manager is already loaded).
@@ -221,15 +224,52 @@ def zero_timeout_conn(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, api_key
     return "team_predev"
 
 
-def test_a_bad_timeout_is_refused_when_the_connection_is_tested(
+def test_a_bad_timeout_is_refused_when_the_connection_is_tested_naming_the_field_alone(
     zero_timeout_conn: str, sandbox: Sandbox
 ) -> None:
+    """The UI tests a transient copy under a random id (issue 25: "Connection 'mJJS7iCw':
+    timeout must be ..."), so `test_connection` names no id the user never typed."""
     ok, message = PreDevHook(zero_timeout_conn).test_connection()
     assert not ok
-    assert message == (
-        "Connection 'team_predev': timeout must be a number above 0 and <= 86400, got 0."
-    )
+    assert message == "timeout must be a number above 0 and <= 86400, got 0."
     assert sandbox.requests == 0
+
+
+def test_unnamed_a_broken_extra_names_the_connection_as_such() -> None:
+    """Airflow's test endpoint refuses such an extra itself; a secrets backend may not."""
+    conn = Connection(conn_id="mJJS7iCw", conn_type="predev", password="k", extra="[1]")
+    with pytest.raises(ConfigError, match=r"^The connection's extra is not a JSON object;"):
+        settings_from(conn, named=False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "password", "message"),
+    [
+        ({"timeout": 0}, "k", "timeout must be a number above 0 and <= 86400, got 0."),
+        ({"topup_url": "http://pre.dev/x"}, "k", "topup_url 'http://pre.dev/x' must be an https"),
+        ({}, "", "The connection has no API key; put your pre.dev API key in its password"),
+    ],
+)
+def test_the_ui_test_button_on_a_transient_copy_names_no_random_id(
+    monkeypatch: pytest.MonkeyPatch, extra: Any, password: str, message: str
+) -> None:
+    """As Airflow's test endpoint does it: a copy under a random id, exported to the
+    environment, tested through `Connection.test_connection`."""
+    from airflow.models.connection import Connection as ModelConnection
+
+    conn_id = "mJJS7iCw"
+    conn = ModelConnection(
+        conn_id=conn_id,
+        conn_type="predev",
+        password=password,
+        extra=extra if isinstance(extra, str) else json.dumps(extra),
+    )
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", conn.get_uri())
+    ok, text = conn.test_connection()  # type: ignore[no-untyped-call]
+    assert not ok
+    assert text.startswith(message)
+    assert conn_id not in text
+    assert "\n" not in text
 
 
 def test_a_bad_timeout_fails_a_task_that_uses_the_connection(
@@ -248,6 +288,79 @@ def test_a_bad_timeout_fails_a_task_that_uses_the_connection(
         "above 0 and <= 86400, got 0."
     )
     assert sandbox.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "link"),
+    [
+        (None, TOP_UP_URL),
+        ('{"topup_url": null}', TOP_UP_URL),
+        ('{"topup_url": ""}', TOP_UP_URL),
+        (json.dumps({"topup_url": ENTERPRISE_TOP_UP_URL}), ENTERPRISE_TOP_UP_URL),
+        (
+            '{"topup_url": " https://billing.example.com/credits "}',
+            "https://billing.example.com/credits",
+        ),
+    ],
+)
+def test_the_top_up_link_is_the_connections_or_the_solo_dashboard(
+    extra: str | None, link: str
+) -> None:
+    conn = Connection(conn_id="c", conn_type="predev", password="k", extra=extra)
+    assert settings_from(conn).topup_url == link
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["http://pre.dev/project/playground", "javascript:alert(1)", "pre.dev", 42, "https://"],
+)
+def test_a_top_up_link_that_is_not_https_is_refused_in_one_line_naming_it(link: object) -> None:
+    conn = Connection(
+        conn_id="team_predev",
+        conn_type="predev",
+        password="k",
+        extra=json.dumps({"topup_url": link}),
+    )
+    with pytest.raises(ConfigError) as caught:
+        settings_from(conn)
+    line = str(caught.value)
+    assert line.startswith("Connection 'team_predev': topup_url ")
+    assert "https://" in line
+    assert "\n" not in line
+
+
+@pytest.fixture
+def enterprise_conn(monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox, api_key: str) -> str:
+    conn = {
+        "conn_type": "predev",
+        "host": sandbox.url,
+        "password": api_key,
+        "extra": {"topup_url": ENTERPRISE_TOP_UP_URL},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_TEAM_PREDEV", json.dumps(conn))
+    sandbox.configure(balance=10)
+    return "team_predev"
+
+
+def test_every_low_line_names_the_connections_top_up_link(
+    enterprise_conn: str, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The operator's failure and the sensor's wait (the deferred trigger's line: test_dags)."""
+    from predev_airflow._compat import AirflowFailException
+    from predev_airflow.operators.credits import PreDevCreditsCheckOperator
+    from predev_airflow.sensors.credits import PreDevCreditsSensor
+
+    caplog.set_level("INFO")
+    check = PreDevCreditsCheckOperator(task_id="c", min_credits=100, predev_conn_id=enterprise_conn)
+    with pytest.raises(
+        AirflowFailException, match=re.escape(f"top up at {ENTERPRISE_TOP_UP_URL} before")
+    ):
+        check.execute({})
+    sensor = PreDevCreditsSensor(task_id="s", min_credits=100, predev_conn_id=enterprise_conn)
+    capfd.readouterr()
+    assert not sensor.poke({}).is_done
+    out, err = capfd.readouterr()
+    assert f"waiting (top up at {ENTERPRISE_TOP_UP_URL})" in out + err + caplog.text
 
 
 def test_settings_hold_the_key_only_as_a_secret(api_key: str) -> None:

@@ -129,6 +129,6 @@ async def test_a_trigger_never_decides_on_an_answer_older_than_the_reading_that_
         event = await first_event(PreDevCreditsTrigger(predev_conn, 100, 0.2))
         assert event == {"status": "success", "balance": 700, "verdict": "ok"}
     else:
-        _, first = await anext(readings(predev_conn, 60))
+        _, first, _ = await anext(readings(predev_conn, 60))
         assert first == 20
     assert sandbox.requests >= 2

@@ -1,5 +1,7 @@
 """The low-credit alert's edges: once per fall below the threshold (or the runway below its
-minimum), quiet while low or hovering, the same across a restart that keeps its state."""
+minimum), quiet while low or hovering, the same across a restart that keeps its state, and
+at most one more (never one fewer) across a restart that lost it: a start with no stored state
+is armed, so a balance already low alerts once."""
 
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from predev_integrations._core import watch_history as hist
+from predev_integrations._core.forecast import Forecast
 from predev_integrations._core.watch import (
     LowAlert,
     LowRule,
     LowSettings,
     LowState,
     default_rearm_above,
+    low_edges,
     low_settings,
     observe_low,
 )
@@ -62,13 +66,13 @@ def run(
 
 
 def crossings(seq: Sequence[float | None], threshold: float, rearm: float) -> int:
-    """Readings below the threshold with a reading at or above `rearm` since the last reading
-    below the threshold (or since the start)."""
+    """The first reading below the threshold, and every later one with a reading at or above
+    `rearm` since the reading below the threshold before it (the start counts as healthy)."""
     seen = [b for b in seq if b is not None]
-    count, last_low = 0, -1
+    count, last_low = 0, None
     for i, balance in enumerate(seen):
         if balance < threshold:
-            if max(seen[last_low + 1 : i], default=-math.inf) >= rearm:
+            if last_low is None or max(seen[last_low + 1 : i], default=-math.inf) >= rearm:
                 count += 1
             last_low = i
     return count
@@ -101,7 +105,8 @@ def test_one_alert_per_fall_below_the_threshold_after_a_recovery(
 def test_without_hysteresis_alerts_are_exactly_the_downward_crossings(
     seq: list[float | None],
 ) -> None:
-    seen = [b for b in seq if b is not None]
+    """... counting from a healthy level before the first reading (first sight is armed)."""
+    seen = [THRESHOLD, *(b for b in seq if b is not None)]
     expected = sum(1 for before, after in pairwise(seen) if before >= THRESHOLD > after)
     assert len(run(seq, settings(band=0))[0]) == expected
 
@@ -114,7 +119,7 @@ def test_staying_low_alerts_at_most_once(
     _, state = run(before, config)
     alerts, _ = run(low, config, start=state)
     assert len(alerts) <= 1
-    assert len(alerts) == (1 if state is not None and state.armed else 0)
+    assert len(alerts) == (1 if state is None or state.armed else 0)
 
 
 @given(readings, st.lists(st.floats(0, 219.99), max_size=40))
@@ -140,23 +145,28 @@ def test_a_restart_with_the_stored_state_is_no_restart(
 
 
 @given(readings, readings, bands)
-def test_a_restart_without_a_store_loses_at_most_one_alert_and_adds_none(
+def test_a_restart_without_a_store_may_add_one_alert_and_never_loses_one(
     before: list[float | None], after: list[float | None], band: float | None
 ) -> None:
     config = settings(band)
     whole, _ = run(before + after, config)
     first, _ = run(before, config)
     second, _ = run(after, config, t0=T0 + len(before) * STEP)  # no state
-    assert len(whole) - 1 <= len(first) + len(second) <= len(whole)
-    # The same alerts (when, what, which rule); only the runway, fitted on fewer readings,
-    # may differ.
+    assert len(whole) <= len(first) + len(second) <= len(whole) + 1
+    # The same alerts (when, what, which rule), plus at most the restart's first one.
     later = [identity(alert) for alert in whole[len(first) :]]
-    assert all(identity(alert) in later for alert in second)
+    again = [identity(alert) for alert in second]
+    assert all(alert in again for alert in later)
+    assert all(alert in later for alert in again[1:])
 
 
-def test_the_first_reading_after_a_start_is_a_baseline_however_low() -> None:
-    assert run([50], settings())[0] == []
-    assert run([250, 50], settings())[0] != []
+def test_a_start_with_no_stored_state_alerts_once_on_a_balance_already_low() -> None:
+    alerts, state = run([50, 40, 30, 210, 20], settings())
+    assert [a.balance for a in alerts] == [50]  # 210 is inside the band: not re-armed
+    assert state is not None
+    assert not state.armed  # recorded: the stored state does not alert again
+    assert run([30, 20], settings(), start=stored(state))[0] == []
+    assert [a.balance for a in run([250, 50], settings())[0]] == [50]
 
 
 @pytest.mark.parametrize(
@@ -166,8 +176,8 @@ def test_the_first_reading_after_a_start_is_a_baseline_however_low() -> None:
         ([300, 200, 199], [199]),  # the threshold itself is not low
         ([300, 150, 210, 150], [150]),  # 210 is inside the band: not re-armed
         ([300, 150, 220, 150], [150, 150]),  # 220 is rearm_above: re-armed
-        ([210, 150], []),  # started inside the band: armed only once seen at 220
-        ([150, 300, 100, 50, 100, 300, 10], [100, 10]),
+        ([210, 150], [150]),  # started inside the band: armed at first sight
+        ([150, 300, 100, 50, 100, 300, 10], [150, 100, 10]),  # started low: alerts once
     ],
 )
 def test_examples(seq: list[float], alerts: list[float]) -> None:
@@ -216,12 +226,17 @@ def test_the_runway_rule_fires_once_when_the_runway_falls_below_the_minimum() ->
     assert not state.runway_armed
 
 
-def test_the_runway_rule_arms_only_once_the_runway_was_seen_healthy() -> None:
-    fast = [3_000 - 10 * n for n in range(30)]  # ~2 days at most: never 1.5 x 1.5 days
-    assert run(fast, settings(min_runway=1.5 * DAY))[0] == []
-    slow_then_fast = [20_000 - 10 * n for n in range(12)] + [19_890 - 300 * n for n in range(1, 40)]
-    alerts, _ = run(slow_then_fast, settings(min_runway=1.5 * DAY))
-    assert [a.fired_by for a in alerts] == [LowRule.RUNWAY]
+def test_the_runway_rule_is_armed_at_first_sight_and_again_only_once_seen_healthy() -> None:
+    # Started with ~10 hours left at 300 credits per 10 minutes: one alert once the runway is
+    # known (an hour of readings), then quiet while it stays short.
+    fast = [20_000 - 300 * n for n in range(40)]
+    alerts, state = run(fast, settings(min_runway=1.5 * DAY, band=0))
+    assert [(a.fired_by, a.at) for a in alerts] == [(LowRule.RUNWAY, T0 + 6 * STEP)]
+    assert state is not None
+    # Slower spending, a runway back over 1.5 x 1.5 days, re-arms it; fast again fires again.
+    slow = [8_000 - 10 * n for n in range(1, 60)] + [7_410 - 300 * n for n in range(1, 25)]
+    again, _ = run(slow, settings(min_runway=1.5 * DAY, band=0), start=LowState(True, False))
+    assert [a.fired_by for a in again] == [LowRule.RUNWAY]
 
 
 def test_when_both_rules_fire_at_one_reading_one_alert_says_threshold() -> None:
@@ -245,14 +260,15 @@ def test_with_the_runway_rule_a_restart_with_the_stored_state_is_no_restart(
 
 
 @given(spending, spending, runways)
-def test_after_a_restart_without_a_store_no_rule_fires_before_its_level_was_seen_healthy(
+def test_after_a_restart_without_a_store_each_rule_fires_at_most_once_until_seen_healthy(
     before: list[Phase], after: list[Phase], minimum: float
 ) -> None:
-    """No alert is repeated: each one after the restart follows a healthy reading after it."""
+    """A restart is first sight: each rule may fire once (an alert the lost state may have
+    sent already); every later alert follows a healthy reading, as without a restart."""
     config = settings(min_runway=minimum)
     seq = declining(before + after)[len(declining(before)) :]
     state: LowState | None = None
-    healthy = {LowRule.THRESHOLD: False, LowRule.RUNWAY: False}
+    healthy = {LowRule.THRESHOLD: True, LowRule.RUNWAY: True}
     for n, balance in enumerate(seq):
         if balance is None:
             continue
@@ -266,6 +282,72 @@ def test_after_a_restart_without_a_store_no_rule_fires_before_its_level_was_seen
         healthy[LowRule.RUNWAY] |= runway.status == "not_spending" or (
             runway.status == "known" and (runway.seconds_to_floor or 0) >= 1.5 * minimum
         )
+
+
+# --- recovered: the reading where every rule is armed again ---------------------------------
+
+
+def recoveries(seq: Sequence[float], config: LowSettings) -> list[int]:
+    """The readings (indexes) `low_edges` calls recovered, threshold rule only, from no state."""
+    armed: bool | None = None
+    found = []
+    for n, balance in enumerate(seq):
+        edges = low_edges(armed, None if armed is None else True, balance, None, config)
+        armed = edges.armed
+        if edges.recovered:
+            found.append(n)
+    return found
+
+
+@given(st.lists(balances, max_size=60), bands)
+def test_recovered_is_the_first_reading_at_the_rearm_level_after_each_alert(
+    seq: list[float], band: float | None
+) -> None:
+    config = settings(band)
+    expected, down = [], False
+    for n, balance in enumerate(seq):
+        if down and balance >= config.rearm_above:
+            expected.append(n)
+            down = False
+        elif not down and balance < THRESHOLD:
+            down = True
+    assert recoveries(seq, config) == expected
+    assert 0 not in recoveries(seq, config)  # never on first sight
+
+
+@pytest.mark.parametrize("balance", [0, 150, 210, 220, 10_000])
+def test_first_sight_is_never_a_recovery(balance: float) -> None:
+    edges = low_edges(None, None, balance, None, settings())
+    assert not edges.recovered
+    assert edges.fired == (LowRule.THRESHOLD if balance < THRESHOLD else None)
+
+
+@pytest.mark.parametrize(
+    ("armed", "runway_armed", "balance", "runway_hours", "recovered"),
+    [
+        (False, True, 220, 100, True),  # the balance back at rearm_above, the runway fine
+        (False, True, 219, 100, False),  # inside the band
+        (False, False, 300, 100, True),  # both back at one reading
+        (False, False, 300, 20, False),  # the balance back, the runway still short of 1.5 x 1 d
+        (True, False, 300, 36, True),  # the runway back at 1.5 x min_runway
+        (True, False, 300, None, True),  # not spending is a healthy runway
+        (True, True, 300, 100, False),  # nothing had fired
+        (True, True, 100, 100, False),  # a fall is no recovery
+    ],
+)
+def test_recovered_only_when_every_configured_rule_is_armed_again(
+    armed: bool, runway_armed: bool, balance: float, runway_hours: float | None, recovered: bool
+) -> None:
+    config = settings(min_runway=DAY)
+    if runway_hours is None:
+        runway = Forecast("not_spending", burn_per_hour=0.0)
+    else:
+        runway = Forecast("known", seconds_to_floor=runway_hours * 3_600, burn_per_hour=1.0)
+    assert low_edges(armed, runway_armed, balance, runway, config).recovered is recovered
+
+
+def test_without_the_runway_rule_its_flag_never_holds_a_recovery_back() -> None:
+    assert low_edges(False, False, 300, None, settings()).recovered
 
 
 # --- settings and stored state ----------------------------------------------------------------
@@ -343,7 +425,12 @@ def test_the_state_key_names_every_setting_an_edge_uses() -> None:
         {"v": 1, "armed": True, "runway_armed": False, "history": [[1, 10**400]]},
         {"v": 1, "armed": True, "runway_armed": False, "history": [[-1, 5]]},
         {"v": 1, "armed": True, "runway_armed": False, "history": [[1, True]]},
-        {"v": 1, "armed": True, "runway_armed": False, "history": [[n, 5] for n in range(129)]},
+        {
+            "v": 1,
+            "armed": True,
+            "runway_armed": False,
+            "history": [[n, 5] for n in range(hist.LIMIT + 1)],
+        },
     ],
 )
 def test_a_stored_value_we_did_not_write_is_no_state(value: object) -> None:

@@ -160,15 +160,21 @@ def test_a_recovery_then_a_second_fall_sends_a_second_mail(
     report("recovery to 400, fall to 100", mail)
 
 
-def test_restarting_the_triggerer_while_low_sends_no_mail(
+def test_restarting_the_triggerer_while_low_repeats_at_most_one_mail(
     alerting: Deployment, mail: MailServer, readings: Callable[[int], None]
 ) -> None:
+    """With the state stored (3.3+), none. Without (3.0-3.2) a start is first sight, armed:
+    the watcher cannot tell a restart while low from a deployment started while low, and
+    erring towards one alert too many (issue 25) repeats the one mail, never more."""
     before = len(mail.mails)
     for name in triggerers(alerting):
         alerting.restart(name)
-    readings(8)
+    if HAS_STATE_STORE:
+        readings(8)
+        assert len(mail.mails) == before
+    else:
+        mails_for_a_fall(alerting, mail, readings)
     report("triggerer restart while low", mail)
-    assert len(mail.mails) == before
 
 
 def test_a_fall_while_the_triggerer_is_down_mails_where_the_state_is_stored(
@@ -185,11 +191,10 @@ def test_a_fall_while_the_triggerer_is_down_mails_where_the_state_is_stored(
     deploy_sandbox.configure(balance=LOW)
     for name in triggerers(alerting):
         alerting.restart(name)
-    if HAS_STATE_STORE:  # every copy remembers it was armed
-        mails_for_a_fall(alerting, mail, readings)
-    else:  # before 3.3 the first reading (already LOW) is a baseline: the fall is not mailed
-        readings(8)
-        assert len(mail.mails) == before
+    # Mailed on every line: a stored state remembers it was armed (3.3+); without one, a
+    # start is first sight, armed.
+    mails_for_a_fall(alerting, mail, readings)
+    assert len(mail.mails) > before
     report("fall while the triggerer is down", mail)
 
 
@@ -231,5 +236,5 @@ def test_the_key_is_in_no_mail_file_or_output_and_each_alert_is_logged_once(
     logged = "".join(alerting.output(name) for name in triggerers(alerting))
     assert logged.count("pre.dev credits are low on") == int(events)  # one line per event
     assert len(mail.mails) == runs  # one mail per run
-    if watcher_copies(alerting) == 1:  # one per fall seen: the one before 3.3 lost none
-        assert int(events) == runs == (3 if HAS_STATE_STORE else 2)
+    if watcher_copies(alerting) == 1:  # one per fall, plus before 3.3 the restart's repeat
+        assert int(events) == runs == (3 if HAS_STATE_STORE else 4)
