@@ -30,13 +30,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from predev_integrations._core.forecast import KNOWN, NOT_SPENDING, forecast
+from predev_integrations._core.forecast import KNOWN, NOT_SPENDING, decisive_seconds, forecast
 
 from .runway_traces import DAY, FAMILIES, Trace, trace
 
 WINDOW = 28 * DAY
-#: "median" (the forecast itself, as --min-runway decides) or "p10" (the band's early end).
-ALARM_ON = "median"
+#: "decisive" (as --min-runway decides), "median" (the forecast itself) or "p10" (always the
+#: band's early end), to compare the rules.
+ALARM_ON = "decisive"
 BASELINE_WINDOW = 7 * DAY
 ALARMS = (3 * DAY, 7 * DAY)
 #: What the acceptance asks of ours, per family: (median error, p90 error).
@@ -49,8 +50,9 @@ TARGETS = {
     "topups": (0.08, 0.50),
 }
 
-#: A forecaster: (readings oldest first, floor, now) -> (status, seconds, p10, p90).
-Answer = tuple[str, float | None, float | None, float | None]
+#: A forecaster: (readings oldest first, floor, now) -> (status, seconds, p10, p90, decisive):
+#: `decisive` is the time an alarm compares with its limit (ours: `decisive_seconds`).
+Answer = tuple[str, float | None, float | None, float | None, float | None]
 Forecaster = Callable[[Sequence[tuple[float, float]], float, float], Answer]
 
 
@@ -61,6 +63,7 @@ def ours(readings: Sequence[tuple[float, float]], floor: float, now: float) -> A
         result.seconds_to_floor,
         result.seconds_to_floor_p10,
         result.seconds_to_floor_p90,
+        decisive_seconds(result),
     )
 
 
@@ -68,31 +71,33 @@ def predict_linear(readings: Sequence[tuple[float, float]], floor: float, now: f
     """Least squares of the balance over the last 7 days, as Prometheus' predict_linear."""
     recent = [r for r in readings if r[0] >= now - BASELINE_WINDOW]
     if len(recent) < 2:
-        return ("unknown", None, None, None)
+        return ("unknown", None, None, None, None)
     mt = statistics.fmean(t - now for t, _ in recent)
     mb = statistics.fmean(b for _, b in recent)
     sxx = sum((t - now - mt) ** 2 for t, _ in recent)
     if sxx <= 0:
-        return ("unknown", None, None, None)
+        return ("unknown", None, None, None, None)
     slope = sum((t - now - mt) * (b - mb) for t, b in recent) / sxx
     if slope >= 0:
-        return (NOT_SPENDING, None, None, None)
+        return (NOT_SPENDING, None, None, None, None)
     level = mb - slope * mt  # the line's value now
-    return (KNOWN, max(0.0, (level - floor) / -slope), None, None)
+    seconds = max(0.0, (level - floor) / -slope)
+    return (KNOWN, seconds, None, None, seconds)
 
 
 def seven_day_average(readings: Sequence[tuple[float, float]], floor: float, now: float) -> Answer:
     """The balance's drops over the last 7 days, per second of the span they cover."""
     recent = [r for r in readings if r[0] >= now - BASELINE_WINDOW]
     if len(recent) < 2:
-        return ("unknown", None, None, None)
+        return ("unknown", None, None, None, None)
     drops = sum(max(0.0, a[1] - b[1]) for a, b in itertools.pairwise(recent))
     span = recent[-1][0] - recent[0][0]
     if span <= 0:
-        return ("unknown", None, None, None)
+        return ("unknown", None, None, None, None)
     if drops <= 0:
-        return (NOT_SPENDING, None, None, None)
-    return (KNOWN, max(0.0, (recent[-1][1] - floor) / (drops / span)), None, None)
+        return (NOT_SPENDING, None, None, None, None)
+    seconds = max(0.0, (recent[-1][1] - floor) / (drops / span))
+    return (KNOWN, seconds, None, None, seconds)
 
 
 FORECASTERS: dict[str, Forecaster] = {
@@ -158,7 +163,7 @@ def score(tr: Trace, name: str, forecaster: Forecaster, into: Score) -> None:
         while readings[lo][0] < now - WINDOW:
             lo += 1
         started = time.perf_counter()
-        status, seconds, p10, p90 = forecaster(readings[lo : k + 1], tr.floor, now)
+        status, seconds, p10, p90, decisive = forecaster(readings[lo : k + 1], tr.floor, now)
         into.seconds += time.perf_counter() - started
         into.readings += 1
         answered = status in (KNOWN, NOT_SPENDING)
@@ -167,13 +172,12 @@ def score(tr: Trace, name: str, forecaster: Forecaster, into: Score) -> None:
         if t >= 0 and now - topups[t] >= DAY:
             into.after_topup += 1
             into.after_topup_answered += answered
-        # An alarm is what --min-runway decides on: the forecast itself (with --alarm-on p10,
-        # the early end of ours, for comparison).
-        decisive = seconds
-        if p10 is not None and seconds and ALARM_ON == "p10":
+        # An alarm is what --min-runway decides on (`decisive_seconds`); --alarm-on compares
+        # ours deciding on its forecast itself, or always on the band's early end.
+        if ALARM_ON == "median":
+            decisive = seconds
+        elif ALARM_ON == "p10" and p10 is not None:
             decisive = p10
-        elif p10 is not None and seconds and ALARM_ON == "p25":
-            decisive = seconds * (max(p10, 1.0) / seconds) ** (0.6745 / 1.2816)
         flagged = {a: status == KNOWN and decisive is not None and decisive < a for a in ALARMS}
         into.alarms += any(flagged.values())
         true = truth[k]
@@ -289,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--only-ours", action="store_true")
-    parser.add_argument("--alarm-on", choices=("median", "p10", "p25"), default="median")
+    parser.add_argument("--alarm-on", choices=("decisive", "median", "p10"), default="decisive")
     args = parser.parse_args(argv)
     global ALARM_ON  # noqa: PLW0603 - a flag of this script's own run
     ALARM_ON = args.alarm_on

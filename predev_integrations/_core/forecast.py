@@ -59,6 +59,7 @@ __all__ = [
     "Forecast",
     "Reading",
     "band_text",
+    "decisive_seconds",
     "describe",
     "duration_text",
     "forecast",
@@ -563,6 +564,24 @@ def describe(result: Forecast, now: float) -> str:
     if result.status == NOT_SPENDING:
         return f"not spending ({result.reason})" if result.reason else "not spending"
     return f"runway unknown: {result.reason}" if result.reason else "runway unknown"
+
+
+def decisive_seconds(result: Forecast) -> float | None:
+    """The time to the floor that a limit (`--min-runway`, `--warn-runway`, an alert's runway
+    rule) is compared with; None unless KNOWN.
+
+    Once the forecast has seen a whole week (its model is `weekly`), the early end of the band
+    (P10): the band is then the team's own spread, and a gate that waits for the middle misses
+    the floor whenever a busy day comes early. Before that, the forecast itself: a few days'
+    band is mostly what is not known yet (the weekly cycle), and deciding on its edge would fail
+    every new installation on too little data, which an unknown runway never does either.
+    """
+    if result.status != KNOWN or result.seconds_to_floor is None:
+        return None
+    early = result.seconds_to_floor_p10
+    if early is not None and (result.model or "").startswith(spending.WEEKLY):
+        return early
+    return result.seconds_to_floor
 
 
 def band_text(result: Forecast, now: float) -> str:

@@ -7,7 +7,7 @@ runway never changes the verdict: too little data must never page anyone.
 
 from __future__ import annotations
 
-from .forecast import KNOWN
+from .forecast import decisive_seconds
 from .verdict import Verdict
 
 TYPE_CHECKING = False
@@ -26,12 +26,14 @@ def runway_verdict(
     result: Forecast | None, min_runway: float | None, warn_runway: float | None
 ) -> Verdict:
     """LOW when the floor is `min_runway` seconds away or less, WARN within `warn_runway`, else
-    OK; OK whenever the runway is not KNOWN (unknown never fails a check)."""
-    if result is None or result.status != KNOWN or result.seconds_to_floor is None:
+    OK; OK whenever the runway is not KNOWN (unknown never fails a check). The time compared
+    is `forecast.decisive_seconds` (the band's early end once a week was seen)."""
+    seconds = None if result is None else decisive_seconds(result)
+    if seconds is None:
         return Verdict.OK
-    if min_runway is not None and result.seconds_to_floor <= min_runway:
+    if min_runway is not None and seconds <= min_runway:
         return Verdict.LOW
-    if warn_runway is not None and result.seconds_to_floor <= warn_runway:
+    if warn_runway is not None and seconds <= warn_runway:
         return Verdict.WARN
     return Verdict.OK
 

@@ -59,6 +59,9 @@ SMALL_DATA = 0.25
 #: And until a whole week is seen: how far a week's spending may stray from the days seen
 #: (five workdays or a quiet weekend are 7/5 or 5/7 of the average).
 UNSEEN_WEEK = 0.3
+#: The widest relative spread used: a band from ~1/40 to ~40 times the forecast is already
+#: "no idea", and wider would overflow.
+MAX_SPREAD = 3.0
 #: The least dispersion believed, in credits: spending comes in specs of 5 to 50 credits, so
 #: a day's spending is never more regular than a Poisson count of such specs.
 MIN_DISPERSION = 10.0
@@ -162,7 +165,7 @@ class Model:
         growth = (self.growth_se * seen / 2) ** 2
         small = (SMALL_DATA * math.sqrt(DAY / max(self.cover, HOUR))) ** 2
         cycle = UNSEEN_WEEK**2 if self.cover < WEEKLY_AFTER else 0.0
-        return math.sqrt(process + level + growth + small + cycle)
+        return min(math.sqrt(process + level + growth + small + cycle), MAX_SPREAD)
 
 
 def hour_of_week(hour: int) -> int:

@@ -35,7 +35,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from . import watch_history as hist
-from .forecast import KNOWN, NOT_SPENDING, Forecast, iso_utc
+from .forecast import KNOWN, NOT_SPENDING, Forecast, decisive_seconds, iso_utc
 from .ranges import CREDITS, RUNWAY, WATCH, number_value
 from .verdict import Balance
 
@@ -290,7 +290,8 @@ def low_edges(
     elif not armed and balance >= settings.rearm_above:
         armed = True
     if runway is not None and settings.min_runway is not None:
-        short = runway.status == KNOWN and (runway.seconds_to_floor or 0.0) < settings.min_runway
+        seconds = decisive_seconds(runway)
+        short = seconds is not None and seconds < settings.min_runway
         if runway_armed and short:
             fired, runway_armed = fired or LowRule.RUNWAY, False
         elif not runway_armed and _runway_healthy(runway, settings.min_runway):
@@ -327,5 +328,5 @@ def observe_low(
 def _runway_healthy(runway: Forecast, min_runway: float) -> bool:
     if runway.status == NOT_SPENDING:
         return True
-    seconds = runway.seconds_to_floor
-    return runway.status == KNOWN and seconds is not None and seconds >= min_runway * RUNWAY_REARM
+    seconds = decisive_seconds(runway)
+    return seconds is not None and seconds >= min_runway * RUNWAY_REARM

@@ -104,13 +104,14 @@ def _finite(value: object) -> float | None:
 
 
 def topup_url(outcome: Outcome, env: Mapping[str, str]) -> str:
-    """The top-up link: the one the check used (`--topup-url`, config `topup_url`), else the
-    Action's `topup-url` input, else the solo dashboard; always a checked https link."""
+    """The top-up link: the Action's `topup-url` input (the check got it as `--topup-url`, which
+    beats a config file's), else the one the check used (config `topup_url`, else the solo
+    dashboard); always a checked https link."""
     from .._core.defaults import TOP_UP_URL
     from .._core.urls import normalize_topup_url
     from ..errors import ConfigError
 
-    for candidate in (getattr(outcome, "topup_url", None), env.get("INPUT_TOPUP_URL", "")):
+    for candidate in (env.get("INPUT_TOPUP_URL", ""), outcome.topup_url):
         if isinstance(candidate, str) and candidate.strip():
             try:
                 return safe_link(normalize_topup_url(candidate))

@@ -100,7 +100,7 @@ def test_the_message_is_our_words_never_the_cli_s_or_the_server_s() -> None:
     message = github_outputs(outcome, SAVING)["alert-message"]
     assert message == (
         "pre.dev credits fell below 200: 180 remaining; burning ~120/day, floor in ~26 hours "
-        f"(Tue 1 Dec 08:00 UTC). Top up at {TOP_UP_URL}"
+        f"(Tue 1 Dec 08:00 UTC; likely Mon 30 Nov to Sun 6 Dec). Top up at {TOP_UP_URL}"
     )
     assert "server" not in message
 
@@ -132,7 +132,7 @@ def test_each_kind_of_message(alert_fields: dict[str, Any], expected: str) -> No
     [
         (None, "", TOP_UP_URL),
         (None, ENTERPRISE_TOP_UP_URL, ENTERPRISE_TOP_UP_URL),
-        (ENTERPRISE_TOP_UP_URL, "https://elsewhere.example/", ENTERPRISE_TOP_UP_URL),
+        (ENTERPRISE_TOP_UP_URL, "", ENTERPRISE_TOP_UP_URL),  # a config file's, no input
         (None, "http://plain.example/", TOP_UP_URL),  # refused: not https
         (None, "javascript:alert(1)", TOP_UP_URL),
         (None, 'https://x.example/"a b"', TOP_UP_URL),  # spaces: refused
