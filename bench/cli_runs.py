@@ -195,9 +195,11 @@ def forecast_rows(stage: Stage, repeats: int) -> list[Row]:
     return [
         Row(
             "2",
-            f"Forecast over the largest history ({data['readings']} kept, {data['fitted']} fitted)",
+            f"Forecast over the largest history ({data['readings']} readings, "
+            f"{data['span_days']} days)",
             f"{data['forecast_ms']:.1f} ms",
-            notes="`forecast()` in-process in the runtime venv, median; ~125 000 pairwise slopes",
+            notes="`forecast()` in-process in the runtime venv, median; the spending model over "
+            "4 weeks of hours and the walk to the floor",
         ),
         Row(
             "2",

@@ -97,15 +97,15 @@ class Stage:
         )
 
     def fill_history(self) -> int:
-        """A full history in `full_dir`: the most readings we keep, one every 10 minutes over
-        the last week, falling steadily to the sandbox's balance, so every live check there
-        fits the most readings the forecast takes. Returns how many readings."""
+        """A full history in `full_dir`: what a check every 10 seconds for five weeks leaves
+        after the history's thinning (about 930 readings over 4 weeks), falling steadily to
+        the sandbox's balance, so every live check there reads the most the forecast ever
+        reads. Returns how many readings."""
         from predev_integrations._cli import history
         from predev_integrations._core.secret import Secret
 
-        count = history.MAX_READINGS
-        now = time.time()
-        readings = [(now - 600.0 * (count - i), BALANCE + count - i) for i in range(count)]
+        readings = largest_history(time.time(), BALANCE)
+        count = len(readings)
         self.full_dir.mkdir(mode=0o700, exist_ok=True)
         path = history.history_path(str(self.full_dir), self.url, Secret(self.key))
         with open(path, "w", encoding="utf-8") as handle:
@@ -140,3 +140,13 @@ class Stage:
         if self.sandbox is not None:
             self.sandbox.stop()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def largest_history(now: float, balance: float) -> list[tuple[float, float]]:
+    """The history a check every 10 seconds leaves after 35 days, as the CLI thins it: each
+    reading a new balance (a credit less every 10 s, ending at `balance`)."""
+    from predev_integrations._cli import history
+
+    count = int(35 * 86_400 / 10)
+    raw = [(now - 10.0 * (count - i), float(balance + (count - i) // 40)) for i in range(count)]
+    return history.thin(raw, now)

@@ -1,8 +1,9 @@
 """Run inside the runtime venv: the runway's in-process costs at the largest history we keep.
 
 `python forecast_probe.py N` prints one JSON object of medians over N tries (ms): parsing a
-full history file, appending a reading to it (read, merge, atomic replace, under the lock),
-and `forecast()` over it (the newest 500 fitted: about 125 000 pairwise slopes).
+full history file (a check every 10 seconds for five weeks, thinned as the CLI keeps it),
+appending a reading to it (read, merge, thin, atomic replace, under the lock), and
+`forecast()` over it (the spending model over four weeks of hours, and the walk to the floor).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from predev_integrations._cli import history
-from predev_integrations._core.forecast import MAX_FIT, forecast
+from predev_integrations._core.forecast import forecast
 
 
 def timed(action: Callable[[], object], tries: int) -> float:
@@ -28,10 +29,11 @@ def timed(action: Callable[[], object], tries: int) -> float:
 
 
 def main(tries: int) -> dict[str, object]:
-    count = history.MAX_READINGS
     now = time.time()
-    # A reading every 10 minutes over the last week, falling steadily: the fit runs in full.
-    readings = [(now - 600.0 * (count - i), 450.0 + count - i) for i in range(count)]
+    count = int(35 * 86_400 / 10)  # as bench/env.py's largest_history, which needs no venv
+    every = [(now - 10.0 * (count - i), float(450 + (count - i) // 40)) for i in range(count)]
+    readings = history.thin(every, now)
+    count = len(readings)
     text = history.serialize(readings)
     raw = text.encode()
     with tempfile.TemporaryDirectory() as directory:
@@ -47,7 +49,7 @@ def main(tries: int) -> dict[str, object]:
     assert result.status == "known", result
     return {
         "readings": count,
-        "fitted": min(count, MAX_FIT),
+        "span_days": round((readings[-1][0] - readings[0][0]) / 86_400, 1),
         "file_bytes": len(raw),
         "parse_ms": timed(lambda: history.parse(raw), tries),
         "append_ms": append_ms,

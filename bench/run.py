@@ -41,7 +41,18 @@ def _parts() -> dict[str, tuple[str, Part]]:
             lambda s, o: action.rows(s, *((1, 2) if o.quick else (3, 11))),
         ),
         "6": ("Pre-commit", lambda s, o: precommit.rows(s, o.repeats)),
+        "7": ("Runway forecast, walk-forward", lambda s, o: _runway(s, 1 if o.quick else 6)),
     }
+
+
+def _runway(stage: Stage, seeds: int) -> list[Row]:
+    """The evaluation runs in this process: it measures how right the forecast is, not how
+    fast it starts, so the dev venv serves."""
+    from . import runway_eval
+
+    found, section = runway_eval.bench_rows(seeds)
+    stage.sections.append(section)
+    return found
 
 
 def _csv_ints(text: str) -> tuple[int, ...]:

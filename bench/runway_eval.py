@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from predev_integrations._core.forecast import KNOWN, NOT_SPENDING, decisive_seconds, forecast
 
 from .runway_traces import DAY, FAMILIES, Trace, trace
+from .table import Row
 
 WINDOW = 28 * DAY
 #: "decisive" (as --min-runway decides), "median" (the forecast itself) or "p10" (always the
@@ -306,3 +307,52 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def bench_rows(seeds: int) -> tuple[list[Row], str]:
+    """`make bench`'s part 7: one row per family (ours against the better baseline and the
+    acceptance target, with the alarms), and the whole table as a section."""
+    results = evaluate(FAMILIES, range(seeds))
+    by = {(str(r["family"]), str(r["forecaster"])): r for r in rows(results)}
+    out: list[Row] = []
+    for family in FAMILIES:
+        ours_row = by[(family, "ours")]
+        baselines = [by[(family, name)] for name in FORECASTERS if name != "ours"]
+        alarms = (
+            f"missed {_p(ours_row['missed_3d'])} / {_p(ours_row['missed_7d'])}, false "
+            f"{_p(ours_row['false_3d'])} / {_p(ours_row['false_7d'])} (3 d / 7 d)"
+        )
+        if family == "idle":
+            out.append(
+                Row(
+                    "7",
+                    "Runway: an idle key",
+                    f"{ours_row['alarms']} alarms",
+                    target="no alarm",
+                    met=ours_row["alarms"] == 0,
+                    notes=f"answered {_p(ours_row['answered'])}",
+                )
+            )
+            continue
+        best = min(baselines, key=lambda r: float(str(r["median"])))
+        target = TARGETS[family]
+        met = (
+            float(str(ours_row["median"])) <= target[0] and float(str(ours_row["p90"])) <= target[1]
+        )
+        out.append(
+            Row(
+                "7",
+                f"Runway error, {family} (median / p90)",
+                f"{_p(ours_row['median'])} / {_p(ours_row['p90'])}",
+                f"{_p(best['median'])} / {_p(best['p90'])} ({best['forecaster']})",
+                target=f"≤ {_p(target[0])} / ≤ {_p(target[1])}",
+                met=met,
+                notes=f"{ours_row['points']} points; {alarms}; band holds truth "
+                f"{_p(ours_row['band'])}; {ours_row['ms']:.2f} ms/forecast",
+            )
+        )
+    section = (
+        f"Runway forecast, walk-forward ({seeds} traces a family, x4 for the daily ones; "
+        f"`python -m bench.runway_eval` prints it alone):\n\n{table(results)}"
+    )
+    return out, section

@@ -570,16 +570,17 @@ def decisive_seconds(result: Forecast) -> float | None:
     """The time to the floor that a limit (`--min-runway`, `--warn-runway`, an alert's runway
     rule) is compared with; None unless KNOWN.
 
-    Once the forecast has seen a whole week (its model is `weekly`), the early end of the band
-    (P10): the band is then the team's own spread, and a gate that waits for the middle misses
-    the floor whenever a busy day comes early. Before that, the forecast itself: a few days'
-    band is mostly what is not known yet (the weekly cycle), and deciding on its edge would fail
-    every new installation on too little data, which an unknown runway never does either.
+    Once the readings cover a day (the model is an average over whole days or the weekly
+    profile), the early end of the band (P10): the band is then the team's own spread, and a
+    gate that waits for the middle lets the floor come first whenever a busy day comes early.
+    Under a day of readings, the forecast itself: a few hours' band is mostly what is not known
+    yet, and deciding on its edge would fail every new installation on too little data, which
+    an unknown runway never does either.
     """
     if result.status != KNOWN or result.seconds_to_floor is None:
         return None
     early = result.seconds_to_floor_p10
-    if early is not None and (result.model or "").startswith(spending.WEEKLY):
+    if early is not None and result.model is not None and result.model != spending.STEADY:
         return early
     return result.seconds_to_floor
 
