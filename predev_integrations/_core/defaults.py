@@ -32,9 +32,9 @@ TOP_UP_URL = "https://pre.dev/project/playground"
 ENTERPRISE_TOP_UP_URL = "https://pre.dev/enterprise/dashboard?page=api"
 
 # The runway forecast (`_core/forecast.py`). A forecast needs at least MIN_READINGS readings
-# over at least MIN_SPAN seconds, all of the current series (since the last top-up) and within
-# WINDOW seconds of now: three readings over an hour is the least that tells a rate from a
-# single burst, and a week covers a working week's rhythm without remembering last month.
+# over at least MIN_SPAN seconds within WINDOW seconds of now: three readings over an hour is
+# the least that tells a rate from a single burst, and four weeks show the weekly cycle four
+# times without remembering last quarter.
 #: Seconds of history a forecast fits (4 weeks: enough to see a weekly cycle more than once).
 FORECAST_WINDOW = 28 * 86_400.0
 #: Readings a forecast needs.

@@ -1,8 +1,9 @@
 """When do the credits run out? A runway forecast from balance readings, or why it cannot tell.
 
-`forecast(readings, floor, now=...)` fits a burn rate to the readings `(Unix time, balance)` and
-says how long until the balance reaches the floor. The rules, each chosen so that a pager never
-goes off on too little or too noisy data:
+`forecast(readings, floor, now=...)` learns how the team spends from the readings `(Unix time,
+balance)` (`spending.py`: spending per hour, the weekly cycle, growth) and says how long until
+the balance reaches the floor, with a band. The rules, each chosen so that a pager never goes
+off on too little or too noisy data:
 
 - Nothing about the input is trusted. Non-numbers, non-finite values, balances beyond 1e15,
   readings from the future (more than CLOCK_SKEW seconds after `now`) and timestamps that carry
@@ -10,23 +11,21 @@ goes off on too little or too noisy data:
   once; times are kept to the millisecond (closer readings are at one time). Input order never
   matters: readings are sorted by time (a clock that stepped back appends an earlier time
   later; the time is what we believe, not the order).
-- Only the current series counts: the readings within `window` seconds of `now` after the last
-  top-up (a rise of more than `top_up_tolerance` credits from one reading to the next).
-- The rate is a Theil-Sen fit: the median of the slopes between every pair of readings, robust
-  to spending that comes in bursts and to the odd refund. Only the newest MAX_FIT readings are
-  fitted, so the pairwise slopes stay cheap (about 125 000 pairs).
-- A rate needs `min_readings` readings over `min_span` seconds, and must pass a fit gate: at
-  least MIN_DOWN_SHARE of the pairs whose balance differs must go down, and the median distance
-  of a reading from the fitted line must be at most MAX_SCATTER of the fitted drop over the
-  span. Otherwise the runway is UNKNOWN, with the reason.
-- A flat or rising fit, a series that ends no lower than it began, or a runway beyond
-  MAX_RUNWAY is NOT_SPENDING.
-- The runway starts from the newest reading, not from the fitted line: the API reports the
-  balance exactly (it is not a noisy measurement), so the newest reading is where we are; the
-  fit supplies only the rate. The balance now is that reading less the rate times the time
-  since it; at or below the floor, the runway is 0.
+- The readings within `window` seconds of `now` count (the newest MAX_FIT of them). A rise of
+  more than `top_up_tolerance` credits between two readings is a top-up: that gap's spending
+  is unknown and left out, nothing else is; a smaller rise is a refund, netted.
+- A runway needs `min_readings` readings over `min_span` seconds, and at least `min_span` of
+  them between top-ups. When nothing was spent (refunds included) it is NOT_SPENDING; when at
+  least MAX_RISE_SHARE of the balance's movement goes up, the readings are noise: UNKNOWN.
+- The runway starts from the newest reading: the API reports the balance exactly, so the
+  newest reading is where we are, less what the model expects to have been spent since; at or
+  below the floor, the runway is 0. The band (`seconds_to_floor_p10`/`_p90`) comes from how
+  far the team's spending strays from its pattern, and how little has been seen;
+  `decisive_seconds` is what a limit compares.
+- A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
-Pure: no clock, no I/O, no imports but `defaults` (itself import-free); callers pass `now`.
+Pure: no clock, no I/O, no imports but `defaults` and `spending` (import-free); callers pass
+`now`.
 """
 
 from __future__ import annotations
@@ -319,19 +318,18 @@ def forecast(
         return not_spending(f"balance flat or rising over {duration_text(span)}")
     if above <= 0:
         return _known(
-            seconds=0.0,
-            p10=0.0,
-            p90=0.0,
+            0.0,
+            0.0,
+            0.0,
+            (),
             now=now,
             floor=floor,
-            balance=last_balance,
             burn=burn,
             model=model,
             count=count,
             span=span,
             ignored=ignored,
         )
-    width = model.spread(0.0, above)
     found, _ = spending.project(model, [above], ahead + MAX_RUNWAY)
     if found[0] is None:
         return not_spending(
@@ -348,35 +346,33 @@ def forecast(
     p90 = None if late is None else max(0.0, late - ahead)
     path = _path(walked, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor)
     return _known(
-        seconds=seconds,
-        p10=p10,
-        p90=p90,
+        seconds,
+        p10,
+        p90,
+        path,
         now=now,
         floor=floor,
-        balance=last_balance,
         burn=burn,
         model=model,
         count=count,
         span=span,
         ignored=ignored,
-        path=path,
     )
 
 
 def _known(
-    *,
     seconds: float,
     p10: float,
     p90: float | None,
+    path: tuple[tuple[float, float], ...],
+    *,
     now: float,
     floor: float,
-    balance: float,
     burn: float,
     model: spending.Model,
     count: int,
     span: float,
     ignored: int,
-    path: tuple[tuple[float, float], ...] = (),
 ) -> Forecast:
     return Forecast(
         KNOWN,
@@ -390,7 +386,7 @@ def _known(
         seconds_to_floor_p90=p90,
         model=_model_text(model),
         spend_by_weekday=model.by_weekday(),
-        path=path or ((now, min(balance, floor)), (now, floor)),
+        path=path or ((now, floor),),
     )
 
 
