@@ -137,7 +137,7 @@ class AlertReport:
         self.note = note
 
     def to_json(self) -> dict[str, object]:
-        """The `alert` object of `--format json` (PLAN.md's CLI contract)."""
+        """The `alert` object of `--format json` (its fields: docs/cli.md, Alerts)."""
         return {
             "fired": self.fired,
             "recovered": self.recovered,
