@@ -282,7 +282,10 @@ def test_the_warn_line_names_the_runway_when_it_is_known(
     make_repo(args=["--min-credits", "50", "--warn-below", "500"])
     live, hit = run(*RUN_COMMIT_HOOKS), run(*RUN_COMMIT_HOOKS)
     assert (live.code, hit.code) == (0, 0)
-    runway = r"burning ~120/day, floor in ~3\.3 days \(\w{3} \d{1,2} \w{3} \d\d:\d\d UTC\)"
+    day = r"\w{3} \d{1,2} \w{3}"
+    runway = (
+        rf"burning ~120/day, floor in ~3\.3 days \({day} \d\d:\d\d UTC; likely {day} to {day}\)"
+    )
     assert re.search(
         rf"450 remaining \(floor 50, warn below 500\): warn, running low; {runway}; top up soon",
         live.output,
