@@ -32,7 +32,7 @@ WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 REQUESTS_WHEELHOUSE = Path(sys.prefix) / "wheelhouse-bench"
 #: This checkout's wheel, kept by a digest of its sources: building it takes seconds.
 BUILT = Path(sys.prefix) / "bench-build"
-SOURCES = ("pyproject.toml", "README.md", "predev_integrations", "predev_airflow")
+SOURCES = ("pyproject.toml", "README.md", "devtools", "predev_integrations", "predev_airflow")
 
 
 @dataclass(frozen=True)
