@@ -16,11 +16,12 @@ hours the model learns, in order:
   workday's afternoon is never taken for the whole day), one for workdays and one for
   weekends once half a day of each was seen (a workday's rate is not carried across a weekend
   that was seen quiet); under a day, the average over all the readings.
-- **Growth or decline.** Over whole days, the rate may grow or shrink exponentially: fitted by
-  the likelihood of an over-dispersed Poisson model (days with nothing spent count, which a
-  log-linear fit cannot take), and used only when it is at least GROWTH_T standard errors
-  from zero, so a steady pattern does not turn noisy. Growth is carried forward for at most
-  as long as it was seen.
+- **Growth or decline.** Between whole weeks (each holds the weekly cycle once, so the cycle
+  cancels), the rate may grow or shrink exponentially: fitted by the likelihood of an
+  over-dispersed Poisson model (weeks with nothing spent count, which a log-linear fit cannot
+  take), with the dispersion of the daily spending, and used only when it is at least
+  GROWTH_T standard errors from zero, so a steady pattern does not turn noisy. Growth is
+  carried forward for at most as long as it was seen.
 - **How noisy the spending is**, from how far each day's spending strays from the model: this
   and the uncertainty of the fitted level and growth give the band (P10-P90).
 
@@ -206,13 +207,13 @@ def fit(spent: Spending, cover: float) -> Model:
     overfit = 5.0 if model.kind == WEEKLY and weeks <= 1.25 else overfit
     growth, se = 0.0, math.inf
     if cover >= GROWTH_AFTER and model.kind == WEEKLY and total > 0:
-        growth, se = _growth(blocks, overfit)
+        phi = _dispersion(blocks, _level(blocks, 0.0), 0.0, overfit=overfit)
+        growth, se = _growth(_weeks(hours, last, cover), phi)
         if se > 0 and abs(growth) >= GROWTH_T * se:
-            # Growth seen through a profile that averaged it in (the later hours of the
-            # week look busier): take the profile again with the growth taken out, refit.
+            # The profile averaged the growth in (the later hours of the week look busier):
+            # take it again with the growth taken out.
             model.profile = _profile(hours, growth / 24, last)
             blocks = _blocks(used, last, model)
-            growth, se = _growth(blocks, overfit)
     level = _level(blocks, growth)
     model.dispersion = _dispersion(blocks, level, growth, overfit=overfit)
     if math.isfinite(se) and se > 0:
@@ -299,9 +300,29 @@ def _level(blocks: list[tuple[float, float, float]], growth: float) -> float:
     return max(sum(y for y, _, _ in blocks), 0.0) / weight if weight > 0 else 0.0
 
 
-def _growth(blocks: list[tuple[float, float, float]], overfit: float) -> tuple[float, float]:
-    """The growth per day that best explains the blocks, and its standard error (per day)."""
+def _weeks(
+    hours: dict[int, list[float]], last: int, cover: float
+) -> list[tuple[float, float, float]]:
+    """Whole weeks back from the newest hour, as blocks: each holds every hour of the week
+    once, so the weekly cycle cancels out of a trend between them."""
+    whole = int(cover // WEEK)
+    weeks: dict[int, list[float]] = {}
+    for hour, (credits, seconds) in hours.items():
+        key = (last - hour) // 168
+        if key < whole:
+            week = weeks.setdefault(key, [0.0, 0.0])
+            week[0] += credits
+            week[1] += seconds / HOUR
+    return [(y, e, -(k + 0.5) * 7) for k, (y, e) in weeks.items() if e > 0]
+
+
+def _growth(blocks: list[tuple[float, float, float]], phi: float) -> tuple[float, float]:
+    """The growth per day that best explains the blocks (the likelihood of spending
+    proportional to `e` times exp(growth * days)), and its standard error (per day) given the
+    dispersion `phi` of the spending."""
     total = sum(y for y, _, _ in blocks)
+    if len(blocks) < 2 or total <= 0:
+        return 0.0, math.inf
     target = sum(y * tau for y, _, tau in blocks) / total
 
     def mean_tau(g: float) -> float:
@@ -322,15 +343,13 @@ def _growth(blocks: list[tuple[float, float, float]], overfit: float) -> tuple[f
                 high = middle
         growth = (low + high) / 2
     level = _level(blocks, growth)
-    phi = _dispersion(blocks, level, growth, parameters=2, overfit=overfit)
     means = [level * e * math.exp(growth * tau) for _, e, tau in blocks]
     mass = sum(means)
     if mass <= 0 or phi <= 0:
         return growth, math.inf
     centre = sum(m * tau for m, (_, _, tau) in zip(means, blocks, strict=True)) / mass
-    information = (
-        sum(m * (tau - centre) ** 2 for m, (_, _, tau) in zip(means, blocks, strict=True)) / phi
-    )
+    spread = sum(m * (tau - centre) ** 2 for m, (_, _, tau) in zip(means, blocks, strict=True))
+    information = spread / phi
     return growth, (1 / math.sqrt(information) if information > 0 else math.inf)
 
 
