@@ -39,6 +39,9 @@ from .defaults import FORECAST_TOP_UP_TOLERANCE as TOP_UP_TOLERANCE
 from .defaults import FORECAST_WINDOW as WINDOW
 from .spending import Z90
 
+#: z of the 25th percentile.
+Z25 = 0.6744897501960817
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -566,19 +569,23 @@ def decisive_seconds(result: Forecast) -> float | None:
     """The time to the floor that a limit (`--min-runway`, `--warn-runway`, an alert's runway
     rule) is compared with; None unless KNOWN.
 
-    Once the readings cover a day (the model is an average over whole days or the weekly
-    profile), the early end of the band (P10): the band is then the team's own spread, and a
-    gate that waits for the middle lets the floor come first whenever a busy day comes early.
-    Under a day of readings, the forecast itself: a few hours' band is mostly what is not known
-    yet, and deciding on its edge would fail every new installation on too little data, which
-    an unknown runway never does either.
+    An early end of the band once the readings cover a day: a gate that waits for the middle
+    lets the floor come first whenever a busy day comes early. The 10th percentile once a week
+    is seen (the band is then the team's own spread); the 25th while the weekly cycle is still
+    unknown (that band is mostly the unknown, and its far edge cried wolf at 3 % of readings
+    in the evaluation). Under a day of readings, the forecast itself: a few hours' band says
+    little, and deciding on its edge would fail every new installation on too little data,
+    which an unknown runway never does either.
     """
     if result.status != KNOWN or result.seconds_to_floor is None:
         return None
-    early = result.seconds_to_floor_p10
-    if early is not None and result.model is not None and result.model != spending.STEADY:
-        return early
-    return result.seconds_to_floor
+    early, middle = result.seconds_to_floor_p10, result.seconds_to_floor
+    if early is None or result.model is None or result.model == spending.STEADY:
+        return middle
+    if result.model.startswith(spending.DAILY) and middle > 0:
+        # the 25th percentile: the band's lognormal shape, a quarter of the way down
+        return middle * float((max(early, 1e-9) / middle) ** (Z25 / spending.Z90))
+    return early
 
 
 def band_text(result: Forecast, now: float) -> str:

@@ -32,6 +32,7 @@ from predev_integrations._core.forecast import (
     Forecast,
     Reading,
     band_text,
+    decisive_seconds,
     describe,
     duration_text,
     forecast,
@@ -864,3 +865,27 @@ def test_the_band_holds_the_forecast(raw: list[tuple[int, float]], floor: int) -
     assert high is None or seconds <= high <= MAX_RUNWAY + CLOCK_SKEW
     assert result.path[0][0] == NOW
     assert result.path[-1] == pytest.approx((NOW + seconds, floor))
+
+
+@pytest.mark.parametrize(
+    ("model", "decided"),
+    [
+        ("recent average", 100 * HOUR),  # under a day: the forecast itself
+        ("daily average", 100 * HOUR * 0.5 ** (0.6744897501960817 / 1.2815515655446004)),  # P25
+        ("weekly", 50 * HOUR),  # P10
+        ("weekly, growing 3%/day", 50 * HOUR),
+    ],
+)
+def test_limits_decide_on_the_early_end_as_the_history_grows(model: str, decided: float) -> None:
+    result = Forecast(
+        KNOWN,
+        burn_per_hour=1.0,
+        seconds_to_floor=100 * HOUR,
+        floor_at=NOW + 100 * HOUR,
+        seconds_to_floor_p10=50 * HOUR,
+        seconds_to_floor_p90=200 * HOUR,
+        model=model,
+    )
+    assert decisive_seconds(result) == pytest.approx(decided)
+    assert decisive_seconds(Forecast(UNKNOWN, reason="x")) is None
+    assert decisive_seconds(Forecast(NOT_SPENDING, burn_per_hour=0.0)) is None
