@@ -57,12 +57,15 @@ __all__ = [
 
 #: The balance each check saw (sensors, operator and watchers alike).
 GAUGE = "predev.credits_remaining"
-#: What the watchers add each reading: the balance, the fitted burn rate (credits per hour) and
-#: the runway (hours until 0 credits at that rate); the last two only when the forecast knows.
+#: What the watchers add each reading: the balance, the burn rate (credits per hour), the
+#: runway (hours until 0 credits) and its band's early and late ends (P10, P90); the rate and
+#: the runway only when the forecast knows them, each end only when the band has it.
 WATCHER_GAUGES = (
     "predev.credits.remaining",
     "predev.credits.burn_per_hour",
     "predev.credits.runway_hours",
+    "predev.credits.runway_hours_p10",
+    "predev.credits.runway_hours_p90",
 )
 
 #: 3.3.2+ reads connections in the triggerer without blocking (marked by `aextra_dejson`).
@@ -78,12 +81,19 @@ def emit_gauge(balance: float, conn_id: str) -> None:
 def emit_runway(balance: float, runway: Forecast, conn_id: str) -> None:
     """Send the watchers' gauges; a rate or runway the forecast does not know is not sent."""
     tags: dict[str, Any] = {"conn_id": conn_id}
-    remaining, burn, hours = WATCHER_GAUGES
+    remaining, burn, hours, early, late = WATCHER_GAUGES
     _Stats.gauge(remaining, balance, tags=tags)
     if runway.burn_per_hour is not None:
         _Stats.gauge(burn, runway.burn_per_hour, tags=tags)
-    if runway.status == KNOWN and runway.seconds_to_floor is not None:
-        _Stats.gauge(hours, runway.seconds_to_floor / 3_600.0, tags=tags)
+    if runway.status != KNOWN:
+        return
+    for name, seconds in (
+        (hours, runway.seconds_to_floor),
+        (early, runway.seconds_to_floor_p10),
+        (late, runway.seconds_to_floor_p90),
+    ):
+        if seconds is not None:
+            _Stats.gauge(name, seconds / 3_600.0, tags=tags)
 
 
 async def aget_connection(hook: type[BaseHook], conn_id: str) -> Connection:

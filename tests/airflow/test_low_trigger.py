@@ -289,8 +289,13 @@ async def test_the_poll_loop_sends_the_balance_burn_rate_and_runway_gauges(
     assert stats.count("predev.credits.runway_hours") == stats.count("predev.credits.remaining") - 6
     burn = [value for stat, value in sent if stat == "predev.credits.burn_per_hour"]
     hours = [value for stat, value in sent if stat == "predev.credits.runway_hours"]
+    early = [value for stat, value in sent if stat == "predev.credits.runway_hours_p10"]
+    late = [value for stat, value in sent if stat == "predev.credits.runway_hours_p90"]
     assert burn[0] == pytest.approx(60)
     assert hours[0] == pytest.approx(9_940 / 60)
+    # the band comes with every runway, its ends around it
+    assert len(early) == len(late) == len(hours)
+    assert all(e < h < x for e, h, x in zip(early, hours, late, strict=True))
 
 
 @pytest.mark.parametrize("shared_stream", [False, True], ids=["run", "airflow-shared-stream"])
