@@ -28,7 +28,8 @@ hours the model learns, in order:
 `project` then walks the model forward hour by hour (a whole week at a time once nothing
 changes from week to week) until the spending adds up to the balance above the floor.
 
-Pure: no clock, no I/O, no imports. Cost: O(n + hours covered) for n readings.
+Pure: no clock, no I/O, nothing imported but `math` and `itertools`. Cost: O(n + hours
+covered) for n readings.
 """
 
 from __future__ import annotations
