@@ -319,78 +319,46 @@ def forecast(
     burn = model.level  # credits per hour, on an average hour of the week, now
     if model.level <= 0:
         return not_spending(f"balance flat or rising over {duration_text(span)}")
-    if above <= 0:
-        return _known(
-            0.0,
-            0.0,
-            0.0,
-            (),
-            now=now,
-            floor=floor,
-            burn=burn,
-            model=model,
-            count=count,
-            span=span,
+
+    def known(
+        seconds: float,
+        p10: float,
+        p90: float | None,
+        path: tuple[tuple[float, float], ...] = ((now, floor),),
+    ) -> Forecast:
+        return Forecast(
+            KNOWN,
+            burn_per_hour=burn,
+            seconds_to_floor=seconds,
+            floor_at=now + seconds,
+            readings=count,
+            span_seconds=span,
             ignored=ignored,
+            seconds_to_floor_p10=p10,
+            seconds_to_floor_p90=p90,
+            model=_model_text(model),
+            spend_by_weekday=model.by_weekday(),
+            path=path,
         )
+
+    if above <= 0:
+        return known(0.0, 0.0, 0.0)
     found, _ = spending.project(model, [above], ahead + MAX_RUNWAY)
-    if found[0] is None:
+    middle = found[0]
+    if middle is None:
         return not_spending(
             f"burning {_rate_text(burn)}: the floor is more than 10 years away", burn
         )
-    middle = found[0]
+    # Walk again to the band's ends too (fast and slow spending); `above` stays a target so
+    # the walk steps hour by hour around the middle, where the path to the floor is drawn.
     width = model.spread(middle, above)
     targets = [above * math.exp(-Z90 * width), above, above * math.exp(Z90 * width)]
-    found, walked = spending.project(model, targets, ahead + MAX_RUNWAY)
-    early, middle_again, late = found
-    middle = middle if middle_again is None else middle_again
-    seconds = max(0.0, middle - ahead)
-    p10 = max(0.0, (early if early is not None else middle) - ahead)
+    (early, again, late), walked = spending.project(model, targets, ahead + MAX_RUNWAY)
+    middle = middle if again is None else again
+    p10 = max(0.0, (middle if early is None else early) - ahead)
     p90 = None if late is None else max(0.0, late - ahead)
     path = _path(walked, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor)
-    return _known(
-        seconds,
-        p10,
-        p90,
-        path,
-        now=now,
-        floor=floor,
-        burn=burn,
-        model=model,
-        count=count,
-        span=span,
-        ignored=ignored,
-    )
-
-
-def _known(
-    seconds: float,
-    p10: float,
-    p90: float | None,
-    path: tuple[tuple[float, float], ...],
-    *,
-    now: float,
-    floor: float,
-    burn: float,
-    model: spending.Model,
-    count: int,
-    span: float,
-    ignored: int,
-) -> Forecast:
-    return Forecast(
-        KNOWN,
-        burn_per_hour=burn,
-        seconds_to_floor=seconds,
-        floor_at=now + seconds,
-        readings=count,
-        span_seconds=span,
-        ignored=ignored,
-        seconds_to_floor_p10=p10,
-        seconds_to_floor_p90=p90,
-        model=_model_text(model),
-        spend_by_weekday=model.by_weekday(),
-        path=path or ((now, floor),),
-    )
+    return known(max(0.0, middle - ahead), p10, p90, path)
 
 
 def _model_text(model: spending.Model) -> str:
