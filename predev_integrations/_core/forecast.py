@@ -30,6 +30,7 @@ Pure: no clock, no I/O, no imports but `defaults` and `spending` (import-free); 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from . import spending
@@ -119,6 +120,11 @@ class Reading(tuple[float, float]):
 
     def __repr__(self) -> str:
         return f"Reading(at={self[0]!r}, balance={self[1]!r})"
+
+
+#: Readings closer than this (seconds) are at one time, to the millisecond: `_series` rounds
+#: their times (and no slope between two readings can overflow).
+_TICK = 0.001
 
 
 class Forecast:
@@ -343,21 +349,20 @@ def forecast(
 
     if above <= 0:
         return known(0.0, 0.0, 0.0)
-    found, _ = spending.project(model, [above], ahead + MAX_RUNWAY)
-    middle = found[0]
-    if middle is None:
+    walk = spending.Walk(model)
+    limit = ahead + MAX_RUNWAY
+    middle = walk.seconds_to(above)
+    if middle > limit:
         return not_spending(
             f"burning {_rate_text(burn)}: the floor is more than 10 years away", burn
         )
-    # Walk again to the band's ends too (fast and slow spending); `above` stays a target so
-    # the walk steps hour by hour around the middle, where the path to the floor is drawn.
+    # The band's ends: the same walk reaching a fraction or a multiple of the credits.
     width = model.spread(middle, above)
-    targets = [above * math.exp(-Z90 * width), above, above * math.exp(Z90 * width)]
-    (early, again, late), walked = spending.project(model, targets, ahead + MAX_RUNWAY)
-    middle = middle if again is None else again
-    p10 = max(0.0, (middle if early is None else early) - ahead)
-    p90 = None if late is None else max(0.0, late - ahead)
-    path = _path(walked, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor)
+    early = walk.seconds_to(above * math.exp(-Z90 * width))
+    late = walk.seconds_to(above * math.exp(Z90 * width))
+    p10 = max(0.0, min(early, middle) - ahead)
+    p90 = None if late > limit else max(0.0, late - ahead)
+    path = _path(walk, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor)
     return known(max(0.0, middle - ahead), p10, p90, path)
 
 
@@ -371,7 +376,7 @@ def _model_text(model: spending.Model) -> str:
 
 
 def _path(
-    walked: list[tuple[float, float]],
+    walk: spending.Walk,
     *,
     last_at: float,
     balance: float,
@@ -379,29 +384,18 @@ def _path(
     middle: float,
     floor: float,
 ) -> tuple[tuple[float, float], ...]:
-    """The projected balance from now to the floor, at most PATH_POINTS points evenly spread
-    over the walk (times as Unix seconds)."""
+    """The projected balance from now to the floor: at most PATH_POINTS points evenly spread
+    in time, about one an hour for a short runway (times as Unix seconds)."""
     ahead = now - last_at
     if middle <= ahead:  # the floor came between the newest reading and now
         return ((now, floor),)
-    kept = [(last_at + at, balance - spent) for at, spent in walked if ahead <= at < middle]
-    points = [(now, _balance_at(walked, ahead, balance)), *kept, (last_at + middle, floor)]
-    if len(points) > PATH_POINTS:
-        step = (len(points) - 1) / (PATH_POINTS - 1)
-        points = [points[round(i * step)] for i in range(PATH_POINTS)]
+    count = min(PATH_POINTS, max(2, math.ceil((middle - ahead) / spending.HOUR) + 1))
+    step = (middle - ahead) / (count - 1)
+    points = [
+        (now + i * step, balance - walk.credits_by(ahead + i * step)) for i in range(count - 1)
+    ]
+    points.append((last_at + middle, floor))
     return tuple((round(at, 3), round(value, 6)) for at, value in points)
-
-
-def _balance_at(walked: list[tuple[float, float]], at: float, balance: float) -> float:
-    """The projected balance `at` seconds after the newest reading (linear between points)."""
-    previous = walked[0]
-    for point in walked:
-        if point[0] >= at:
-            span = point[0] - previous[0]
-            share = (at - previous[0]) / span if span > 0 else 1.0
-            return balance - (previous[1] + share * (point[1] - previous[1]))
-        previous = point
-    return balance - walked[-1][1]
 
 
 def _check_settings(
@@ -437,23 +431,45 @@ def _series(
     readings: Iterable[object], now: float, window: float
 ) -> tuple[list[tuple[float, float]], int]:
     """The trusted readings within the window, oldest first, and how many were refused."""
-    by_time: dict[float, list[float]] = {}
+    trusted: list[tuple[float, float]] = []
+    keep = trusted.append
     ignored = 0
     start, latest = now - window, now + CLOCK_SKEW
     for item in readings:
+        # The usual reading (a tuple of two floats in range), checked inline; anything else
+        # in full.
+        if isinstance(item, tuple) and len(item) == 2:
+            at, balance = item
+            if (
+                type(at) is float
+                and type(balance) is float
+                and 0.0 <= at <= latest
+                and -MAX_BALANCE <= balance <= MAX_BALANCE
+            ):
+                if at >= start:
+                    keep((at, balance + 0.0))
+                continue
         reading = _trusted(item, latest)
         if reading is None:
             ignored += 1
         elif reading[0] >= start:
-            by_time.setdefault(reading[0], []).append(reading[1])
+            trusted.append(reading)
+    trusted.sort()
+    if all(b[0] - a[0] >= _TICK for a, b in itertools.pairwise(trusted)):
+        return trusted, ignored  # the usual case: no two readings within a millisecond
+    trusted = sorted((round(t, 3), b) for t, b in trusted)
     series: list[tuple[float, float]] = []
-    for at in sorted(by_time):
-        balances = by_time[at]
-        balance = balances[0]
-        if any(other != balance for other in balances):
-            ignored += len(balances)  # two balances at one time: neither is believed
-            continue
-        series.append((at, balance))
+    i, count = 0, len(trusted)
+    while i < count:
+        at, balance = trusted[i]
+        j = i + 1
+        while j < count and trusted[j][0] == at:
+            j += 1
+        if trusted[j - 1][1] == balance:  # sorted: the same balance first and last
+            series.append((at, balance))
+        else:
+            ignored += j - i  # two balances at one time: neither is believed
+        i = j
     return series, ignored
 
 
@@ -471,9 +487,8 @@ def _trusted(item: object, latest: float) -> tuple[float, float] | None:
             return None
     if not 0 <= at <= latest or abs(balance) > MAX_BALANCE:
         return None
-    # Times closer than a millisecond are one time (and no slope between two readings can
-    # overflow); + 0.0 makes -0.0 and 0.0 one balance.
-    return round(at, 3), balance + 0.0
+    # + 0.0 makes -0.0 and 0.0 one balance.
+    return at, balance + 0.0
 
 
 def finite_number(value: object) -> float | None:

@@ -34,6 +34,7 @@ covered) for n readings.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 
@@ -44,8 +45,10 @@ if TYPE_CHECKING:
 HOUR = 3_600.0
 DAY = 86_400.0
 WEEK = 604_800.0
-#: Unix time of a Monday 00:00 UTC (5 Jan 1970): hour-of-week 0.
-_MONDAY = 345_600.0
+#: The UTC hour (since 1970) of a Monday 00:00 (5 Jan 1970): hour-of-week 0.
+_MONDAY_HOUR = 96
+#: Beyond this many weeks ahead, a target is never reached (the callers stop at 10 years).
+MAX_WEEKS = 1e6
 #: Coverage after which the hour-of-week profile is used.
 WEEKLY_AFTER = WEEK
 #: Coverage after which growth is looked for, and how sure it must be (standard errors).
@@ -90,29 +93,53 @@ def spending(series: Sequence[tuple[float, float]], top_up_tolerance: float) -> 
     spread evenly over each gap and summed per UTC hour; gaps holding a top-up are left out."""
     out = Spending()
     hours = out.hours
+    drops = rises = observed = 0.0
+    # Most gaps lie within one hour (a busy history reads every few seconds): those add up
+    # here, and reach `hours` when the hour changes.
+    current, current_end, current_spent, current_seen = -1, -math.inf, 0.0, 0.0
     for (t0, b0), (t1, b1) in itertools.pairwise(series):
         spent = b0 - b1
         if spent < -top_up_tolerance:
             continue  # a top-up: how much was spent meanwhile is unknown
         if spent >= 0:
-            out.drops += spent
+            drops += spent
         else:
-            out.rises -= spent
-        out.observed += t1 - t0
-        rate = spent / (t1 - t0)
+            rises -= spent
+        gap = t1 - t0
+        observed += gap
+        if t1 <= current_end:  # t0 is at or after the start of the current hour
+            current_spent += spent
+            current_seen += gap
+            continue
+        if current >= 0:
+            _add(hours, current, current_spent, current_seen)
+        hour = int(t0 // HOUR)
+        end = (hour + 1) * HOUR
+        if t1 <= end:
+            current, current_end, current_spent, current_seen = hour, end, spent, gap
+            continue
+        current, current_end = -1, -math.inf
+        rate = spent / gap
         at = t0
         while at < t1:
-            hour = math.floor(at / HOUR)
-            end = min(t1, (hour + 1) * HOUR)
-            slot = hours.get(hour)
-            if slot is None:
-                hours[hour] = [rate * (end - at), end - at]
-            else:
-                slot[0] += rate * (end - at)
-                slot[1] += end - at
-            at = end
+            end = (hour + 1) * HOUR
+            end = t1 if t1 < end else end
+            _add(hours, hour, rate * (end - at), end - at)
+            at, hour = end, hour + 1
+    if current >= 0:
+        _add(hours, current, current_spent, current_seen)
+    out.drops, out.rises, out.observed = drops, rises, observed
     out.last_at = series[-1][0] if series else 0.0
     return out
+
+
+def _add(hours: dict[int, list[float]], hour: int, spent: float, seen: float) -> None:
+    slot = hours.get(hour)
+    if slot is None:
+        hours[hour] = [spent, seen]
+    else:
+        slot[0] += spent
+        slot[1] += seen
 
 
 class Model:
@@ -172,7 +199,7 @@ class Model:
 
 def hour_of_week(hour: int) -> int:
     """The hour of the week (0 = Monday 00:00-01:00 UTC) of an absolute UTC hour."""
-    return int((hour * HOUR - _MONDAY) // HOUR) % 168
+    return (hour - _MONDAY_HOUR) % 168
 
 
 def fit(spent: Spending, cover: float) -> Model:
@@ -234,7 +261,7 @@ def _profile(hours: dict[int, list[float]], growth: float = 0.0, last: int = 0) 
     spent = [0.0] * 168
     seen = [0.0] * 168
     for hour, (credits, seconds) in hours.items():
-        h = hour_of_week(hour)
+        h = (hour - _MONDAY_HOUR) % 168
         spent[h] += credits * math.exp(growth * (last - hour)) if growth else credits
         seen[h] += seconds
     rates = [spent[h] / seen[h] if seen[h] > 0 else None for h in range(168)]
@@ -283,10 +310,11 @@ def _blocks(
     two days): (credits spent, credits expected at level 1 credit/hour, days before the end)."""
     size = 24 if model.cover >= 2 * DAY else 1
     blocks: dict[int, list[float]] = {}
+    profile = model.profile or [1.0] * 168
     for hour, (credits, seconds) in hours.items():
         key = (last - hour) // size
         block = blocks.get(key)
-        expected = seconds / HOUR * model.factor(hour_of_week(hour))
+        expected = seconds / HOUR * profile[(hour - _MONDAY_HOUR) % 168]
         if block is None:
             blocks[key] = [credits, expected]
         else:
@@ -307,14 +335,13 @@ def _weeks(
     """Whole weeks back from the newest hour, as blocks: each holds every hour of the week
     once, so the weekly cycle cancels out of a trend between them."""
     whole = int(cover // WEEK)
-    weeks: dict[int, list[float]] = {}
+    spent, seen = [0.0] * whole, [0.0] * whole
     for hour, (credits, seconds) in hours.items():
         key = (last - hour) // 168
         if key < whole:
-            week = weeks.setdefault(key, [0.0, 0.0])
-            week[0] += credits
-            week[1] += seconds / HOUR
-    return [(y, e, -(k + 0.5) * 7) for k, (y, e) in weeks.items() if e > 0]
+            spent[key] += credits
+            seen[key] += seconds
+    return [(spent[k], seen[k] / HOUR, -(k + 0.5) * 7) for k in range(whole) if seen[k] > 0]
 
 
 def _growth(blocks: list[tuple[float, float, float]], phi: float) -> tuple[float, float]:
@@ -325,24 +352,38 @@ def _growth(blocks: list[tuple[float, float, float]], phi: float) -> tuple[float
     if len(blocks) < 2 or total <= 0:
         return 0.0, math.inf
     target = sum(y * tau for y, _, tau in blocks) / total
+    exposures = [e for _, e, _ in blocks]
+    taus = [tau for _, _, tau in blocks]
 
-    def mean_tau(g: float) -> float:
-        weights = [e * math.exp(g * tau) for _, e, tau in blocks]
-        return sum(w * tau for w, (_, _, tau) in zip(weights, blocks, strict=True)) / sum(weights)
+    def moments(g: float) -> tuple[float, float]:
+        """The mean and variance of the blocks' days, weighted by the spending expected."""
+        weights = [e * math.exp(g * tau) for e, tau in zip(exposures, taus, strict=True)]
+        mass = sum(weights)
+        mean = sum(w * tau for w, tau in zip(weights, taus, strict=True)) / mass
+        spread = sum(w * (tau - mean) ** 2 for w, tau in zip(weights, taus, strict=True)) / mass
+        return mean, spread
 
+    # The likelihood's maximum is where the expected mean day is the spent one; the mean day
+    # grows with g (its slope is the variance), so Newton's steps, kept inside a shrinking
+    # bracket, find it in a few steps.
     low, high = -MAX_GROWTH, MAX_GROWTH
-    if target <= mean_tau(low):
+    if target <= moments(low)[0]:
         growth = low
-    elif target >= mean_tau(high):
+    elif target >= moments(high)[0]:
         growth = high
     else:
-        for _ in range(40):
-            middle = (low + high) / 2
-            if mean_tau(middle) < target:
-                low = middle
+        growth = 0.0
+        for _ in range(60):
+            mean, spread = moments(growth)
+            if mean < target:
+                low = growth
             else:
-                high = middle
-        growth = (low + high) / 2
+                high = growth
+            step = (target - mean) / spread if spread > 0 else math.inf
+            if abs(step) < 1e-12 or high - low < 1e-12:
+                break
+            guess = growth + step
+            growth = guess if low < guess < high else (low + high) / 2
     level = _level(blocks, growth)
     means = [level * e * math.exp(growth * tau) for _, e, tau in blocks]
     mass = sum(means)
@@ -378,35 +419,62 @@ def _dispersion(
     return max(MIN_DISPERSION, squared / expected * len(blocks) / free * overfit)
 
 
-def project(
-    model: Model, targets: Sequence[float], limit: float
-) -> tuple[list[float | None], list[tuple[float, float]]]:
-    """Seconds after `model.start` at which the spending reaches each of `targets` (ascending,
-    credits; None beyond `limit` seconds), and the (seconds, credits spent) points walked."""
-    found: list[float | None] = [None] * len(targets)
-    points: list[tuple[float, float]] = [(0.0, 0.0)]
-    if model.level <= 0:
-        return found, points
-    growth, cover, start = model.growth, model.cover, model.start
-    done, at, credits = 0, 0.0, 0.0
-    hour = math.floor(start / HOUR)
-    while done < len(targets) and at <= limit:
-        grown = math.exp(growth * min(at, cover))
-        if growth == 0 or at >= cover:
-            week = model.level * grown * 168
-            skip = math.floor((targets[done] - credits) / week) - 1 if week > 0 else 0
-            if skip >= 1:
-                at += skip * WEEK
-                credits += skip * week
-                hour += skip * 168
-                points.append((at, credits))
-                continue
-        end = (hour + 1) * HOUR - start
-        rate = model.level * grown * model.factor(hour_of_week(hour)) / HOUR
-        step = rate * (end - at)
-        while done < len(targets) and credits + step >= targets[done]:
-            found[done] = at + (targets[done] - credits) / rate if rate > 0 else at
-            done += 1
-        at, credits, hour = end, credits + step, hour + 1
-        points.append((at, credits))
-    return [None if f is not None and f > limit else f for f in found], points
+class Walk:
+    """The model walked forward from `model.start`: the credits expected to be spent by any
+    time ahead, and when they add up to a target. Hour by hour while the rate still grows
+    (at most the time covered), then a week that repeats: O(hours covered + 168) to build,
+    O(log) to ask."""
+
+    __slots__ = ("cumulative", "period", "times", "weekly")
+
+    def __init__(self, model: Model) -> None:
+        level, growth, cover = model.level, model.growth, model.cover
+        hour = math.floor(model.start / HOUR)
+        #: Hour boundaries (seconds after the start) and the credits expected by each.
+        times, cumulative = [0.0], [0.0]
+        at = credits = 0.0
+        period = 1  # the first boundary after which every week repeats the one before
+        while True:
+            end = (hour + 1) * HOUR - model.start
+            grown = math.exp(growth * min(at, cover)) if growth else 1.0
+            credits += level * grown * model.factor((hour - _MONDAY_HOUR) % 168) * (end - at) / HOUR
+            times.append(end)
+            cumulative.append(credits)
+            at, hour = end, hour + 1
+            if growth and at < cover:
+                period = len(times)
+            elif len(times) > period + 168:
+                break
+        self.times, self.cumulative, self.period = times, cumulative, period
+        self.weekly = cumulative[period + 168] - cumulative[period]
+
+    def seconds_to(self, credits: float) -> float:
+        """Seconds until the expected spending reaches `credits` (0 or more)."""
+        cumulative, period = self.cumulative, self.period
+        weeks = 0
+        if credits > cumulative[-1]:
+            ahead = (credits - cumulative[-1]) / self.weekly if self.weekly > 0 else math.inf
+            if ahead > MAX_WEEKS:
+                return math.inf
+            weeks = math.ceil(ahead)
+            credits = max(credits - weeks * self.weekly, cumulative[period])
+        j = max(1, bisect.bisect_left(cumulative, credits))
+        if j >= len(cumulative):
+            j = len(cumulative) - 1
+        t0, t1 = self.times[j - 1], self.times[j]
+        c0, c1 = cumulative[j - 1], cumulative[j]
+        share = (credits - c0) / (c1 - c0) if c1 > c0 else 0.0
+        return weeks * WEEK + t0 + min(max(share, 0.0), 1.0) * (t1 - t0)
+
+    def credits_by(self, seconds: float) -> float:
+        """The credits expected to be spent in the `seconds` after the start."""
+        times, cumulative = self.times, self.cumulative
+        weeks = 0
+        if seconds > times[-1]:
+            weeks = math.ceil((seconds - times[-1]) / WEEK)
+            seconds -= weeks * WEEK
+        j = min(max(1, bisect.bisect_left(times, seconds)), len(times) - 1)
+        t0, t1 = times[j - 1], times[j]
+        share = (seconds - t0) / (t1 - t0) if t1 > t0 else 0.0
+        within = cumulative[j - 1] + share * (cumulative[j] - cumulative[j - 1])
+        return within + weeks * self.weekly
