@@ -83,6 +83,9 @@ MAX_FIT = 2_000
 MAX_RISE_SHARE = 1 / 3
 #: The most points of the projected path a forecast carries (for charts).
 PATH_POINTS = 40
+#: How long nothing must be spent before the key is called idle: a weekly job spends once a
+#: week, and "not spending" while it waits for its day would be silence while credits drain.
+IDLE_AFTER = 7 * 86_400.0
 #: A runway longer than this (10 years) is not a forecast worth making: NOT_SPENDING.
 MAX_RUNWAY = 3_650 * 86_400.0
 #: A balance beyond this is a broken source, not a balance (as `ranges.BALANCE`).
@@ -311,6 +314,11 @@ def forecast(
             f"(need {_dur(min_span)})"
         )
     if spent.drops <= spent.rises:
+        if span < IDLE_AFTER:
+            return unknown(
+                f"nothing spent over {duration_text(span)} (a week of readings tells an "
+                "idle key from a weekly job)"
+            )
         return not_spending(f"balance flat or rising over {duration_text(span)}")
     if spent.rises >= MAX_RISE_SHARE * (spent.drops + spent.rises):
         share = round(100 * spent.rises / (spent.drops + spent.rises))
@@ -360,8 +368,11 @@ def forecast(
     width = model.spread(middle, above)
     early = walk.seconds_to(above * math.exp(-Z90 * width))
     late = walk.seconds_to(above * math.exp(Z90 * width))
-    p10 = max(0.0, min(early, middle) - ahead)
-    p90 = None if late > limit else max(0.0, late - ahead)
+    # Spending between two readings is spread over the gap, so when in a gap the floor comes
+    # is unknown: the band is at least as wide as a typical gap.
+    gap = span / (count - 1) / 2
+    p10 = max(0.0, min(early, middle - gap) - ahead)
+    p90 = None if late > limit else max(0.0, max(late, middle + gap) - ahead)
     path = _path(walk, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor)
     return known(max(0.0, middle - ahead), p10, p90, path)
 

@@ -54,6 +54,9 @@ WEEKLY_AFTER = WEEK
 #: Coverage after which growth is looked for, and how sure it must be (standard errors).
 GROWTH_AFTER = 14 * DAY
 GROWTH_T = 4.0
+#: Growth short of GROWTH_T is shrunk by 1 - (GROWTH_SHRINK / t)^2 at t standard errors: none
+#: up to 1.5, half at 2.1, 86 % at 4.
+GROWTH_SHRINK = 1.5
 #: The fastest growth or decline believed, per day.
 MAX_GROWTH = 0.15
 #: z of the 10th and 90th percentiles.
@@ -149,6 +152,7 @@ class Model:
         "by_day",
         "cover",
         "dispersion",
+        "drift",
         "growth",
         "growth_se",
         "kind",
@@ -167,6 +171,9 @@ class Model:
         #: Relative growth per second (0: none), its standard error, and how long it was seen.
         self.growth = 0.0
         self.growth_se = 0.0
+        #: A change of the rate per second that the data hints at but the model does not carry
+        #: (too unsure to forecast with): it widens the band, not the middle.
+        self.drift = 0.0
         self.cover = 0.0
         #: Variance over mean of the spending per block, in credits; total credits fitted.
         self.dispersion = 0.0
@@ -191,9 +198,11 @@ class Model:
         process = self.dispersion / max(remaining, 1e-9)
         level = self.dispersion / max(self.spent, 1e-9)
         seen = min(horizon, self.cover)
-        growth = (self.growth_se * seen / 2) ** 2
-        small = (SMALL_DATA * math.sqrt(DAY / max(self.cover, HOUR))) ** 2
-        cycle = UNSEEN_WEEK**2 if self.cover < WEEKLY_AFTER else 0.0
+        growth = (self.growth_se * seen / 2) ** 2 + (self.drift * seen / 2) ** 2
+        small = cycle = 0.0
+        if self.cover < WEEKLY_AFTER:
+            small = (SMALL_DATA * math.sqrt(DAY / max(self.cover, HOUR))) ** 2
+            cycle = (UNSEEN_WEEK / 2 if self.by_day else UNSEEN_WEEK) ** 2
         return min(math.sqrt(process + level + growth + small + cycle), MAX_SPREAD)
 
 
@@ -242,17 +251,51 @@ def fit(spent: Spending, cover: float) -> Model:
             # take it again with the growth taken out.
             model.profile = _profile(hours, growth / 24, last)
             blocks = _blocks(used, last, model)
-    level = _level(blocks, growth)
-    model.dispersion = _dispersion(blocks, level, growth, overfit=overfit)
-    if math.isfinite(se) and se > 0:
-        model.growth_se = se / DAY
-    if se > 0 and abs(growth) >= GROWTH_T * se:
+    if model.kind == WEEKLY and cover < GROWTH_AFTER and total > 0:
+        growth, se = _daily_growth(hours, last, cover)
+    _settle(model, blocks, growth, se, overfit)
+    return model
+
+
+def _daily_growth(hours: dict[int, list[float]], last: int, cover: float) -> tuple[float, float]:
+    """Growth per day and its standard error between days. Under two weeks the hour-of-week
+    profile has soaked up any growth, so days are held against the hour-of-day and
+    workday/weekend shape instead."""
+    shape = Model()
+    shape.cover = cover
+    shape.profile, _ = _daily_profile(hours)
+    days = _blocks(hours, last, shape)
+    rough, _ = _growth(days, 1.0)
+    return _growth(days, _dispersion(days, _level(days, rough), rough, parameters=2))
+
+
+def _settle(
+    model: Model, blocks: list[tuple[float, float, float]], growth: float, se: float, overfit: float
+) -> None:
+    """The level and growth `model` carries forward, given the growth found (per day) and its
+    standard error: whole when sure, shrunk when not (see GROWTH_SHRINK), none when noise."""
+    cover = model.cover
+    sure = se > 0 and abs(growth) >= GROWTH_T * se and cover >= GROWTH_AFTER
+    if sure:
+        level = _level(blocks, growth)
+        model.dispersion = _dispersion(blocks, level, growth, overfit=overfit)
         model.growth = growth / DAY
+        model.growth_se = se / DAY
         model.level = level
     else:
         model.level = _level(blocks, 0.0)
         model.dispersion = _dispersion(blocks, model.level, 0.0, overfit=overfit)
-    return model
+        if math.isfinite(se) and growth:
+            # Growth too unsure to carry whole: shrunk toward none by how unsure it is (a
+            # steady team's noise is left out), and only upward before two weeks (a busy first
+            # week followed by a quiet weekend is no decline); what is left out widens the band.
+            shrunk = growth * max(0.0, 1 - (GROWTH_SHRINK * se / growth) ** 2)
+            if cover < GROWTH_AFTER and shrunk < 0:
+                shrunk = 0.0
+            if shrunk:
+                model.growth = shrunk / DAY
+                model.level = _level(blocks, shrunk)
+            model.drift = abs(growth - shrunk) / DAY
 
 
 def _profile(hours: dict[int, list[float]], growth: float = 0.0, last: int = 0) -> list[float]:
@@ -298,6 +341,11 @@ def _daily_profile(hours: dict[int, list[float]]) -> tuple[list[float] | None, b
     kinds, apart = [1.0, 1.0], min(seen_kind) >= DAY / 2
     if apart:
         kinds = [max(spent_kind[k] / seen_kind[k], 0.0) for k in (0, 1)]
+    elif seen_kind[1] < DAY / 2:
+        # No weekend seen yet: a team that rests at night likely rests at weekends too, so
+        # the weekend takes the day's quiet hours' share (1 for a team busy round the clock).
+        ordered = sorted(day)
+        kinds[1] = sum(ordered[:12]) / sum(ordered) * 2
     week = [day[h % 24] * kinds[h >= 120] for h in range(168)]
     average = sum(week) / 168
     return ([f / average for f in week], apart) if average > 0 else (None, False)

@@ -79,7 +79,7 @@ def test_a_low_balance_stays_the_reason_when_both_apply(run_cli: RunCli, seeded:
     ("setup", "reason"),
     [
         ("none", "only 1 reading (need 3)"),
-        ("flat", "not spending (balance flat or rising over ~3 hours)"),
+        ("flat", "runway unknown: nothing spent over ~3 hours (a week of readings tells"),
         ("wobble", "runway unknown: no steady decline: 43% of the movement goes up (must be"),
     ],
 )

@@ -198,21 +198,33 @@ def test_duration_text(seconds: float, text: str) -> None:
             id="too-short",
         ),
         pytest.param(
-            hourly([450, 450, 450, 450]),
+            hourly([450, 450, 450, 450]),  # a weekly job may not have run yet
+            UNKNOWN,
+            "nothing spent over ~3 hours (a week of readings tells an idle key from a weekly job)",
+            id="flat-for-hours",
+        ),
+        pytest.param(
+            [(NOW - (7 - day) * DAY, 450) for day in range(8)],
             NOT_SPENDING,
-            "balance flat or rising over ~3 hours",
-            id="flat",
+            "balance flat or rising over ~7 days",
+            id="flat-for-a-week",
         ),
         pytest.param(
             hourly([450, 450.5, 451, 451.5]),  # refunds, and nothing spent
-            NOT_SPENDING,
-            "balance flat or rising over ~3 hours",
+            UNKNOWN,
+            "nothing spent over ~3 hours (a week of readings tells an idle key from a weekly job)",
             id="rising-slowly",
         ),
         pytest.param(
-            hourly([450, 449, 448.5, 449.5, 450]),  # fell, then refunds brought it back
+            [(NOW - (8 - day) * DAY, 450 + day / 2) for day in range(9)],
             NOT_SPENDING,
-            "balance flat or rising over ~4 hours",
+            "balance flat or rising over ~8 days",
+            id="rising-slowly-for-a-week",
+        ),
+        pytest.param(
+            hourly([450, 449, 448.5, 449.5, 450]),  # fell, then refunds brought it back
+            UNKNOWN,
+            "nothing spent over ~4 hours (a week of readings tells an idle key from a weekly job)",
             id="ends-where-it-began",
         ),
         pytest.param(
@@ -239,7 +251,9 @@ def test_each_reason(readings: list[tuple[float, float]], status: str, reason: s
 
 def test_unknown_has_no_rate_and_not_spending_has_rate_zero() -> None:
     assert forecast(hourly([450, 440]), 50, now=NOW).burn_per_hour is None
-    assert forecast(hourly([450, 450, 450]), 50, now=NOW).burn_per_hour == 0
+    idle = [(NOW - (7 - day) * DAY, 450) for day in range(8)]
+    assert forecast(idle, 50, now=NOW).burn_per_hour == 0
+    assert forecast(hourly([450, 450, 450]), 50, now=NOW).burn_per_hour is None
 
 
 def test_describe_says_unknown_and_not_spending_plainly() -> None:
@@ -247,7 +261,12 @@ def test_describe_says_unknown_and_not_spending_plainly() -> None:
         "runway unknown: only 1 reading (need 3)"
     )
     assert describe(forecast(hourly([450] * 3), 50, now=NOW), NOW) == (
-        "not spending (balance flat or rising over ~2 hours)"
+        "runway unknown: nothing spent over ~2 hours (a week of readings tells an idle key "
+        "from a weekly job)"
+    )
+    idle = [(NOW - (7 - day) * DAY, 450) for day in range(8)]
+    assert describe(forecast(idle, 50, now=NOW), NOW) == (
+        "not spending (balance flat or rising over ~7 days)"
     )
 
 
@@ -801,6 +820,33 @@ def test_before_a_week_is_seen_the_rate_is_an_average_over_whole_days() -> None:
     )
 
 
+def test_before_a_weekend_is_seen_a_team_that_rests_at_night_rests_at_weekends() -> None:
+    """Tuesday to Friday seen, 80 credits a workday both: spent in office hours, the weekend
+    takes the nights' rate (none); spent round the clock, it takes the workdays' rate."""
+    friday = NOW - 3 * DAY  # Fri 27 Nov 06:00
+    office = [r for r in office_hours(1) if friday - 3 * DAY <= r[0] <= friday]
+    steady = [(at, 100_000 - 80 / 24 * (at - office[0][0]) / HOUR) for at, _ in office]
+    quiet = forecast(office, office[-1][1] - 400, now=friday)
+    busy = forecast(steady, steady[-1][1] - 400, now=friday)
+    assert quiet.model == busy.model == "daily average"
+    assert busy.seconds_to_floor == pytest.approx(5 * DAY, rel=0.01)
+    # Five workdays' credits: Friday, Monday to Wednesday, and Thursday to 17:00.
+    assert quiet.seconds_to_floor == pytest.approx(6 * DAY + 11 * HOUR, abs=HOUR)
+
+
+def test_the_band_is_at_least_as_wide_as_the_gap_between_readings() -> None:
+    """A daily check cannot tell at what hour of the day the floor comes."""
+    readings = weekly_batch(4)
+    result = forecast(readings, readings[-1][1] - 1500, now=NOW)
+    middle, low, high = (
+        result.seconds_to_floor or 0,
+        result.seconds_to_floor_p10 or 0,
+        result.seconds_to_floor_p90 or 0,
+    )
+    assert middle - low >= DAY / 2 - 1
+    assert high - middle >= DAY / 2 - 1
+
+
 def growing(weeks: int, per_day: float, growth: float) -> list[tuple[float, float]]:
     """Hourly readings of spending `per_day` a day today, growing by `growth` a day."""
     readings = []
@@ -821,6 +867,25 @@ def test_growth_is_seen_and_carried_forward() -> None:
     # 10 000 credits at 1000 a day growing 4 % a day: ln(1 + 10 000 ln 1.04 / 1000) / ln 1.04.
     expected = math.log(1 + 10 * math.log(1.04)) / math.log(1.04) * DAY
     assert result.seconds_to_floor == pytest.approx(expected, rel=0.02)
+
+
+def test_before_two_weeks_growth_is_carried_and_a_decline_only_widens_the_band() -> None:
+    """Ten days: a clear rise is forecast with; a fall (often a busy start, then a quiet
+    weekend) is not, but the band allows for it."""
+    since = NOW - 10 * DAY
+    runs = {
+        name: [r for r in growing(2, 1000, rate) if r[0] >= since]
+        for name, rate in (("up", 0.04), ("steady", 0.0), ("down", -0.04))
+    }
+    result = {name: forecast(rs, rs[-1][1] - 10_000, now=NOW) for name, rs in runs.items()}
+    assert (result["up"].model or "").startswith("weekly, growing")  # a little shrunk
+    assert result["steady"].model == result["down"].model == "weekly"
+    assert (result["up"].seconds_to_floor or 0) < 0.95 * (result["steady"].seconds_to_floor or 0)
+
+    def width(r: Forecast) -> float:
+        return (r.seconds_to_floor_p90 or 0) / (r.seconds_to_floor_p10 or 1)
+
+    assert width(result["down"]) > 1.2 * width(result["steady"])
 
 
 def test_a_steady_but_noisy_spend_does_not_turn_into_growth() -> None:
