@@ -15,7 +15,8 @@ off on too little or too noisy data:
   more than `top_up_tolerance` credits between two readings is a top-up: that gap's spending
   is unknown and left out, nothing else is; a smaller rise is a refund, netted.
 - A runway needs `min_readings` readings over `min_span` seconds, and at least `min_span` of
-  them between top-ups. When nothing was spent (refunds included) it is NOT_SPENDING; when at
+  them between top-ups. When nothing was spent (refunds included) it is NOT_SPENDING after
+  IDLE_AFTER of readings, UNKNOWN before (a weekly job has not run yet); when at
   least MAX_RISE_SHARE of the balance's movement goes up, the readings are noise: UNKNOWN.
 - The runway starts from the newest reading: the API reports the balance exactly, so the
   newest reading is where we are, less what the model expects to have been spent since; at or

@@ -15,18 +15,21 @@ hours the model learns, in order:
   Before that, an average over the newest whole days, shaped by the hour of the day (a
   workday's afternoon is never taken for the whole day), one for workdays and one for
   weekends once half a day of each was seen (a workday's rate is not carried across a weekend
-  that was seen quiet); under a day, the average over all the readings.
+  that was seen quiet; one not yet seen takes the nights' rate, so a team that rests at night
+  rests at weekends); under a day, the average over all the readings.
 - **Growth or decline.** Between whole weeks (each holds the weekly cycle once, so the cycle
   cancels), the rate may grow or shrink exponentially: fitted by the likelihood of an
   over-dispersed Poisson model (weeks with nothing spent count, which a log-linear fit cannot
   take), with the dispersion of the daily spending, and used only when it is at least
-  GROWTH_T standard errors from zero, so a steady pattern does not turn noisy. Growth is
-  carried forward for at most as long as it was seen.
+  GROWTH_T standard errors from zero, so a steady pattern does not turn noisy. Growth less sure
+  than that is carried shrunk by its doubt (GROWTH_SHRINK), from a week of readings (between
+  days, upward only, before two weeks); what is not carried widens the band. Growth is carried
+  forward for at most as long as it was seen.
 - **How noisy the spending is**, from how far each day's spending strays from the model: this
   and the uncertainty of the fitted level and growth give the band (P10-P90).
 
-`project` then walks the model forward hour by hour (a whole week at a time once nothing
-changes from week to week) until the spending adds up to the balance above the floor.
+`Walk` then adds the model up hour by hour ahead (while growth still changes it, then one
+week that repeats), so when the spending reaches the balance above the floor is a bisection.
 
 Pure: no clock, no I/O, nothing imported but `math` and `itertools`. Cost: O(n + hours
 covered) for n readings.
