@@ -366,9 +366,9 @@ def forecast(
             f"burning {_rate_text(burn)}: the floor is more than 10 years away", burn
         )
     # The band's ends: the same walk reaching a fraction or a multiple of the credits.
-    width = model.spread(middle, above)
-    early = walk.seconds_to(above * math.exp(-Z90 * width))
-    late = walk.seconds_to(above * math.exp(Z90 * width))
+    faster, slower = model.spread(middle, above)
+    early = walk.seconds_to(above * math.exp(-Z90 * faster))
+    late = walk.seconds_to(above * math.exp(Z90 * slower))
     # Spending between two readings is spread over the gap, so when in a gap the floor comes
     # is unknown: the band is at least as wide as a typical gap.
     gap = span / (count - 1) / 2
@@ -379,12 +379,15 @@ def forecast(
 
 
 def _model_text(model: spending.Model) -> str:
-    """`weekly`, `weekly, growing 3%/day`, `daily average`, `recent average`."""
+    """`weekly`, `weekly, growing 3%/day`, `weekly, growing 0.4%/day`, `daily average`,
+    `recent average`."""
     if model.growth == 0:
         return model.kind
     per_day = math.expm1(model.growth * 86_400.0)
     verb = "growing" if per_day > 0 else "shrinking"
-    return f"{model.kind}, {verb} {abs(per_day):.0%}/day"
+    if abs(per_day) < 0.0005:  # a rise shrunk almost to nothing (see spending.GROWTH_SHRINK)
+        return model.kind
+    return f"{model.kind}, {verb} {abs(per_day):.{0 if abs(per_day) >= 0.01 else 1}%}/day"
 
 
 def _path(

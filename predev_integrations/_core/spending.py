@@ -21,12 +21,13 @@ hours the model learns, in order:
   cancels), the rate may grow or shrink exponentially: fitted by the likelihood of an
   over-dispersed Poisson model (weeks with nothing spent count, which a log-linear fit cannot
   take), with the dispersion of the daily spending, and used only when it is at least
-  GROWTH_T standard errors from zero, so a steady pattern does not turn noisy. Growth less sure
+  GROWTH_T standard errors from zero, so a steady pattern does not turn noisy. A rise less sure
   than that is carried shrunk by its doubt (GROWTH_SHRINK), from a week of readings (between
-  days, upward only, before two weeks); what is not carried widens the band. Growth is carried
-  forward for at most as long as it was seen.
+  days before two weeks); a decline only when sure; what is not carried widens the band on its
+  side. Growth is carried forward for at most as long as it was seen.
 - **How noisy the spending is**, from how far each day's spending strays from the model: this
-  and the uncertainty of the fitted level and growth give the band (P10-P90).
+  and the uncertainty of the fitted level and growth give the band (P10-P90), whose early end
+  also allows for growth not seen yet (UNSEEN_GROWTH).
 
 `Walk` then adds the model up hour by hour ahead (while growth still changes it, then one
 week that repeats), so when the spending reaches the balance above the floor is a bisection.
@@ -57,8 +58,8 @@ WEEKLY_AFTER = WEEK
 #: Coverage after which growth is looked for, and how sure it must be (standard errors).
 GROWTH_AFTER = 14 * DAY
 GROWTH_T = 4.0
-#: Growth short of GROWTH_T is shrunk by 1 - (GROWTH_SHRINK / t)^2 at t standard errors: none
-#: up to 1.5, half at 2.1, 86 % at 4.
+#: A rise short of GROWTH_T is carried shrunk by 1 - (GROWTH_SHRINK / t)^2 at t standard errors:
+#: none up to 1.5, half at 2.1, 86 % at 4.
 GROWTH_SHRINK = 1.5
 #: The fastest growth or decline believed, per day.
 MAX_GROWTH = 0.15
@@ -70,6 +71,13 @@ SMALL_DATA = 0.25
 #: And until a whole week is seen: how far a week's spending may stray from the days seen
 #: (five workdays or a quiet weekend are 7/5 or 5/7 of the average).
 UNSEEN_WEEK = 0.3
+#: Growth no one has seen yet, per second: use can start to grow any day (a team adopting the
+#: tool), so the band's early end allows for 3.5 %/day over the horizon. Declines get no such
+#: allowance: a runway that comes early is the costly miss.
+UNSEEN_GROWTH = 0.035 / DAY
+#: The spread's parts overlap (the same days give the dispersion and the level), so their sum
+#: is scaled to hold the truth about 8 times in 10 (measured: `bench/runway_eval.py`).
+BAND_SCALE = 0.85
 #: The widest relative spread used: a band from ~1/40 to ~40 times the forecast is already
 #: "no idea", and wider would overflow.
 MAX_SPREAD = 3.0
@@ -175,7 +183,7 @@ class Model:
         self.growth = 0.0
         self.growth_se = 0.0
         #: A change of the rate per second that the data hints at but the model does not carry
-        #: (too unsure to forecast with): it widens the band, not the middle.
+        #: (too unsure to forecast with): it widens the band on its side, not the middle.
         self.drift = 0.0
         self.cover = 0.0
         #: Variance over mean of the spending per block, in credits; total credits fitted.
@@ -195,18 +203,23 @@ class Model:
             return None
         return tuple(self.level * sum(self.profile[d * 24 : d * 24 + 24]) for d in range(7))
 
-    def spread(self, horizon: float, remaining: float) -> float:
+    def spread(self, horizon: float, remaining: float) -> tuple[float, float]:
         """The relative standard deviation of the spending over the next `horizon` seconds,
-        whose expected total is `remaining` credits."""
+        whose expected total is `remaining` credits: toward faster spending (the band's early
+        end) and toward slower (its late end)."""
         process = self.dispersion / max(remaining, 1e-9)
         level = self.dispersion / max(self.spent, 1e-9)
         seen = min(horizon, self.cover)
-        growth = (self.growth_se * seen / 2) ** 2 + (self.drift * seen / 2) ** 2
+        growth = (self.growth_se * seen / 2) ** 2
         small = cycle = 0.0
         if self.cover < WEEKLY_AFTER:
             small = (SMALL_DATA * math.sqrt(DAY / max(self.cover, HOUR))) ** 2
             cycle = (UNSEEN_WEEK / 2 if self.by_day else UNSEEN_WEEK) ** 2
-        return min(math.sqrt(process + level + growth + small + cycle), MAX_SPREAD)
+        both = (process + level + growth + small + cycle) * BAND_SCALE**2
+        drift = (self.drift * seen / 2) ** 2
+        faster = both + (UNSEEN_GROWTH * horizon / 2) ** 2 + (drift if self.drift > 0 else 0.0)
+        slower = both + (drift if self.drift < 0 else 0.0)
+        return min(math.sqrt(faster), MAX_SPREAD), min(math.sqrt(slower), MAX_SPREAD)
 
 
 def hour_of_week(hour: int) -> int:
@@ -289,16 +302,15 @@ def _settle(
         model.level = _level(blocks, 0.0)
         model.dispersion = _dispersion(blocks, model.level, 0.0, overfit=overfit)
         if math.isfinite(se) and growth:
-            # Growth too unsure to carry whole: shrunk toward none by how unsure it is (a
-            # steady team's noise is left out), and only upward before two weeks (a busy first
-            # week followed by a quiet weekend is no decline); what is left out widens the band.
-            shrunk = growth * max(0.0, 1 - (GROWTH_SHRINK * se / growth) ** 2)
-            if cover < GROWTH_AFTER and shrunk < 0:
-                shrunk = 0.0
+            # A rise too unsure to carry whole: shrunk toward none by how unsure it is (a
+            # steady team's noise is left out). A decline lengthens the runway, so it is carried
+            # only when sure (a busy first week, then a quiet weekend, looks like one). What is
+            # left out widens the band on its side.
+            shrunk = max(0.0, growth * max(0.0, 1 - (GROWTH_SHRINK * se / growth) ** 2))
             if shrunk:
                 model.growth = shrunk / DAY
                 model.level = _level(blocks, shrunk)
-            model.drift = abs(growth - shrunk) / DAY
+            model.drift = (growth - shrunk) / DAY
 
 
 def _profile(hours: dict[int, list[float]], growth: float = 0.0, last: int = 0) -> list[float]:

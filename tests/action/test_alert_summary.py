@@ -100,7 +100,7 @@ def test_the_message_is_our_words_never_the_cli_s_or_the_server_s() -> None:
     message = github_outputs(outcome, SAVING)["alert-message"]
     assert message == (
         "pre.dev credits fell below 200: 180 remaining; burning ~120/day, floor in ~26 hours "
-        f"(Tue 1 Dec 08:00 UTC; likely Mon 30 Nov to Sun 6 Dec). Top up at {TOP_UP_URL}"
+        f"(Tue 1 Dec 08:00 UTC; likely Mon 30 Nov to Sat 5 Dec). Top up at {TOP_UP_URL}"
     )
     assert "server" not in message
 

@@ -885,7 +885,49 @@ def test_before_two_weeks_growth_is_carried_and_a_decline_only_widens_the_band()
     def width(r: Forecast) -> float:
         return (r.seconds_to_floor_p90 or 0) / (r.seconds_to_floor_p10 or 1)
 
-    assert width(result["down"]) > 1.2 * width(result["steady"])
+    assert width(result["down"]) > 1.1 * width(result["steady"])
+
+
+def noisy_spend(seed: int, growth: float, days: int = 21) -> list[tuple[float, float]]:
+    """Hourly readings of 0-3 specs an hour, the pace changing by `growth` a day."""
+    import random
+
+    rng = random.Random(seed)
+    balance, readings = 1e6, []
+    for hour in range(days * 24 + 1):
+        at = NOW - (days * 24 - hour) * HOUR
+        pace = math.exp(growth * (at - NOW) / DAY)
+        balance -= sum(rng.choice((5, 8, 10, 25, 50)) for _ in range(rng.randint(0, 3))) * pace
+        readings.append((at, balance))
+    return readings
+
+
+def test_an_unsure_rise_is_carried_shrunk_and_an_unsure_decline_only_widens_the_late_end() -> None:
+    """The same noise, growing or shrinking 1.5 % a day for three weeks: short of sure
+    either way. The rise shortens the runway; the decline, which would lengthen it, is not
+    carried, but the band's late end allows for it."""
+    runs = {
+        name: noisy_spend(4, rate)
+        for name, rate in (("up", 0.015), ("steady", 0), ("down", -0.015))
+    }
+    result = {name: forecast(rs, rs[-1][1] - 14_000, now=NOW) for name, rs in runs.items()}
+    assert (result["up"].model or "").startswith("weekly, growing")
+    assert result["steady"].model == result["down"].model == "weekly"
+
+    def late(r: Forecast) -> float:
+        return (r.seconds_to_floor_p90 or 0) / (r.seconds_to_floor or 1)
+
+    assert late(result["down"]) > 1.02 * late(result["steady"])
+
+
+def test_the_early_end_allows_for_growth_not_seen_yet() -> None:
+    """A steady 120 a day for four weeks, 20 days from the floor: the band reaches further
+    early (use may start to grow any day) than late."""
+    readings = growing(4, 120, 0.0)
+    result = forecast(readings, readings[-1][1] - 2_400, now=NOW)
+    assert result.seconds_to_floor == pytest.approx(20 * DAY, rel=1e-6)
+    early, late = result.seconds_to_floor_p10 or 0, result.seconds_to_floor_p90 or 0
+    assert early < 0.7 * 20 * DAY < 20 * DAY < late < 1.2 * 20 * DAY
 
 
 def test_a_steady_but_noisy_spend_does_not_turn_into_growth() -> None:

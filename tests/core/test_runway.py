@@ -182,7 +182,7 @@ def outcome_with_runway(min_runway: float | None = None) -> Outcome:
 def test_the_issue_s_example_line() -> None:
     assert summary_line(outcome_with_runway()) == (
         "pre.dev credits: 450 remaining (floor 50): ok; burning ~120/day, floor in ~3.3 days "
-        "(Thu 3 Dec 14:00 UTC; likely Tue 1 Dec to Mon 14 Dec)."  # four readings: a wide band
+        "(Thu 3 Dec 14:00 UTC; likely Tue 1 Dec to Fri 11 Dec)."  # four readings: a wide band
     )
 
 
@@ -202,7 +202,7 @@ def test_summary_draws_the_balance_and_the_floor_from_our_numbers_only() -> None
     # Markdown punctuation is escaped, so the phrase renders as written.
     assert (
         r"**Runway:** burning \~120/day, floor in \~3.3 days \(Thu 3 Dec 14:00 UTC; likely Tue 1 "
-        r"Dec to Mon 14 Dec\)"
+        r"Dec to Fri 11 Dec\)"
     ) in summary
     assert r"within \-\-min\-runway 4d" in summary
     assert "`█▆▃▁` 465 → 450" in summary
