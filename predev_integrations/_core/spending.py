@@ -333,35 +333,42 @@ def _profile(hours: dict[int, list[float]], growth: float = 0.0, last: int = 0) 
 
 
 def _daily_profile(hours: dict[int, list[float]]) -> tuple[list[float] | None, bool]:
-    """Before a whole week is seen: when in the day credits go (UTC hour of day), and one rate
-    for workdays and one for weekends once half a day of each was seen (a workday's rate is
-    not carried across a weekend seen quiet); as 168 factors over their weekly mean, or None
-    when nothing was spent. Hours left out (a top-up's gap, often a quiet night) then weigh
-    as little as the hours like them, instead of making the rest look busier. Also whether
-    workdays and weekends were told apart."""
-    spent_hod, seen_hod = [0.0] * 24, [0.0] * 24
-    spent_kind, seen_kind = [0.0, 0.0], [0.0, 0.0]
+    """Before a whole week is seen: when in the day credits go (UTC hour of day), for workdays
+    and for weekends apart once half a day of each was seen (a workday's rate is not carried
+    across a weekend seen quiet, nor a weekend's quiet afternoon into a workday's); as 168
+    factors over their weekly mean, or None when nothing was spent. An hour of the day not
+    seen yet takes the mean of its kind of day. A weekend not seen yet takes the workdays'
+    shape at the share of their quiet hours: a team that rests at night likely rests at
+    weekends too (a team busy round the clock keeps its rate). Hours left out (a top-up's gap,
+    often a quiet night) weigh as little as the hours like them, instead of making the rest
+    look busier. Also whether workdays and weekends were told apart."""
+    spent = [[0.0] * 24, [0.0] * 24]
+    seen = [[0.0] * 24, [0.0] * 24]
     for hour, (credits, seconds) in hours.items():
-        h = hour_of_week(hour)
-        spent_hod[h % 24] += credits
-        seen_hod[h % 24] += seconds
-        spent_kind[h >= 120] += credits
-        seen_kind[h >= 120] += seconds
-    rates = [spent_hod[h] / seen_hod[h] if seen_hod[h] > 0 else None for h in range(24)]
-    known = [r for r in rates if r is not None]
-    mean = sum(known) / len(known) if known else 0.0
-    day = [max(mean if r is None else r, 0.0) for r in rates]
-    if sum(day) <= 0:
-        return None, False
-    kinds, apart = [1.0, 1.0], min(seen_kind) >= DAY / 2
+        h = (hour - _MONDAY_HOUR) % 168
+        spent[h >= 120][h % 24] += credits
+        seen[h >= 120][h % 24] += seconds
+
+    def shape(kinds: tuple[int, ...]) -> list[float]:
+        """Rates by hour of the day over these kinds of day; unseen hours take their mean."""
+        credits = [sum(spent[k][h] for k in kinds) for h in range(24)]
+        seconds = [sum(seen[k][h] for k in kinds) for h in range(24)]
+        mean = sum(credits) / max(sum(seconds), 1e-9)
+        return [max(c / s if s > 0 else mean, 0.0) for c, s in zip(credits, seconds, strict=True)]
+
+    workdays, weekends = (sum(seen[k]) >= DAY / 2 for k in (0, 1))
+    apart = workdays and weekends
     if apart:
-        kinds = [max(spent_kind[k] / seen_kind[k], 0.0) for k in (0, 1)]
-    elif seen_kind[1] < DAY / 2:
-        # No weekend seen yet: a team that rests at night likely rests at weekends too, so
-        # the weekend takes the day's quiet hours' share (1 for a team busy round the clock).
-        ordered = sorted(day)
-        kinds[1] = sum(ordered[:12]) / sum(ordered) * 2
-    week = [day[h % 24] * kinds[h >= 120] for h in range(168)]
+        days = [shape((0,)), shape((1,))]
+    elif workdays:
+        work = shape((0,))
+        total = sum(work)
+        share = sum(sorted(work)[:12]) / total * 2 if total > 0 else 1.0
+        days = [work, [rate * share for rate in work]]
+    else:
+        pooled = shape((0, 1))
+        days = [pooled, pooled]
+    week = [days[h >= 120][h % 24] for h in range(168)]
     average = sum(week) / 168
     return ([f / average for f in week], apart) if average > 0 else (None, False)
 

@@ -847,6 +847,23 @@ def test_the_band_is_at_least_as_wide_as_the_gap_between_readings() -> None:
     assert high - middle >= DAY / 2 - 1
 
 
+def test_a_weekend_afternoon_seen_quiet_is_not_taken_for_a_workday_afternoon() -> None:
+    """Saturday 00:00 to Monday 12:00 UTC, spending 10 an hour from Monday 09:00: a workday
+    hour not seen yet takes the workdays' mean (2.5 an hour), not the quiet weekend's."""
+    noon = NOW + 6 * HOUR  # Mon 30 Nov 12:00
+    readings, balance = [], 1_000.0
+    for hour in range(60 + 1):
+        at = noon - (60 - hour) * HOUR
+        if at > NOW + 3 * HOUR:  # the hours ending 10:00, 11:00 and 12:00
+            balance -= 10
+        readings.append((at, balance))
+    result = forecast(readings, 0, now=noon)
+    assert (result.model, result.spend_by_weekday) == (
+        "daily average",
+        pytest.approx((60, 60, 60, 60, 60, 0, 0)),
+    )
+
+
 def growing(weeks: int, per_day: float, growth: float) -> list[tuple[float, float]]:
     """Hourly readings of spending `per_day` a day today, growing by `growth` a day."""
     readings = []
