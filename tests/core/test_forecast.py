@@ -858,10 +858,8 @@ def test_a_weekend_afternoon_seen_quiet_is_not_taken_for_a_workday_afternoon() -
             balance -= 10
         readings.append((at, balance))
     result = forecast(readings, 0, now=noon)
-    assert (result.model, result.spend_by_weekday) == (
-        "daily average",
-        pytest.approx((60, 60, 60, 60, 60, 0, 0)),
-    )
+    assert result.model == "daily average"
+    assert result.spend_by_weekday == pytest.approx((60, 60, 60, 60, 60, 0, 0))
 
 
 def growing(weeks: int, per_day: float, growth: float) -> list[tuple[float, float]]:
