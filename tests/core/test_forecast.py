@@ -994,8 +994,8 @@ def test_the_band_holds_the_forecast(raw: list[tuple[int, float]], floor: int) -
     [
         ("recent average", 100 * HOUR),  # under a day: the forecast itself
         ("daily average", 100 * HOUR * 0.5 ** (0.6744897501960817 / 1.2815515655446004)),  # P25
-        ("weekly", 50 * HOUR),  # P10
-        ("weekly, growing 3%/day", 50 * HOUR),
+        ("weekly", 100 * HOUR * 0.5 ** (1.0364333894937898 / 1.2815515655446004)),  # P15
+        ("weekly, growing 3%/day", 100 * HOUR * 0.5 ** (1.0364333894937898 / 1.2815515655446004)),
     ],
 )
 def test_limits_decide_on_the_early_end_as_the_history_grows(model: str, decided: float) -> None:
