@@ -25,8 +25,8 @@ off on too little or too noisy data:
   `decisive_seconds` is what a limit compares.
 - A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
-Pure: no clock, no I/O, no imports but `defaults` and `spending` (import-free); callers pass
-`now`.
+Pure: no clock, no I/O, no imports but `itertools`, `math`, `defaults` and `spending` (which
+imports standard modules only); callers pass `now`.
 """
 
 from __future__ import annotations
@@ -469,7 +469,7 @@ def _series(
         if reading is None:
             ignored += 1
         elif reading[0] >= start:
-            trusted.append(reading)
+            keep(reading)
     trusted.sort()
     if all(b[0] - a[0] >= _TICK for a, b in itertools.pairwise(trusted)):
         return trusted, ignored  # the usual case: no two readings within a millisecond

@@ -32,7 +32,7 @@ hours the model learns, in order:
 `Walk` then adds the model up hour by hour ahead (while growth still changes it, then one
 week that repeats), so when the spending reaches the balance above the floor is a bisection.
 
-Pure: no clock, no I/O, nothing imported but `math` and `itertools`. Cost: O(n + hours
+Pure: no clock, no I/O, nothing imported but `bisect`, `itertools` and `math`. Cost: O(n + hours
 covered) for n readings.
 """
 
@@ -51,6 +51,8 @@ DAY = 86_400.0
 WEEK = 604_800.0
 #: The UTC hour (since 1970) of a Monday 00:00 (5 Jan 1970): hour-of-week 0.
 _MONDAY_HOUR = 96
+#: The profile of a model that does not tell the hours apart.
+_FLAT = [1.0] * 168
 #: Beyond this many weeks ahead, a target is never reached (the callers stop at 10 years).
 MAX_WEEKS = 1e6
 #: Coverage after which the hour-of-week profile is used.
@@ -193,8 +195,9 @@ class Model:
         #: Whether the days of the week were told apart (a week, or workdays and a weekend).
         self.by_day = False
 
-    def factor(self, hour_of_week: int) -> float:
-        return 1.0 if self.profile is None else self.profile[hour_of_week]
+    def factors(self) -> list[float]:
+        """The 168 factors by hour of the week; all 1 when the model has no profile."""
+        return _FLAT if self.profile is None else self.profile
 
     def by_weekday(self) -> tuple[float, ...] | None:
         """Credits per UTC day, Monday first, at the current level; None until the days of the
@@ -248,7 +251,7 @@ def fit(spent: Spending, cover: float) -> Model:
         model.profile, model.by_day = _daily_profile(used)
     else:
         used = hours
-    blocks = _blocks(used, last, model)
+    blocks = _blocks(used, last, model.factors(), cover)
     total = sum(y for y, _, _ in blocks)
     weight = sum(e for _, e, _ in blocks)
     model.spent = max(total, 0.0)
@@ -266,7 +269,7 @@ def fit(spent: Spending, cover: float) -> Model:
             # The profile averaged the growth in (the later hours of the week look busier):
             # take it again with the growth taken out.
             model.profile = _profile(hours, growth / 24, last)
-            blocks = _blocks(used, last, model)
+            blocks = _blocks(used, last, model.factors(), cover)
     if model.kind == WEEKLY and cover < GROWTH_AFTER and total > 0:
         growth, se = _daily_growth(hours, last, cover)
     _settle(model, blocks, growth, se, overfit)
@@ -277,10 +280,8 @@ def _daily_growth(hours: dict[int, list[float]], last: int, cover: float) -> tup
     """Growth per day and its standard error between days. Under two weeks the hour-of-week
     profile has soaked up any growth, so days are held against the hour-of-day and
     workday/weekend shape instead."""
-    shape = Model()
-    shape.cover = cover
-    shape.profile, _ = _daily_profile(hours)
-    days = _blocks(hours, last, shape)
+    shape, _ = _daily_profile(hours)
+    days = _blocks(hours, last, shape or _FLAT, cover)
     rough, _ = _growth(days, 1.0)
     return _growth(days, _dispersion(days, _level(days, rough), rough, parameters=2))
 
@@ -290,8 +291,7 @@ def _settle(
 ) -> None:
     """The level and growth `model` carries forward, given the growth found (per day) and its
     standard error: whole when sure, shrunk when not (see GROWTH_SHRINK), none when noise."""
-    cover = model.cover
-    sure = se > 0 and abs(growth) >= GROWTH_T * se and cover >= GROWTH_AFTER
+    sure = se > 0 and abs(growth) >= GROWTH_T * se and model.cover >= GROWTH_AFTER
     if sure:
         level = _level(blocks, growth)
         model.dispersion = _dispersion(blocks, level, growth, overfit=overfit)
@@ -319,7 +319,7 @@ def _profile(hours: dict[int, list[float]], growth: float = 0.0, last: int = 0) 
     spent = [0.0] * 168
     seen = [0.0] * 168
     for hour, (credits, seconds) in hours.items():
-        h = (hour - _MONDAY_HOUR) % 168
+        h = hour_of_week(hour)
         spent[h] += credits * math.exp(growth * (last - hour)) if growth else credits
         seen[h] += seconds
     rates = [spent[h] / seen[h] if seen[h] > 0 else None for h in range(168)]
@@ -345,7 +345,7 @@ def _daily_profile(hours: dict[int, list[float]]) -> tuple[list[float] | None, b
     spent = [[0.0] * 24, [0.0] * 24]
     seen = [[0.0] * 24, [0.0] * 24]
     for hour, (credits, seconds) in hours.items():
-        h = (hour - _MONDAY_HOUR) % 168
+        h = hour_of_week(hour)
         spent[h >= 120][h % 24] += credits
         seen[h >= 120][h % 24] += seconds
 
@@ -374,17 +374,17 @@ def _daily_profile(hours: dict[int, list[float]]) -> tuple[list[float] | None, b
 
 
 def _blocks(
-    hours: dict[int, list[float]], last: int, model: Model
+    hours: dict[int, list[float]], last: int, profile: list[float], cover: float
 ) -> list[tuple[float, float, float]]:
     """Whole days back from the newest hour (or single hours when the readings cover less than
-    two days): (credits spent, credits expected at level 1 credit/hour, days before the end)."""
-    size = 24 if model.cover >= 2 * DAY else 1
+    two days): (credits spent, credits expected at level 1 credit/hour with these 168 factors,
+    days before the end)."""
+    size = 24 if cover >= 2 * DAY else 1
     blocks: dict[int, list[float]] = {}
-    profile = model.profile or [1.0] * 168
     for hour, (credits, seconds) in hours.items():
         key = (last - hour) // size
         block = blocks.get(key)
-        expected = seconds / HOUR * profile[(hour - _MONDAY_HOUR) % 168]
+        expected = seconds / HOUR * profile[hour_of_week(hour)]
         if block is None:
             blocks[key] = [credits, expected]
         else:
@@ -454,14 +454,11 @@ def _growth(blocks: list[tuple[float, float, float]], phi: float) -> tuple[float
                 break
             guess = growth + step
             growth = guess if low < guess < high else (low + high) / 2
-    level = _level(blocks, growth)
-    means = [level * e * math.exp(growth * tau) for _, e, tau in blocks]
-    mass = sum(means)
-    if mass <= 0 or phi <= 0:
+    if phi <= 0:
         return growth, math.inf
-    centre = sum(m * tau for m, (_, _, tau) in zip(means, blocks, strict=True)) / mass
-    spread = sum(m * (tau - centre) ** 2 for m, (_, _, tau) in zip(means, blocks, strict=True))
-    information = spread / phi
+    # The information about the growth is the spending expected (the total spent, at the
+    # likelihood's maximum) times the variance of its days, over the dispersion.
+    information = total * moments(growth)[1] / phi
     return growth, (1 / math.sqrt(information) if information > 0 else math.inf)
 
 
@@ -500,6 +497,7 @@ class Walk:
     def __init__(self, model: Model) -> None:
         level, growth, cover = model.level, model.growth, model.cover
         hour = math.floor(model.start / HOUR)
+        factors, how = model.factors(), hour_of_week(hour)
         #: Hour boundaries (seconds after the start) and the credits expected by each.
         times, cumulative = [0.0], [0.0]
         at = credits = 0.0
@@ -507,10 +505,10 @@ class Walk:
         while True:
             end = (hour + 1) * HOUR - model.start
             grown = math.exp(growth * min(at, cover)) if growth else 1.0
-            credits += level * grown * model.factor((hour - _MONDAY_HOUR) % 168) * (end - at) / HOUR
+            credits += level * grown * factors[how] * (end - at) / HOUR
             times.append(end)
             cumulative.append(credits)
-            at, hour = end, hour + 1
+            at, hour, how = end, hour + 1, (how + 1) % 168
             if growth and at < cover:
                 period = len(times)
             elif len(times) > period + 168:

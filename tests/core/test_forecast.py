@@ -946,14 +946,7 @@ def test_the_early_end_allows_for_growth_not_seen_yet() -> None:
 
 
 def test_a_steady_but_noisy_spend_does_not_turn_into_growth() -> None:
-    import random
-
-    rng = random.Random(7)
-    balance, readings = 1e6, []
-    for hour in range(28 * 24 + 1):
-        balance -= sum(rng.choice((5, 8, 10, 25, 50)) for _ in range(rng.randint(0, 3)))
-        readings.append((NOW - (28 * 24 - hour) * HOUR, balance))
-    result = forecast(readings, 0, now=NOW)
+    result = forecast(noisy_spend(7, 0.0, days=28), 0, now=NOW)
     assert result.model == "weekly"
 
 
