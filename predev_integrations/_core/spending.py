@@ -18,7 +18,9 @@ hours the model learns, in order:
   that was seen quiet; one not yet seen takes the nights' rate, so a team that rests at night
   rests at weekends); under a day, the average over all the readings.
 - **Growth or decline.** Between whole weeks (each holds the weekly cycle once, so the cycle
-  cancels), the rate may grow or shrink exponentially: fitted by the likelihood of an
+  cancels) or between days held against the hour-of-day shape, whichever tells it more surely
+  (two to four weeks are few numbers; a weekly batch's days are too uneven to tell anything),
+  the rate may grow or shrink exponentially: fitted by the likelihood of an
   over-dispersed Poisson model (weeks with nothing spent count, which a log-linear fit cannot
   take), with the dispersion of the daily spending, and used only when it is at least
   GROWTH_T standard errors from zero, so a steady pattern does not turn noisy. A rise less sure
@@ -74,8 +76,9 @@ SMALL_DATA = 0.25
 #: (five workdays or a quiet weekend are 7/5 or 5/7 of the average).
 UNSEEN_WEEK = 0.3
 #: Growth no one has seen yet, per second: use can start to grow any day (a team adopting the
-#: tool), so the band's early end allows for 3.5 %/day over the horizon. Declines get no such
-#: allowance: a runway that comes early is the costly miss.
+#: tool), so the band's early end allows for 3.5 %/day over the horizon, less the growth the
+#: model already carries. Declines get no such allowance: a runway that comes early is the
+#: costly miss.
 UNSEEN_GROWTH = 0.035 / DAY
 #: The spread's parts overlap (the same days give the dispersion and the level), so their sum
 #: is scaled to hold the truth about 8 times in 10 (measured: `bench/runway_eval.py`).
@@ -88,6 +91,9 @@ MAX_SPREAD = 3.0
 MIN_DISPERSION = 10.0
 
 STEADY, DAILY, WEEKLY = "recent average", "daily average", "weekly"
+
+#: An hour of spending: (absolute UTC hour, hour of the week, credits spent, seconds observed).
+_Row = tuple[int, int, float, float]
 
 
 class Spending:
@@ -220,7 +226,8 @@ class Model:
             cycle = (UNSEEN_WEEK / 2 if self.by_day else UNSEEN_WEEK) ** 2
         both = (process + level + growth + small + cycle) * BAND_SCALE**2
         drift = (self.drift * seen / 2) ** 2
-        faster = both + (UNSEEN_GROWTH * horizon / 2) ** 2 + (drift if self.drift > 0 else 0.0)
+        unseen = max(UNSEEN_GROWTH - self.growth, 0.0) * horizon / 2
+        faster = both + unseen**2 + (drift if self.drift > 0 else 0.0)
         slower = both + (drift if self.drift < 0 else 0.0)
         return min(math.sqrt(faster), MAX_SPREAD), min(math.sqrt(slower), MAX_SPREAD)
 
@@ -238,19 +245,22 @@ def fit(spent: Spending, cover: float) -> Model:
     hours = spent.hours
     if not hours:
         return model
-    last = max(hours)
+    # Oldest first (as `spending` adds them, so sorting costs one pass), hour of week once.
+    rows = sorted(
+        (hour, hour_of_week(hour), credits, seconds) for hour, (credits, seconds) in hours.items()
+    )
+    last = rows[-1][0]
+    used = rows
     if cover >= WEEKLY_AFTER:
         model.kind = WEEKLY
-        used = hours
-        model.profile = _profile(hours)
+        tally = _tally(rows)
+        model.profile = _profile(*tally)
         model.by_day = True
     elif cover >= DAY:
         model.kind = DAILY
         whole = int(cover // DAY)
-        used = {h: v for h, v in hours.items() if h > last - 24 * whole}
-        model.profile, model.by_day = _daily_profile(used)
-    else:
-        used = hours
+        used = [row for row in rows if row[0] > last - 24 * whole]
+        model.profile, model.by_day = _daily_profile(*_tally(used))
     blocks = _blocks(used, last, model.factors(), cover)
     total = sum(y for y, _, _ in blocks)
     weight = sum(e for _, e, _ in blocks)
@@ -264,26 +274,36 @@ def fit(spent: Spending, cover: float) -> Model:
     growth, se = 0.0, math.inf
     if cover >= GROWTH_AFTER and model.kind == WEEKLY and total > 0:
         phi = _dispersion(blocks, _level(blocks, 0.0), 0.0, overfit=overfit)
-        growth, se = _growth(_weeks(hours, last, cover), phi)
+        growth, se = _growth(_weeks(rows, last, cover), phi)
+        # Two to four weeks are few blocks: the days, held against the hour-of-day shape,
+        # often tell growth more surely (a weekly batch's days do not, and say so by their
+        # dispersion). The surer of the two is taken.
+        by_days, se_days = _daily_growth(rows, tally, last, cover)
+        if se_days < se:
+            growth, se = by_days, se_days
         if se > 0 and abs(growth) >= GROWTH_T * se:
             # The profile averaged the growth in (the later hours of the week look busier):
             # take it again with the growth taken out.
-            model.profile = _profile(hours, growth / 24, last)
+            model.profile = _profile(*_tally(rows, growth / 24, last))
             blocks = _blocks(used, last, model.factors(), cover)
     if model.kind == WEEKLY and cover < GROWTH_AFTER and total > 0:
-        growth, se = _daily_growth(hours, last, cover)
+        growth, se = _daily_growth(rows, tally, last, cover)
     _settle(model, blocks, growth, se, overfit)
     return model
 
 
-def _daily_growth(hours: dict[int, list[float]], last: int, cover: float) -> tuple[float, float]:
-    """Growth per day and its standard error between days. Under two weeks the hour-of-week
-    profile has soaked up any growth, so days are held against the hour-of-day and
-    workday/weekend shape instead."""
-    shape, _ = _daily_profile(hours)
-    days = _blocks(hours, last, shape or _FLAT, cover)
-    rough, _ = _growth(days, 1.0)
-    return _growth(days, _dispersion(days, _level(days, rough), rough, parameters=2))
+def _daily_growth(
+    rows: list[_Row], tally: tuple[list[float], list[float]], last: int, cover: float
+) -> tuple[float, float]:
+    """Growth per day and its standard error between days. With few weeks the hour-of-week
+    profile soaks up growth, so days are held against the hour-of-day and workday/weekend
+    shape (from `tally`) instead."""
+    shape, _ = _daily_profile(*tally)
+    days = _blocks(rows, last, shape or _FLAT, cover)
+    growth, se = _growth(days, 1.0)
+    # The standard error scales with the square root of the dispersion.
+    phi = _dispersion(days, _level(days, growth), growth, parameters=2)
+    return growth, se * math.sqrt(phi)
 
 
 def _settle(
@@ -313,15 +333,20 @@ def _settle(
             model.drift = (growth - shrunk) / DAY
 
 
-def _profile(hours: dict[int, list[float]], growth: float = 0.0, last: int = 0) -> list[float]:
-    """The spending rate of each hour of the week, over its mean, with `growth` per hour
-    (before `last`) taken out; an hour never observed takes the mean."""
+def _tally(rows: list[_Row], growth: float = 0.0, last: int = 0) -> tuple[list[float], list[float]]:
+    """Credits spent and seconds observed by hour of the week, with `growth` per hour (before
+    `last`) taken out."""
     spent = [0.0] * 168
     seen = [0.0] * 168
-    for hour, (credits, seconds) in hours.items():
-        h = hour_of_week(hour)
-        spent[h] += credits * math.exp(growth * (last - hour)) if growth else credits
-        seen[h] += seconds
+    for hour, how, credits, seconds in rows:
+        spent[how] += credits * math.exp(growth * (last - hour)) if growth else credits
+        seen[how] += seconds
+    return spent, seen
+
+
+def _profile(spent: list[float], seen: list[float]) -> list[float]:
+    """The spending rate of each hour of the week, over its mean; an hour never observed
+    takes the mean."""
     rates = [spent[h] / seen[h] if seen[h] > 0 else None for h in range(168)]
     known = [r for r in rates if r is not None]
     mean = sum(known) / len(known) if known else 0.0
@@ -332,7 +357,9 @@ def _profile(hours: dict[int, list[float]], growth: float = 0.0, last: int = 0) 
     return [r / average for r in filled]
 
 
-def _daily_profile(hours: dict[int, list[float]]) -> tuple[list[float] | None, bool]:
+def _daily_profile(
+    spent_by_how: list[float], seen_by_how: list[float]
+) -> tuple[list[float] | None, bool]:
     """Before a whole week is seen: when in the day credits go (UTC hour of day), for workdays
     and for weekends apart once half a day of each was seen (a workday's rate is not carried
     across a weekend seen quiet, nor a weekend's quiet afternoon into a workday's); as 168
@@ -342,31 +369,30 @@ def _daily_profile(hours: dict[int, list[float]]) -> tuple[list[float] | None, b
     weekends too (a team busy round the clock keeps its rate). Hours left out (a top-up's gap,
     often a quiet night) weigh as little as the hours like them, instead of making the rest
     look busier. Also whether workdays and weekends were told apart."""
-    spent = [[0.0] * 24, [0.0] * 24]
-    seen = [[0.0] * 24, [0.0] * 24]
-    for hour, (credits, seconds) in hours.items():
-        h = hour_of_week(hour)
-        spent[h >= 120][h % 24] += credits
-        seen[h >= 120][h % 24] += seconds
+    # Hour d of the workdays is every 24th hour of the week from d until Saturday (hour 120).
+    kinds = ((0, 120), (120, 168))
+    spent = [[sum(spent_by_how[lo + d : hi : 24]) for d in range(24)] for lo, hi in kinds]
+    seen = [[sum(seen_by_how[lo + d : hi : 24]) for d in range(24)] for lo, hi in kinds]
 
-    def shape(kinds: tuple[int, ...]) -> list[float]:
-        """Rates by hour of the day over these kinds of day; unseen hours take their mean."""
-        credits = [sum(spent[k][h] for k in kinds) for h in range(24)]
-        seconds = [sum(seen[k][h] for k in kinds) for h in range(24)]
+    def shape(credits: list[float], seconds: list[float]) -> list[float]:
+        """Rates by hour of the day; unseen hours take their mean."""
         mean = sum(credits) / max(sum(seconds), 1e-9)
         return [max(c / s if s > 0 else mean, 0.0) for c, s in zip(credits, seconds, strict=True)]
 
     workdays, weekends = (sum(seen[k]) >= DAY / 2 for k in (0, 1))
     apart = workdays and weekends
     if apart:
-        days = [shape((0,)), shape((1,))]
+        days = [shape(spent[0], seen[0]), shape(spent[1], seen[1])]
     elif workdays:
-        work = shape((0,))
+        work = shape(spent[0], seen[0])
         total = sum(work)
         share = sum(sorted(work)[:12]) / total * 2 if total > 0 else 1.0
         days = [work, [rate * share for rate in work]]
     else:
-        pooled = shape((0, 1))
+        pooled = shape(
+            [a + b for a, b in zip(*spent, strict=True)],
+            [a + b for a, b in zip(*seen, strict=True)],
+        )
         days = [pooled, pooled]
     week = [days[h >= 120][h % 24] for h in range(168)]
     average = sum(week) / 168
@@ -374,23 +400,23 @@ def _daily_profile(hours: dict[int, list[float]]) -> tuple[list[float] | None, b
 
 
 def _blocks(
-    hours: dict[int, list[float]], last: int, profile: list[float], cover: float
+    rows: list[_Row], last: int, profile: list[float], cover: float
 ) -> list[tuple[float, float, float]]:
     """Whole days back from the newest hour (or single hours when the readings cover less than
     two days): (credits spent, credits expected at level 1 credit/hour with these 168 factors,
     days before the end)."""
     size = 24 if cover >= 2 * DAY else 1
-    blocks: dict[int, list[float]] = {}
-    for hour, (credits, seconds) in hours.items():
+    count = (last - rows[0][0]) // size + 1
+    spent, seen = [0.0] * count, [0.0] * count
+    for hour, how, credits, seconds in rows:
         key = (last - hour) // size
-        block = blocks.get(key)
-        expected = seconds / HOUR * profile[hour_of_week(hour)]
-        if block is None:
-            blocks[key] = [credits, expected]
-        else:
-            block[0] += credits
-            block[1] += expected
-    return [(y, e, -(k + 0.5) * size / 24) for k, (y, e) in blocks.items() if e > 0]
+        spent[key] += credits
+        seen[key] += seconds * profile[how]
+    return [
+        (y, e / HOUR, -(k + 0.5) * size / 24)
+        for k, (y, e) in enumerate(zip(spent, seen, strict=True))
+        if e > 0
+    ]
 
 
 def _level(blocks: list[tuple[float, float, float]], growth: float) -> float:
@@ -399,14 +425,12 @@ def _level(blocks: list[tuple[float, float, float]], growth: float) -> float:
     return max(sum(y for y, _, _ in blocks), 0.0) / weight if weight > 0 else 0.0
 
 
-def _weeks(
-    hours: dict[int, list[float]], last: int, cover: float
-) -> list[tuple[float, float, float]]:
+def _weeks(rows: list[_Row], last: int, cover: float) -> list[tuple[float, float, float]]:
     """Whole weeks back from the newest hour, as blocks: each holds every hour of the week
     once, so the weekly cycle cancels out of a trend between them."""
     whole = int(cover // WEEK)
     spent, seen = [0.0] * whole, [0.0] * whole
-    for hour, (credits, seconds) in hours.items():
+    for hour, _how, credits, seconds in rows:
         key = (last - hour) // 168
         if key < whole:
             spent[key] += credits

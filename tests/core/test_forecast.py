@@ -935,6 +935,23 @@ def test_an_unsure_rise_is_carried_shrunk_and_an_unsure_decline_only_widens_the_
     assert late(result["down"]) > 1.02 * late(result["steady"])
 
 
+def test_from_two_weeks_growth_the_days_tell_is_carried_though_two_weeks_cannot_tell() -> None:
+    """Sixteen days of noisy use growing 4 % a day: two whole weeks are two numbers, too few
+    to tell the rise from noise, but sixteen days against the hour-of-day shape tell it. The
+    same noise held steady stays steady."""
+    up, steady = noisy_spend(4, 0.04, days=16), noisy_spend(4, 0.0, days=16)
+    result = {
+        name: forecast(rs, rs[-1][1] - 10_000, now=NOW)
+        for name, rs in (("up", up), ("steady", steady))
+    }
+    assert (result["up"].model or "").startswith("weekly, growing")
+    assert result["steady"].model == "weekly"
+    # 10 000 credits at today's pace (~700 a day, 14.2 days flat) growing 4 % a day: ~11.2 days.
+    pace = (steady[-1 - 7 * 24][1] - steady[-1][1]) / 7
+    expected = math.log(1 + 0.04 * 10_000 / pace) / 0.04 * DAY
+    assert result["up"].seconds_to_floor == pytest.approx(expected, rel=0.15)
+
+
 def test_the_early_end_allows_for_growth_not_seen_yet() -> None:
     """A steady 120 a day for four weeks, 20 days from the floor: the band reaches further
     early (use may start to grow any day) than late."""
@@ -943,6 +960,21 @@ def test_the_early_end_allows_for_growth_not_seen_yet() -> None:
     assert result.seconds_to_floor == pytest.approx(20 * DAY, rel=1e-6)
     early, late = result.seconds_to_floor_p10 or 0, result.seconds_to_floor_p90 or 0
     assert early < 0.7 * 20 * DAY < 20 * DAY < late < 1.2 * 20 * DAY
+
+
+@pytest.mark.parametrize(
+    ("growth", "early"), [(0.0, (0.65, 0.75)), (0.02, (0.85, 0.92)), (0.04, (0.93, 1.0))]
+)
+def test_growth_already_carried_counts_toward_the_allowance_for_growth_not_seen(
+    growth: float, early: tuple[float, float]
+) -> None:
+    """The early end's allowance is 3.5 %/day of growth nobody has seen; a team seen growing
+    2 %/day is forecast with that growth, so only the rest is allowed for, and one growing
+    4 %/day needs none."""
+    readings = growing(4, 1000, growth)
+    result = forecast(readings, readings[-1][1] - 15_000, now=NOW)
+    ratio = (result.seconds_to_floor_p10 or 0) / (result.seconds_to_floor or 1)
+    assert early[0] < ratio < early[1]
 
 
 def test_a_steady_but_noisy_spend_does_not_turn_into_growth() -> None:
