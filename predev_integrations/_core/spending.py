@@ -274,7 +274,7 @@ def fit(spent: Spending, cover: float) -> Model:
     growth, se = 0.0, math.inf
     if cover >= GROWTH_AFTER and model.kind == WEEKLY and total > 0:
         phi = _dispersion(blocks, _level(blocks, 0.0), 0.0, overfit=overfit)
-        growth, se = _growth(_weeks(rows, last, cover), phi)
+        growth, se = _growth(_weeks(blocks, int(cover // WEEK)), phi)
         # Two to four weeks are few blocks: the days, held against the hour-of-day shape,
         # often tell growth more surely (a weekly batch's days do not, and say so by their
         # dispersion). The surer of the two is taken.
@@ -425,17 +425,17 @@ def _level(blocks: list[tuple[float, float, float]], growth: float) -> float:
     return max(sum(y for y, _, _ in blocks), 0.0) / weight if weight > 0 else 0.0
 
 
-def _weeks(rows: list[_Row], last: int, cover: float) -> list[tuple[float, float, float]]:
-    """Whole weeks back from the newest hour, as blocks: each holds every hour of the week
-    once, so the weekly cycle cancels out of a trend between them."""
-    whole = int(cover // WEEK)
-    spent, seen = [0.0] * whole, [0.0] * whole
-    for hour, _how, credits, seconds in rows:
-        key = (last - hour) // 168
-        if key < whole:
-            spent[key] += credits
-            seen[key] += seconds
-    return [(spent[k], seen[k] / HOUR, -(k + 0.5) * 7) for k in range(whole) if seen[k] > 0]
+def _weeks(days: list[tuple[float, float, float]], whole: int) -> list[tuple[float, float, float]]:
+    """The `whole` weeks back from the newest hour, as blocks summed from the day blocks: each
+    holds every hour of the week once, so the weekly cycle cancels out of a trend between
+    them (and an hour not observed, a top-up's gap, is missed as much as the profile says)."""
+    spent, expected = [0.0] * whole, [0.0] * whole
+    for y, e, tau in days:
+        week = int(-tau) // 7  # day k back has tau -(k + 0.5)
+        if week < whole:
+            spent[week] += y
+            expected[week] += e
+    return [(spent[k], expected[k], -(k + 0.5) * 7) for k in range(whole) if expected[k] > 0]
 
 
 def _growth(blocks: list[tuple[float, float, float]], phi: float) -> tuple[float, float]:
