@@ -144,9 +144,12 @@ class Stage:
 
 def largest_history(now: float, balance: float) -> list[tuple[float, float]]:
     """The history a check every 10 seconds leaves after 35 days, as the CLI thins it: each
-    reading a new balance (a credit less every 10 s, ending at `balance`)."""
+    reading a new balance (a credit less every 10 s, ending at `balance`), in whole credits as
+    the API reports them."""
     from predev_integrations._cli import history
 
     count = int(35 * 86_400 / 10)
-    raw = [(now - 10.0 * (count - i), float(balance + (count - i) // 40)) for i in range(count)]
+    raw: list[tuple[float, float]] = [
+        (now - 10.0 * (count - i), round(balance) + (count - i) // 40) for i in range(count)
+    ]
     return history.thin(raw, now)

@@ -452,13 +452,13 @@ def _series(
     ignored = 0
     start, latest = now - window, now + CLOCK_SKEW
     for item in readings:
-        # The usual reading (a tuple of two floats in range), checked inline; anything else
-        # in full.
+        # The usual reading (a tuple of a float time and a float or int balance, as the API
+        # and the history file give it, in range), checked inline; anything else in full.
         if isinstance(item, tuple) and len(item) == 2:
             at, balance = item
             if (
                 type(at) is float
-                and type(balance) is float
+                and (type(balance) is float or type(balance) is int)
                 and 0.0 <= at <= latest
                 and -MAX_BALANCE <= balance <= MAX_BALANCE
             ):

@@ -142,11 +142,12 @@ def spending(series: Sequence[tuple[float, float]], top_up_tolerance: float) -> 
             continue
         current, current_end = -1, -math.inf
         rate = spent / gap
-        at = t0
-        while at < t1:
+        _add(hours, hour, rate * (end - t0), end - t0)  # the first hour may hold earlier gaps
+        at, hour = end, hour + 1
+        while at < t1:  # the later hours are new: no earlier gap reached them
             end = (hour + 1) * HOUR
             end = t1 if t1 < end else end
-            _add(hours, hour, rate * (end - at), end - at)
+            hours[hour] = [rate * (end - at), end - at]
             at, hour = end, hour + 1
     if current >= 0:
         _add(hours, current, current_spent, current_seen)

@@ -675,6 +675,16 @@ def test_input_order_changes_nothing(readings: list[tuple[float, float]], random
     assert forecast(reversed(readings), 0, now=NOW) == forecast(readings, 0, now=NOW)
 
 
+@FAST
+@given(st.lists(st.tuples(st.integers(0, 7 * 24 * 60 + 10), balances), max_size=40))
+def test_whole_credits_as_int_or_float_give_one_answer(raw: list[tuple[int, int]]) -> None:
+    """The API and the history file give whole credits as ints (`"creditsRemaining": 450`):
+    they take the same path as floats, repeats, conflicts and the future included."""
+    as_int = [(NOW + 120 - m * 60, b) for m, b in raw]
+    as_float = [(at, float(b)) for at, b in as_int]
+    assert forecast(as_int, 0, now=NOW) == forecast(as_float, 0, now=NOW)
+
+
 #: Readings no one should believe: each is ignored and counted.
 garbage = st.one_of(
     st.tuples(st.sampled_from([math.nan, math.inf, -math.inf]), st.floats()),
