@@ -403,19 +403,19 @@ def _daily_profile(
 def _blocks(
     rows: list[_Row], last: int, profile: list[float], cover: float
 ) -> list[tuple[float, float, float]]:
-    """Whole days back from the newest hour (or single hours when the readings cover less than
-    two days): (credits spent, credits expected at level 1 credit/hour with these 168 factors,
-    days before the end)."""
+    """Whole days back from the newest hour `last` of `rows` (oldest first), or single hours
+    when the readings cover less than two days: (credits spent, credits expected at level 1
+    credit/hour with these 168 factors, days before the end)."""
     size = 24 if cover >= 2 * DAY else 1
     count = (last - rows[0][0]) // size + 1
-    spent, seen = [0.0] * count, [0.0] * count
+    spent, expected = [0.0] * count, [0.0] * count  # expected in credit-seconds per hour
     for hour, how, credits, seconds in rows:
         key = (last - hour) // size
         spent[key] += credits
-        seen[key] += seconds * profile[how]
+        expected[key] += seconds * profile[how]
     return [
         (y, e / HOUR, -(k + 0.5) * size / 24)
-        for k, (y, e) in enumerate(zip(spent, seen, strict=True))
+        for k, (y, e) in enumerate(zip(spent, expected, strict=True))
         if e > 0
     ]
 
