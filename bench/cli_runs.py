@@ -155,7 +155,7 @@ def turn_rows(t: Table, stage: Stage, readings: int) -> list[Row]:
         "live-full",
         "live",
         None,
-        "the worst case: the forecast fits the newest 500 readings of the week",
+        "the worst case: the forecast models every reading of the last 4 weeks",
     )
     if stage.before_commit is None:
         what = f"{BEFORE_REF or 'main'} (the commit to compare with)"
