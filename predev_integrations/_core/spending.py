@@ -273,22 +273,21 @@ def fit(spent: Spending, cover: float) -> Model:
     overfit = min(weeks / (weeks - 1), 5.0) if model.kind == WEEKLY and weeks > 1 else 1.0
     overfit = 5.0 if model.kind == WEEKLY and weeks <= 1.25 else overfit
     growth, se = 0.0, math.inf
-    if cover >= GROWTH_AFTER and model.kind == WEEKLY and total > 0:
-        phi = _dispersion(blocks, _level(blocks, 0.0), 0.0, overfit=overfit)
-        growth, se = _growth(_weeks(blocks, int(cover // WEEK)), phi)
-        # Two to four weeks are few blocks: the days, held against the hour-of-day shape,
-        # often tell growth more surely (a weekly batch's days do not, and say so by their
-        # dispersion). The surer of the two is taken.
-        by_days, se_days = _daily_growth(rows, tally, last, cover)
-        if se_days < se:
-            growth, se = by_days, se_days
-        if se > 0 and abs(growth) >= GROWTH_T * se:
-            # The profile averaged the growth in (the later hours of the week look busier):
-            # take it again with the growth taken out.
-            model.profile = _profile(*_tally(rows, growth / 24, last))
-            blocks = _blocks(used, last, model.factors(), cover)
-    if model.kind == WEEKLY and cover < GROWTH_AFTER and total > 0:
+    if model.kind == WEEKLY and total > 0:
         growth, se = _daily_growth(rows, tally, last, cover)
+        if cover >= GROWTH_AFTER:
+            # Two to four whole weeks are few blocks, but they cancel the weekly cycle, which
+            # the days cannot (a weekly batch's days are too uneven to tell growth, and say so
+            # by their dispersion): the surer of the two is taken.
+            phi = _dispersion(blocks, _level(blocks, 0.0), 0.0, overfit=overfit)
+            by_weeks, se_weeks = _growth(_weeks(blocks, int(cover // WEEK)), phi)
+            if se_weeks <= se:
+                growth, se = by_weeks, se_weeks
+            if se > 0 and abs(growth) >= GROWTH_T * se:
+                # The profile averaged the growth in (the later hours of the week look
+                # busier): take it again with the growth taken out.
+                model.profile = _profile(*_tally(rows, growth / 24, last))
+                blocks = _blocks(used, last, model.factors(), cover)
     _settle(model, blocks, growth, se, overfit)
     return model
 
