@@ -177,7 +177,6 @@ class Model:
         "growth_se",
         "kind",
         "level",
-        "measured",
         "profile",
         "spent",
         "start",
@@ -195,10 +194,6 @@ class Model:
         #: A change of the rate per second that the data hints at but the model does not carry
         #: (too unsure to forecast with): it widens the band on its side, not the middle.
         self.drift = 0.0
-        #: The growth per day the data showed and its standard error, before it was judged
-        #: (carried, shrunk or left out): (0, inf) when none was measured. The evaluation
-        #: reports how surely growth shows (`bench/runway_eval.py --growth-evidence`).
-        self.measured = (0.0, math.inf)
         self.cover = 0.0
         #: Variance over mean of the spending per block, in credits; total credits fitted.
         self.dispersion = 0.0
@@ -218,11 +213,10 @@ class Model:
             return None
         return tuple(self.level * sum(self.profile[d * 24 : d * 24 + 24]) for d in range(7))
 
-    def spread(self, horizon: float, remaining: float) -> tuple[float, float, float]:
+    def spread(self, horizon: float, remaining: float) -> tuple[float, float]:
         """The relative standard deviation of the spending over the next `horizon` seconds,
         whose expected total is `remaining` credits: toward faster spending (the band's early
-        end), toward slower (its late end), and the part the two sides share (the noise and
-        what is unsure in the fit, without the allowances for growth on one side)."""
+        end) and toward slower (its late end)."""
         process = self.dispersion / max(remaining, 1e-9)
         level = self.dispersion / max(self.spent, 1e-9)
         seen = min(horizon, self.cover)
@@ -236,8 +230,7 @@ class Model:
         unseen = max(UNSEEN_GROWTH - self.growth, 0.0) * horizon / 2
         faster = both + unseen**2 + (drift if self.drift > 0 else 0.0)
         slower = both + (drift if self.drift < 0 else 0.0)
-        faster, slower, both = (min(math.sqrt(v), MAX_SPREAD) for v in (faster, slower, both))
-        return faster, slower, both
+        return min(math.sqrt(faster), MAX_SPREAD), min(math.sqrt(slower), MAX_SPREAD)
 
 
 def hour_of_week(hour: int) -> int:
@@ -295,7 +288,6 @@ def fit(spent: Spending, cover: float) -> Model:
                 # busier): take it again with the growth taken out.
                 model.profile = _profile(*_tally(rows, growth / 24, last))
                 blocks = _blocks(used, last, model.factors(), cover)
-        model.measured = (growth, se)
     _settle(model, blocks, growth, se, overfit)
     return model
 
