@@ -24,12 +24,15 @@ from __future__ import annotations
 import argparse
 import bisect
 import itertools
+import math
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from predev_integrations._core import spending
+from predev_integrations._core.defaults import FORECAST_TOP_UP_TOLERANCE
 from predev_integrations._core.forecast import KNOWN, NOT_SPENDING, decisive_seconds, forecast
 
 from .runway_traces import DAY, FAMILIES, Trace, trace
@@ -286,6 +289,35 @@ def table(results: dict[tuple[str, str], Score]) -> str:
     return "\n".join(lines)
 
 
+#: Days of readings at which `--growth-evidence` asks how surely growth shows.
+EVIDENCE_DAYS = (7, 10, 14, 18, 21, 28)
+
+
+def growth_t(tr: Trace, days: float) -> float:
+    """How many standard errors from none the growth measured by the model is, on the first
+    `days` of `tr`'s readings (0 when it measured none: under a week, or nothing spent)."""
+    series = [r for r in tr.readings if r[0] <= tr.readings[0][0] + days * DAY]
+    span = series[-1][0] - series[0][0]
+    growth, se = spending.fit(spending.spending(series, FORECAST_TOP_UP_TOLERANCE), span).measured
+    return growth / se if 0 < se < math.inf else 0.0
+
+
+def growth_evidence(families: Sequence[str], seeds: Sequence[int]) -> str:
+    """Per family and days of readings: the median t (growth over its standard error) the
+    model measured, and how many traces reach 1.5, 2 and 4 (GROWTH_T: carried whole). Where a
+    growing team's t is no larger than a steady team's, no rule can tell them apart."""
+    limits = (1.5, 2.0, spending.GROWTH_T)
+    head = " | ".join(f"t ≥ {limit:g}" for limit in limits)
+    lines = [f"| family | days | median t | {head} |", "|" + "---|" * 6]
+    for family in families:
+        traces = [trace(family, seed) for seed in seeds]
+        for days in EVIDENCE_DAYS:
+            ts = [growth_t(tr, days) for tr in traces]
+            counts = " | ".join(f"{sum(t >= limit for t in ts)} of {len(ts)}" for limit in limits)
+            lines.append(f"| {family} | {days} | {statistics.median(ts):+.1f} | {counts} |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.runway_eval", description=__doc__)
     parser.add_argument(
@@ -295,11 +327,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--only-ours", action="store_true")
     parser.add_argument("--alarm-on", choices=("decisive", "median", "p10"), default="decisive")
+    parser.add_argument(
+        "--growth-evidence",
+        action="store_true",
+        help="print how surely the model measures growth, by family and days of readings",
+    )
     args = parser.parse_args(argv)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    if args.growth_evidence:
+        print(growth_evidence(args.families.split(","), seeds))
+        return 0
     global ALARM_ON  # noqa: PLW0603 - a flag of this script's own run
     ALARM_ON = args.alarm_on
     names = ("ours",) if args.only_ours else tuple(FORECASTERS)
-    seeds = range(args.first_seed, args.first_seed + args.seeds)
     results = evaluate(args.families.split(","), seeds, names)
     print(table(results))
     return 0

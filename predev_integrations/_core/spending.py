@@ -177,6 +177,7 @@ class Model:
         "growth_se",
         "kind",
         "level",
+        "measured",
         "profile",
         "spent",
         "start",
@@ -194,6 +195,10 @@ class Model:
         #: A change of the rate per second that the data hints at but the model does not carry
         #: (too unsure to forecast with): it widens the band on its side, not the middle.
         self.drift = 0.0
+        #: The growth per day the data showed and its standard error, before it was judged
+        #: (carried, shrunk or left out): (0, inf) when none was measured. The evaluation
+        #: reports how surely growth shows (`bench/runway_eval.py --growth-evidence`).
+        self.measured = (0.0, math.inf)
         self.cover = 0.0
         #: Variance over mean of the spending per block, in credits; total credits fitted.
         self.dispersion = 0.0
@@ -288,6 +293,7 @@ def fit(spent: Spending, cover: float) -> Model:
                 # busier): take it again with the growth taken out.
                 model.profile = _profile(*_tally(rows, growth / 24, last))
                 blocks = _blocks(used, last, model.factors(), cover)
+        model.measured = (growth, se)
     _settle(model, blocks, growth, se, overfit)
     return model
 

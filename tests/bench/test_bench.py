@@ -137,3 +137,20 @@ def test_the_wheel_is_rebuilt_when_a_source_changes_and_only_then(tmp_path: Path
     assert venvs.source_digest(tmp_path) == before
     (package / "cli.py").write_text("A = 2\n")
     assert venvs.source_digest(tmp_path) != before
+
+
+def test_growth_evidence_counts_each_family_at_each_day_of_readings() -> None:
+    """`--growth-evidence`: one row per family and day; an idle key shows no growth, and a
+    team counted past a stricter limit is counted past every looser one."""
+    from bench import runway_eval
+
+    table = runway_eval.growth_evidence(["growing", "idle"], range(3))
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in table.splitlines()[2:]]
+    days = [str(d) for d in runway_eval.EVIDENCE_DAYS]
+    assert [(r[0], r[1]) for r in rows] == [(f, d) for f in ("growing", "idle") for d in days]
+    for family, _days, median, *reached in rows:
+        counts = [int(cell.split(" of ")[0]) for cell in reached]
+        assert counts == sorted(counts, reverse=True)
+        if family == "idle":
+            assert (median, counts) == ("+0.0", [0, 0, 0])
+    assert any(int(r[3].split(" of ")[0]) for r in rows if r[0] == "growing")

@@ -962,6 +962,30 @@ def test_from_two_weeks_growth_the_days_tell_is_carried_though_two_weeks_cannot_
     assert result["up"].seconds_to_floor == pytest.approx(expected, rel=0.15)
 
 
+def test_the_growth_measured_is_kept_whether_it_was_carried_or_not() -> None:
+    """The evaluation asks how surely growth shows (`--growth-evidence`), so the model keeps
+    what it measured beside what it carries: a sure rise is carried whole, an unsure one
+    shrunk, an unsure decline not at all, and under a week nothing is measured."""
+    from predev_integrations._core import spending
+    from predev_integrations._core.defaults import FORECAST_TOP_UP_TOLERANCE
+
+    def model(readings: list[tuple[float, float]]) -> spending.Model:
+        spent = spending.spending(readings, FORECAST_TOP_UP_TOLERANCE)
+        return spending.fit(spent, readings[-1][0] - readings[0][0])
+
+    sure = model(growing(4, 1000, 0.04))
+    growth, se = sure.measured
+    assert growth / se >= spending.GROWTH_T
+    assert sure.growth * DAY == pytest.approx(growth)
+    unsure_up, unsure_down = model(noisy_spend(4, 0.015)), model(noisy_spend(4, -0.015))
+    growth, se = unsure_up.measured
+    assert 0 < unsure_up.growth * DAY < growth < spending.GROWTH_T * se
+    growth, se = unsure_down.measured
+    assert unsure_down.growth == 0
+    assert -spending.GROWTH_T * se < growth < 0
+    assert model(noisy_spend(4, 0.04, days=6)).measured == (0.0, math.inf)
+
+
 def test_the_early_end_allows_for_growth_not_seen_yet() -> None:
     """A steady 120 a day for four weeks, 20 days from the floor: the band reaches further
     early (use may start to grow any day) than late."""
