@@ -13,7 +13,8 @@ off on too little or too noisy data:
   later; the time is what we believe, not the order).
 - The readings within `window` seconds of `now` count (the newest MAX_FIT of them). A rise of
   more than `top_up_tolerance` credits between two readings is a top-up: that gap's spending
-  is unknown and left out, nothing else is; a smaller rise is a refund, netted.
+  is unknown and taken at the pace of the hours like it, nothing else is; a smaller rise is a
+  refund, netted.
 - A runway needs `min_readings` readings over `min_span` seconds, and at least `min_span` of
   them between top-ups. When nothing was spent (refunds included) it is NOT_SPENDING after
   IDLE_AFTER of readings, UNKNOWN before (a weekly job has not run yet); when at
@@ -21,8 +22,9 @@ off on too little or too noisy data:
 - The runway starts from the newest reading: the API reports the balance exactly, so the
   newest reading is where we are, less what the model expects to have been spent since; at or
   below the floor, the runway is 0. The band (`seconds_to_floor_p10`/`_p90`) comes from how
-  far the team's spending strays from its pattern, and how little has been seen;
-  `decisive_seconds` is what a limit compares.
+  far the team's spending strays from its pattern, and how little has been seen; the
+  forecast is the time off by the least share of the truth, sooner than the expected pace's
+  by the doubt (MAX_DOUBT at most); `decisive_seconds` is what a limit compares.
 - A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
 Pure: no clock, no I/O, no imports but `itertools`, `math`, `defaults` and `spending` (which
@@ -41,6 +43,10 @@ from .defaults import FORECAST_TOP_UP_TOLERANCE as TOP_UP_TOLERANCE
 from .defaults import FORECAST_WINDOW as WINDOW
 from .spending import Z90
 
+#: The most the forecast is moved sooner for doubt: exp(-0.4), 67 % of the credits at the
+#: expected pace. The doubt grows with the time ahead, at most twice as fast as the credits
+#: in log terms; past 0.5 it could outrun them and more credits would give a shorter runway.
+MAX_DOUBT = 0.4
 #: z of the 25th and the 15th percentiles.
 Z25 = 0.6744897501960817
 Z15 = 1.0364333894937898
@@ -151,6 +157,7 @@ class Forecast:
         "readings",
         "reason",
         "seconds_to_floor",
+        "seconds_to_floor_decisive",
         "seconds_to_floor_p10",
         "seconds_to_floor_p90",
         "span_seconds",
@@ -167,6 +174,7 @@ class Forecast:
     ignored: int
     seconds_to_floor_p10: float | None
     seconds_to_floor_p90: float | None
+    seconds_to_floor_decisive: float | None
     model: str | None
     spend_by_weekday: tuple[float, ...] | None
     path: tuple[tuple[float, float], ...]
@@ -184,6 +192,7 @@ class Forecast:
         ignored: int = 0,
         seconds_to_floor_p10: float | None = None,
         seconds_to_floor_p90: float | None = None,
+        seconds_to_floor_decisive: float | None = None,
         model: str | None = None,
         spend_by_weekday: tuple[float, ...] | None = None,
         path: tuple[tuple[float, float], ...] = (),
@@ -199,6 +208,7 @@ class Forecast:
             "ignored": ignored,
             "seconds_to_floor_p10": seconds_to_floor_p10,
             "seconds_to_floor_p90": seconds_to_floor_p90,
+            "seconds_to_floor_decisive": seconds_to_floor_decisive,
             "model": model,
             "spend_by_weekday": spend_by_weekday,
             "path": path,
@@ -242,6 +252,7 @@ class Forecast:
             "seconds_to_floor_p90": self.seconds_to_floor_p90,
             "floor_at_p10": _at(self.floor_at, self.seconds_to_floor, self.seconds_to_floor_p10),
             "floor_at_p90": _at(self.floor_at, self.seconds_to_floor, self.seconds_to_floor_p90),
+            "seconds_to_floor_decisive": decisive_seconds(self),
             "model": self.model,
             "spend_by_weekday": (
                 None if self.spend_by_weekday is None else list(self.spend_by_weekday)
@@ -341,6 +352,7 @@ def forecast(
         p10: float,
         p90: float | None,
         path: tuple[tuple[float, float], ...] = ((now, floor),),
+        decisive: float | None = None,
     ) -> Forecast:
         return Forecast(
             KNOWN,
@@ -352,6 +364,7 @@ def forecast(
             ignored=ignored,
             seconds_to_floor_p10=p10,
             seconds_to_floor_p90=p90,
+            seconds_to_floor_decisive=decisive,
             model=_model_text(model),
             spend_by_weekday=model.by_weekday(),
             path=path,
@@ -367,7 +380,7 @@ def forecast(
             f"burning {_rate_text(burn)}: the floor is more than 10 years away", burn
         )
     # The band's ends: the same walk reaching a fraction or a multiple of the credits.
-    faster, slower = model.spread(middle, above)
+    faster, slower, _ = model.spread(middle, above)
     early = walk.seconds_to(above * math.exp(-Z90 * faster))
     late = walk.seconds_to(above * math.exp(Z90 * slower))
     # Spending between two readings is spread over the gap, so when in a gap the floor comes
@@ -375,8 +388,35 @@ def forecast(
     gap = span / (count - 1) / 2
     p10 = max(0.0, min(early, middle - gap) - ahead)
     p90 = None if late > limit else max(0.0, max(late, middle + gap) - ahead)
-    path = _path(walk, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor)
-    return known(max(0.0, middle - ahead), p10, p90, path)
+    decisive = _decisive(model.kind, max(0.0, middle - ahead), p10)
+    doubt = _doubt(model, above)
+    point = walk.seconds_to(above * math.exp(-doubt))
+    expected = walk.credits_by(point)
+    pace = above / expected if expected > 0 else 1.0
+    path = _path(
+        walk, last_at=last_at, balance=last_balance, now=now, middle=point, floor=floor, pace=pace
+    )
+    seconds = max(0.0, point - ahead)
+    return known(seconds, min(p10, seconds), p90, path, min(decisive, seconds))
+
+
+def _doubt(model: spending.Model, above: float) -> float:
+    """How far, in log credits, the forecast is moved sooner than the expected pace's, for
+    `above` credits over the floor.
+
+    The forecast is the time off by the least share of the truth, not a coin toss: for a
+    lognormal doubt of sigma that is the median times exp(-sigma^2), sooner the less is known.
+    Sigma^2 is taken as the early side's spread (growth unseen, or too unsure to carry) times
+    the spread both sides share, so a steady team's allowance for growth it never showed costs
+    its forecast little, and a hinted decline does not pull it sooner. Both are taken at the
+    balance's time at the average pace (smooth in the credits, where the walk's time jumps a
+    week at a batch) and their product kept under MAX_DOUBT, so more credits never give a
+    shorter runway. Under a day of readings, none.
+    """
+    if model.kind == spending.STEADY:
+        return 0.0
+    lean, _, shared = model.spread(above / model.level * spending.HOUR, above)
+    return min(lean * shared, MAX_DOUBT)
 
 
 def _model_text(model: spending.Model) -> str:
@@ -399,16 +439,19 @@ def _path(
     now: float,
     middle: float,
     floor: float,
+    pace: float,
 ) -> tuple[tuple[float, float], ...]:
-    """The projected balance from now to the floor: at most PATH_POINTS points evenly spread
-    in time, about one an hour for a short runway (times as Unix seconds)."""
+    """The projected balance from now to the floor, reached at `middle` after the newest
+    reading, spending `pace` times the walk: at most PATH_POINTS points evenly spread in
+    time, about one an hour for a short runway (times as Unix seconds)."""
     ahead = now - last_at
     if middle <= ahead:  # the floor came between the newest reading and now
         return ((now, floor),)
     count = min(PATH_POINTS, max(2, math.ceil((middle - ahead) / spending.HOUR) + 1))
     step = (middle - ahead) / (count - 1)
     points = [
-        (now + i * step, balance - walk.credits_by(ahead + i * step)) for i in range(count - 1)
+        (now + i * step, balance - pace * walk.credits_by(ahead + i * step))
+        for i in range(count - 1)
     ]
     points.append((last_at + middle, floor))
     return tuple((round(at, 3), round(value, 6)) for at, value in points)
@@ -566,7 +609,18 @@ def describe(result: Forecast, now: float) -> str:
 
 def decisive_seconds(result: Forecast) -> float | None:
     """The time to the floor that a limit (`--min-runway`, `--warn-runway`, an alert's runway
-    rule) is compared with; None unless KNOWN.
+    rule) is compared with (`seconds_to_floor_decisive`, see `_decisive`; the forecast itself
+    when the result carries none); None unless KNOWN."""
+    if result.status != KNOWN or result.seconds_to_floor is None:
+        return None
+    decisive = result.seconds_to_floor_decisive
+    return result.seconds_to_floor if decisive is None else decisive
+
+
+def _decisive(kind: str, middle: float, early: float) -> float:
+    """What a limit compares, from the time the expected pace reaches the floor (`middle`)
+    and the band's early end, for a model of this `kind`; the caller keeps it no later than
+    the forecast.
 
     An early end of the band once the readings cover a day: a gate that waits for the middle
     lets the floor come first whenever a busy day comes early. The 15th percentile once a week
@@ -574,16 +628,13 @@ def decisive_seconds(result: Forecast) -> float | None:
     seen yet: the 10th cried wolf at up to 3.1 % of readings on batch jobs in the evaluation,
     the 20th missed batch alarms); the 25th while the weekly cycle is still unknown (that band
     is mostly the unknown, and its far edge cried wolf at 3 % of readings). Under a day of
-    readings, the forecast itself: a few hours' band says little, and deciding on its edge
+    readings, the middle itself: a few hours' band says little, and deciding on its edge
     would fail every new installation on too little data, which an unknown runway never does
     either.
     """
-    if result.status != KNOWN or result.seconds_to_floor is None:
-        return None
-    early, middle = result.seconds_to_floor_p10, result.seconds_to_floor
-    if early is None or result.model is None or result.model == spending.STEADY or middle <= 0:
+    if kind == spending.STEADY or middle <= 0:
         return middle
-    z = Z25 if result.model.startswith(spending.DAILY) else Z15
+    z = Z25 if kind == spending.DAILY else Z15
     # the band's lognormal shape: that far down from the middle toward the 10th percentile
     return middle * float((max(early, 1e-9) / middle) ** (z / spending.Z90))
 

@@ -4,8 +4,10 @@ The balance is not the thing to model: top-ups and refunds move it without chang
 the team spends. So the readings become *spending*: each pair of neighbouring readings says
 how much was spent between them (a drop), or that credits came back (a rise). A rise of at most
 `top_up_tolerance` credits is a refund and is netted against the spending; a larger rise is a
-top-up, and the spending inside that gap is unknown, so the gap is left out. Nothing else is
-lost at a top-up: the spending before it still tells how fast the team spends after it.
+top-up, and the spending inside that gap is unknown: it is taken at the pace seen at the same
+hour of the week (`Spending.fill`), so a quiet night's gap stays quiet and the gap does not
+look like time unseen. Nothing else is lost at a top-up: the spending before it still tells
+how fast the team spends after it.
 
 The spending of each gap is spread evenly over its time and summed into UTC hours. From the
 hours the model learns, in order:
@@ -99,7 +101,7 @@ _Row = tuple[int, int, float, float]
 class Spending:
     """What the readings say about spending: per-hour totals, and how much went up."""
 
-    __slots__ = ("drops", "hours", "last_at", "observed", "rises")
+    __slots__ = ("drops", "hours", "last_at", "left_out", "observed", "rises")
 
     def __init__(self) -> None:
         #: Absolute UTC hour -> [credits spent, seconds observed].
@@ -108,6 +110,43 @@ class Spending:
         self.rises = 0.0
         self.observed = 0.0
         self.last_at = 0.0
+        #: The gaps left out for holding a top-up, as (start, end).
+        self.left_out: list[tuple[float, float]] = []
+
+    def fill(self) -> None:
+        """Take the gaps left out as spent at the pace seen at the same hour of the week (else
+        of the day, else on average): a top-up does not change how fast a team spends, and a
+        gap left out would look like time unseen, raising a doubt that could outweigh the
+        credits bought. A quiet night's gap stays quiet."""
+        if not self.left_out:
+            return
+        credits_at, seconds_at = [0.0] * 168, [0.0] * 168  # by hour of the week
+        for hour, (credits, seconds) in self.hours.items():
+            slot = (hour - _MONDAY_HOUR) % 168
+            credits_at[slot] += credits
+            seconds_at[slot] += seconds
+        # The hour of the day is the hour of the week's modulo 24 (the week starts at midnight).
+        daily = [(sum(credits_at[d::24]), sum(seconds_at[d::24])) for d in range(24)]
+        average = max(self.drops - self.rises, 0.0) / self.observed if self.observed else 0.0
+
+        def pace(hour: int) -> float:
+            slot = hour_of_week(hour)
+            for credits, seconds in ((credits_at[slot], seconds_at[slot]), daily[slot % 24]):
+                if seconds > 0:
+                    return max(credits, 0.0) / seconds
+            return average
+
+        for start, end in self.left_out:
+            moment = start
+            while moment < end:
+                hour = int(moment // HOUR)
+                stop = min((hour + 1) * HOUR, end)
+                spent = pace(hour) * (stop - moment)
+                _add(self.hours, hour, spent, stop - moment)
+                self.drops += spent
+                self.observed += stop - moment
+                moment = stop
+        self.left_out = []
 
 
 def spending(series: Sequence[tuple[float, float]], top_up_tolerance: float) -> Spending:
@@ -122,7 +161,8 @@ def spending(series: Sequence[tuple[float, float]], top_up_tolerance: float) -> 
     for (t0, b0), (t1, b1) in itertools.pairwise(series):
         spent = b0 - b1
         if spent < -top_up_tolerance:
-            continue  # a top-up: how much was spent meanwhile is unknown
+            out.left_out.append((t0, t1))  # a top-up: how much was spent meanwhile is unknown
+            continue
         if spent >= 0:
             drops += spent
         else:
@@ -218,24 +258,32 @@ class Model:
             return None
         return tuple(self.level * sum(self.profile[d * 24 : d * 24 + 24]) for d in range(7))
 
-    def spread(self, horizon: float, remaining: float) -> tuple[float, float]:
+    def spread(self, horizon: float, remaining: float) -> tuple[float, float, float]:
         """The relative standard deviation of the spending over the next `horizon` seconds,
         whose expected total is `remaining` credits: toward faster spending (the band's early
-        end) and toward slower (its late end)."""
+        end), toward slower (its late end), and the part the two sides share (the noise and
+        what is unsure in the fit, without the allowances for growth on one side)."""
         process = self.dispersion / max(remaining, 1e-9)
         level = self.dispersion / max(self.spent, 1e-9)
         seen = min(horizon, self.cover)
-        growth = (self.growth_se * seen / 2) ** 2
+        # Squares as products: they overflow to infinity (then MAX_SPREAD), where ** raises.
+        growth = _square(self.growth_se * seen / 2)
         small = cycle = 0.0
         if self.cover < WEEKLY_AFTER:
             small = (SMALL_DATA * math.sqrt(DAY / max(self.cover, HOUR))) ** 2
             cycle = (UNSEEN_WEEK / 2 if self.by_day else UNSEEN_WEEK) ** 2
         both = (process + level + growth + small + cycle) * BAND_SCALE**2
-        drift = (self.drift * seen / 2) ** 2
+        drift = _square(self.drift * seen / 2)
         unseen = max(UNSEEN_GROWTH - self.growth, 0.0) * horizon / 2
-        faster = both + unseen**2 + (drift if self.drift > 0 else 0.0)
+        faster = both + _square(unseen) + (drift if self.drift > 0 else 0.0)
         slower = both + (drift if self.drift < 0 else 0.0)
-        return min(math.sqrt(faster), MAX_SPREAD), min(math.sqrt(slower), MAX_SPREAD)
+        faster, slower, both = (min(math.sqrt(v), MAX_SPREAD) for v in (faster, slower, both))
+        return faster, slower, both
+
+
+def _square(value: float) -> float:
+    """`value` squared, infinite where it overflows (`**` raises OverflowError instead)."""
+    return value * value
 
 
 def hour_of_week(hour: int) -> int:
@@ -244,7 +292,9 @@ def hour_of_week(hour: int) -> int:
 
 
 def fit(spent: Spending, cover: float) -> Model:
-    """The model of `spent`, whose readings cover `cover` seconds (see the module)."""
+    """The model of `spent`, whose readings cover `cover` seconds (see the module); the gaps it
+    left out for top-ups are filled first (`Spending.fill`)."""
+    spent.fill()
     model = Model()
     model.start = spent.last_at
     model.cover = cover
@@ -332,7 +382,7 @@ def _settle(
             # steady team's noise is left out). A decline lengthens the runway, so it is carried
             # only when sure (a busy first week, then a quiet weekend, looks like one). What is
             # left out widens the band on its side.
-            shrunk = max(0.0, growth * max(0.0, 1 - (GROWTH_SHRINK * se / growth) ** 2))
+            shrunk = max(0.0, growth * max(0.0, 1 - _square(GROWTH_SHRINK * se / growth)))
             if shrunk:
                 model.growth = shrunk / DAY
                 model.level = _level(blocks, shrunk)
@@ -372,8 +422,8 @@ def _daily_profile(
     factors over their weekly mean, or None when nothing was spent. An hour of the day not
     seen yet takes the mean of its kind of day. A weekend not seen yet takes the workdays'
     shape at the share of their quiet hours: a team that rests at night likely rests at
-    weekends too (a team busy round the clock keeps its rate). Hours left out (a top-up's gap,
-    often a quiet night) weigh as little as the hours like them, instead of making the rest
+    weekends too (a team busy round the clock keeps its rate). Hours partly observed (the
+    first and the last) weigh as little as the hours like them, instead of making the rest
     look busier. Also whether workdays and weekends were told apart."""
     # Hour d of the workdays is every 24th hour of the week from d until Saturday (hour 120).
     kinds = ((0, 120), (120, 168))
@@ -434,7 +484,7 @@ def _level(blocks: list[tuple[float, float, float]], growth: float) -> float:
 def _weeks(days: list[tuple[float, float, float]], whole: int) -> list[tuple[float, float, float]]:
     """The `whole` weeks back from the newest hour, as blocks summed from the day blocks: each
     holds every hour of the week once, so the weekly cycle cancels out of a trend between
-    them (and an hour not observed, a top-up's gap, is missed as much as the profile says)."""
+    them (and an hour partly observed is missed as much as the profile says)."""
     spent, expected = [0.0] * whole, [0.0] * whole
     for y, e, tau in days:
         week = int(-tau) // 7  # day k back has tau -(k + 0.5)
