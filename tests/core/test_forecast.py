@@ -359,6 +359,32 @@ def test_a_top_ups_gap_is_filled_at_the_pace_of_the_hours_like_it() -> None:
     assert first.hours == {0: [10, HOUR], 1: [10, HOUR]}
 
 
+@FAST
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 14 * 24 * 60), st.integers(-(10**4), 10**4)),
+        min_size=2,
+        max_size=40,
+        unique_by=lambda reading: reading[0],
+    )
+)
+def test_filling_top_ups_gaps_covers_the_span_and_takes_back_nothing(
+    raw: list[tuple[int, int]],
+) -> None:
+    """Any readings: once filled, every second between the first and the last is observed,
+    and no hour holds less spending than before."""
+    series = sorted((minute * 60.0, float(balance)) for minute, balance in raw)
+    spent = spending.spending(series, 50.0)
+    before, drops = {hour: list(slot) for hour, slot in spent.hours.items()}, spent.drops
+    spent.fill()
+    assert spent.observed == pytest.approx(series[-1][0] - series[0][0], abs=1e-6)
+    assert spent.drops >= drops
+    assert sum(seconds for _, seconds in spent.hours.values()) == pytest.approx(spent.observed)
+    for hour, (credits, seconds) in before.items():
+        assert spent.hours[hour][0] >= credits - 1e-9
+        assert spent.hours[hour][1] >= seconds - 1e-9
+
+
 # Examples: what is not trusted.
 
 
