@@ -35,7 +35,7 @@ from predev_integrations._core import spending
 from predev_integrations._core.defaults import FORECAST_TOP_UP_TOLERANCE
 from predev_integrations._core.forecast import KNOWN, NOT_SPENDING, decisive_seconds, forecast
 
-from .runway_traces import DAY, FAMILIES, Trace, trace
+from .runway_traces import DAY, FAMILIES, HOUR, Trace, office_windows, trace
 from .table import Row
 
 WINDOW = 28 * DAY
@@ -318,6 +318,61 @@ def growth_evidence(families: Sequence[str], seeds: Sequence[int]) -> str:
     return "\n".join(lines)
 
 
+def _office_walk(tr: Trace, now: float, need: float, rate: float) -> float | None:
+    """Seconds from `now` until `need` credits go at `rate` credits a second of `tr`'s office
+    hours; None beyond a year."""
+    assert tr.office_hours is not None
+    spent = 0.0
+    for lo, hi in office_windows(now, now + 366 * DAY, *tr.office_hours):
+        if spent + rate * (hi - lo) >= need:
+            return lo + (need - spent) / rate - now
+        spent += rate * (hi - lo)
+    return None
+
+
+def office_limits(seeds: Sequence[int]) -> str:
+    """Ours on the office family, next to two references told what no forecaster is: the
+    team's office hours, with the pace the readings show so far (the credits spent over the
+    office hours of the window); and the hours and the true pace too, so that what is left is
+    the future's own noise. Scored on the points where ours has a runway."""
+    names = ("ours", "office hours known, pace so far", "office hours and pace known")
+    errors: dict[str, list[float]] = {name: [] for name in names}
+    for seed in seeds:
+        tr = trace("office", seed)
+        assert tr.office_hours is not None
+        assert tr.office_rate is not None
+        readings, truth, lo = tr.readings, truths(tr), 0
+        for k, (now, balance) in enumerate(readings):
+            while readings[lo][0] < now - WINDOW:
+                lo += 1
+            true = truth[k]
+            if true is None or not DAY <= true <= 60 * DAY:
+                continue
+            status, seconds, *_ = ours(readings[lo : k + 1], tr.floor, now)
+            if status not in (KNOWN, NOT_SPENDING):
+                continue
+            said = math.inf if status == NOT_SPENDING or seconds is None else seconds
+            need = balance - tr.floor
+            window = office_windows(readings[lo][0], now, *tr.office_hours)
+            open_seconds = sum(hi - at for at, hi in window)
+            spent = readings[lo][1] - balance
+            pace = spent / open_seconds if open_seconds > 0 < spent else 0.0
+            so_far = _office_walk(tr, now, need, pace) if pace > 0 else None
+            known = _office_walk(tr, now, need, tr.office_rate / HOUR)
+            for name, guess in zip(names, (said, so_far, known), strict=True):
+                # No floor in sight while it runs dry is wholly wrong, as in the table.
+                if guess is None or math.isinf(guess):
+                    errors[name].append(1.0)
+                else:
+                    errors[name].append(abs(guess - true) / true)
+    lines = ["| office | points | median / p90 error |", "|---|---|---|"]
+    for name in names:
+        values = errors[name]
+        error = f"{_p(_pct(values, 0.5))} / {_p(_pct(values, 0.9))}"
+        lines.append(f"| {name} | {len(values)} | {error} |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.runway_eval", description=__doc__)
     parser.add_argument(
@@ -332,10 +387,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="print how surely the model measures growth, by family and days of readings",
     )
+    parser.add_argument(
+        "--office-limits",
+        action="store_true",
+        help="print ours on office use next to references that know the team's hours and pace",
+    )
     args = parser.parse_args(argv)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     if args.growth_evidence:
         print(growth_evidence(args.families.split(","), seeds))
+        return 0
+    if args.office_limits:
+        print(office_limits(seeds))
         return 0
     global ALARM_ON  # noqa: PLW0603 - a flag of this script's own run
     ALARM_ON = args.alarm_on

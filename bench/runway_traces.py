@@ -46,6 +46,11 @@ class Trace:
     topups: list[tuple[float, float]] = field(default_factory=list)
     #: (time, balance) as a check would have read it.
     readings: list[tuple[float, float]] = field(default_factory=list)
+    #: An `office` team's hours (UTC offset, opening and closing hour, local) and the credits
+    #: it spends an office hour on average: what no forecaster is told, for the references
+    #: that know them (`runway_eval --office-limits`).
+    office_hours: tuple[float, float, float] | None = None
+    office_rate: float | None = None
 
 
 def spec_cost(rng: random.Random, deep_share: float) -> float:
@@ -67,7 +72,7 @@ def _poisson_times(rng: random.Random, start: float, end: float, per_hour: float
         times.append(at)
 
 
-def _office_windows(
+def office_windows(
     start: float, end: float, offset_h: float, open_h: float, close_h: float
 ) -> Iterator[tuple[float, float]]:
     """(from, to) of each working day's office hours, in UTC, for a team `offset_h` from UTC."""
@@ -86,9 +91,9 @@ def _office_windows(
 
 def _spend_pattern(
     rng: random.Random, kind: str, start: float, end: float, hours: tuple[float, float, float]
-) -> list[float]:
+) -> tuple[list[float], float]:
     """Times of spec generations for a spending pattern: 'cron', or 'office' in the team's
-    `hours` (UTC offset, opening and closing hour)."""
+    `hours` (UTC offset, opening and closing hour); and, for 'office', specs an office hour."""
     if kind == "cron":
         minute = rng.uniform(0, 60)
         per_run = rng.choice((1, 1, 2, 3))
@@ -99,12 +104,12 @@ def _spend_pattern(
             if at >= start and rng.random() >= skip:
                 times.extend(at + i * rng.uniform(20, 90) for i in range(per_run))
             at += HOUR
-        return times
+        return times, 0.0
     per_hour = rng.uniform(1.0, 4.0)
     times = []
-    for lo, hi in _office_windows(start, end, *hours):
+    for lo, hi in office_windows(start, end, *hours):
         times.extend(_poisson_times(rng, lo, hi, per_hour))
-    return times
+    return times, per_hour
 
 
 def _costs(rng: random.Random, times: list[float], deep_share: float) -> list[tuple[float, float]]:
@@ -139,7 +144,8 @@ def trace(family: str, seed: int, weeks: int = 12) -> Trace:
         kind = {"cron": "cron", "office": "office", "growing": rng.choice(("cron", "office"))}.get(
             family, rng.choice(("cron", "office"))
         )
-        spends = _costs(rng, _spend_pattern(rng, kind, start, end, hours), deep_share)
+        times, per_hour = _spend_pattern(rng, kind, start, end, hours)
+        spends = _costs(rng, times, deep_share)
         if family == "growing":
             growth = rng.uniform(0.015, 0.05)  # per day
             thinned: list[tuple[float, float]] = []
@@ -195,7 +201,7 @@ def trace(family: str, seed: int, weeks: int = 12) -> Trace:
         reading_times = [first + i * DAY for i in range(int((end - first) // DAY))]
     else:  # few: three checks a working day, in the team's hours
         reading_times = []
-        for lo, _hi in _office_windows(start, end, hours[0], 9.0, 18.0):
+        for lo, _hi in office_windows(start, end, hours[0], 9.0, 18.0):
             day_start = lo - 9.0 * HOUR if lo > start else lo
             for hour in (9.0, 13.0, 17.0):
                 at = day_start + hour * HOUR + rng.uniform(-900, 900)
@@ -211,8 +217,13 @@ def trace(family: str, seed: int, weeks: int = 12) -> Trace:
         balance = floor + mean_daily * rng.uniform(5, 15)
     if family == "idle":
         balance = rng.uniform(100, 5_000)
+    out = Trace(family, seed, start, end, floor)
+    if family == "office":
+        # A Deep Spec costs 30 on average, a Fast Spec 7.5.
+        out.office_hours = hours
+        out.office_rate = per_hour * (deep_share * 30.0 + (1 - deep_share) * 7.5)
     return _simulate(
-        Trace(family, seed, start, end, floor),
+        out,
         rng,
         balance,
         spends + refunds,
@@ -227,7 +238,7 @@ def _ci_pushes(
     """The team's pushes: through its working hours, and the odd one at night or a weekend."""
     per_hour = rng.uniform(1.0, 5.0)
     times = []
-    for lo, hi in _office_windows(start, end, *hours):
+    for lo, hi in office_windows(start, end, *hours):
         times.extend(_poisson_times(rng, lo, hi, per_hour))
     times.extend(_poisson_times(rng, start, end, 0.03))  # the odd push at night or a weekend
     return sorted(times)

@@ -154,3 +154,30 @@ def test_growth_evidence_counts_each_family_at_each_day_of_readings() -> None:
         if family == "idle":
             assert (median, counts) == ("+0.0", [0, 0, 0])
     assert any(int(r[3].split(" of ")[0]) for r in rows if r[0] == "growing")
+
+
+def test_the_office_reference_spends_only_in_office_hours() -> None:
+    """10 credits an hour from 09:00 to 17:00 UTC on weekdays, from Monday 00:00."""
+    from bench import runway_eval
+    from bench.runway_traces import EPOCH, HOUR, Trace
+
+    team = Trace("office", 0, EPOCH, EPOCH, 0.0, office_hours=(0.0, 9.0, 17.0))
+    walk = [runway_eval._office_walk(team, EPOCH, need, 10 / HOUR) for need in (80, 90, 400, 410)]
+    assert walk == [pytest.approx(h * HOUR) for h in (17, 34, 4 * 24 + 17, 7 * 24 + 10)]
+
+
+def test_office_limits_put_ours_beside_references_that_know_more() -> None:
+    """`--office-limits`: the same points for each; knowing the team's pace beats ours."""
+    from bench import runway_eval
+
+    table = runway_eval.office_limits(range(2))
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in table.splitlines()[2:]]
+    assert [r[0] for r in rows] == [
+        "ours",
+        "office hours known, pace so far",
+        "office hours and pace known",
+    ]
+    assert len({r[1] for r in rows}) == 1
+    assert int(rows[0][1]) > 100
+    median = {r[0]: float(r[2].split("%")[0]) for r in rows}
+    assert median["office hours and pace known"] < median["ours"]
