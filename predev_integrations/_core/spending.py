@@ -122,7 +122,7 @@ class Spending:
             return
         credits_at, seconds_at = [0.0] * 168, [0.0] * 168  # by hour of the week
         for hour, (credits, seconds) in self.hours.items():
-            slot = (hour - _MONDAY_HOUR) % 168
+            slot = hour_of_week(hour)
             credits_at[slot] += credits
             seconds_at[slot] += seconds
         # The hour of the day is the hour of the week's modulo 24 (the week starts at midnight).
