@@ -120,11 +120,12 @@ class Spending:
         credits bought. A quiet night's gap stays quiet."""
         if not self.left_out:
             return
-        credits_at, seconds_at = [0.0] * 168, [0.0] * 168  # by hour of the week
-        for hour, (credits, seconds) in self.hours.items():
-            slot = hour_of_week(hour)
-            credits_at[slot] += credits
-            seconds_at[slot] += seconds
+        credits_at, seconds_at = _tally(
+            [
+                (hour, hour_of_week(hour), credits, seconds)
+                for hour, (credits, seconds) in self.hours.items()
+            ]
+        )
         # The hour of the day is the hour of the week's modulo 24 (the week starts at midnight).
         daily = [(sum(credits_at[d::24]), sum(seconds_at[d::24])) for d in range(24)]
         average = max(self.drops - self.rises, 0.0) / self.observed if self.observed else 0.0
