@@ -53,11 +53,21 @@ class Trace:
     office_rate: float | None = None
 
 
+#: A spec's cost in whole credits, lowest and highest: the vendor's Deep Spec and Fast Spec.
+DEEP_SPEC = (10, 50)
+FAST_SPEC = (5, 10)
+
+
 def spec_cost(rng: random.Random, deep_share: float) -> float:
     """One spec's cost in whole credits: Deep 10-50 or Fast 5-10."""
     if rng.random() < deep_share:
-        return float(rng.randint(10, 50))
-    return float(rng.randint(5, 10))
+        return float(rng.randint(*DEEP_SPEC))
+    return float(rng.randint(*FAST_SPEC))
+
+
+def mean_spec_cost(deep_share: float) -> float:
+    """What `spec_cost` costs on average."""
+    return deep_share * sum(DEEP_SPEC) / 2 + (1 - deep_share) * sum(FAST_SPEC) / 2
 
 
 def _poisson_times(rng: random.Random, start: float, end: float, per_hour: float) -> list[float]:
@@ -219,9 +229,8 @@ def trace(family: str, seed: int, weeks: int = 12) -> Trace:
         balance = rng.uniform(100, 5_000)
     out = Trace(family, seed, start, end, floor)
     if family == "office":
-        # A Deep Spec costs 30 on average, a Fast Spec 7.5.
         out.office_hours = hours
-        out.office_rate = per_hour * (deep_share * 30.0 + (1 - deep_share) * 7.5)
+        out.office_rate = per_hour * mean_spec_cost(deep_share)
     return _simulate(
         out,
         rng,
