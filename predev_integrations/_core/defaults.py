@@ -45,3 +45,10 @@ FORECAST_MIN_SPAN = 3_600.0
 #: that gap is unknown); a smaller one is a refund (a Deep Spec costs at most 50), netted
 #: against the spending.
 FORECAST_TOP_UP_TOLERANCE = 50.0
+
+# The vendor's spec costs in whole credits, lowest and highest (its Architect API page): what a
+# spec spends is what the runway model's spread starts from.
+#: A Fast Spec.
+FAST_SPEC_CREDITS = (5, 10)
+#: A Deep Spec.
+DEEP_SPEC_CREDITS = (10, 50)

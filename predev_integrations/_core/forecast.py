@@ -21,14 +21,16 @@ off on too little or too noisy data:
   least MAX_RISE_SHARE of the balance's movement goes up, the readings are noise: UNKNOWN.
 - The runway starts from the newest reading: the API reports the balance exactly, so the
   newest reading is where we are, less what the model expects to have been spent since; at or
-  below the floor, the runway is 0. The band (`seconds_to_floor_p10`/`_p90`) comes from how
-  far the team's spending strays from its pattern, and how little has been seen; the
-  forecast is the time off by the least share of the truth, sooner than the expected pace's
-  by the doubt (MAX_DOUBT at most); `decisive_seconds` is what a limit compares.
+  below the floor, the runway is 0. `spending.py` gives the distribution of the time to the
+  floor: the forecast (`seconds_to_floor`) is its median (half the time the floor comes
+  sooner), the band (`seconds_to_floor_p10`/`_p90`) its 10th to 90th percentile, never
+  narrower than half a typical gap between readings on each side. What a limit compares
+  (`decisive_seconds`) is the 10th percentile: one rule for every amount of data, a limit
+  fails when the floor has at least a 1-in-10 chance of coming within it.
 - A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
 Pure: no clock, no I/O, no imports but `itertools`, `math`, `defaults` and `spending` (which
-imports standard modules only); callers pass `now`.
+imports `defaults` and standard modules only); callers pass `now`.
 """
 
 from __future__ import annotations
@@ -42,14 +44,6 @@ from .defaults import FORECAST_MIN_SPAN as MIN_SPAN
 from .defaults import FORECAST_TOP_UP_TOLERANCE as TOP_UP_TOLERANCE
 from .defaults import FORECAST_WINDOW as WINDOW
 from .spending import Z90
-
-#: The most the forecast is moved sooner for doubt: exp(-0.4), 67 % of the credits at the
-#: expected pace. The doubt grows with the time ahead, at most twice as fast as the credits
-#: in log terms; past 0.5 it could outrun them and more credits would give a shorter runway.
-MAX_DOUBT = 0.4
-#: z of the 25th and the 15th percentiles.
-Z25 = 0.6744897501960817
-Z15 = 1.0364333894937898
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,6 +70,7 @@ __all__ = [
     "forecast",
     "iso_utc",
     "parse_duration",
+    "risk_text",
 ]
 
 #: The statuses of a forecast.
@@ -374,60 +369,33 @@ def forecast(
         return known(0.0, 0.0, 0.0)
     walk = spending.Walk(model)
     limit = ahead + MAX_RUNWAY
-    middle = walk.seconds_to(above)
+    middle = walk.reach(above, 0.0, limit)
     if middle > limit:
         return not_spending(
             f"burning {_rate_text(burn)}: the floor is more than 10 years away", burn
         )
-    # The band's ends: the same walk reaching a fraction or a multiple of the credits.
-    faster, slower, _ = model.spread(middle, above)
-    early = walk.seconds_to(above * math.exp(-Z90 * faster))
-    late = walk.seconds_to(above * math.exp(Z90 * slower))
+    early = walk.reach(above, Z90, limit)
+    late = walk.reach(above, -Z90, limit)
     # Spending between two readings is spread over the gap, so when in a gap the floor comes
     # is unknown: the band is at least as wide as a typical gap.
     gap = span / (count - 1) / 2
     p10 = max(0.0, min(early, middle - gap) - ahead)
     p90 = None if late > limit else max(0.0, max(late, middle + gap) - ahead)
-    decisive = _decisive(model.kind, max(0.0, middle - ahead), p10)
-    doubt = _doubt(model, above)
-    point = walk.seconds_to(above * math.exp(-doubt))
-    expected = walk.credits_by(point)
+    expected = walk.credits_by(middle)
     pace = above / expected if expected > 0 else 1.0
     path = _path(
-        walk, last_at=last_at, balance=last_balance, now=now, middle=point, floor=floor, pace=pace
+        walk, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor, pace=pace
     )
-    seconds = max(0.0, point - ahead)
-    return known(seconds, min(p10, seconds), p90, path, min(decisive, seconds))
-
-
-def _doubt(model: spending.Model, above: float) -> float:
-    """How far, in log credits, the forecast is moved sooner than the expected pace's, for
-    `above` credits over the floor.
-
-    The forecast is the time off by the least share of the truth, not a coin toss: for a
-    lognormal doubt of sigma that is the median times exp(-sigma^2), sooner the less is known.
-    Sigma^2 is taken as the early side's spread (growth unseen, or too unsure to carry) times
-    the spread both sides share, so a steady team's allowance for growth it never showed costs
-    its forecast little, and a hinted decline does not pull it sooner. Both are taken at the
-    balance's time at the average pace (smooth in the credits, where the walk's time jumps a
-    week at a batch) and their product kept under MAX_DOUBT, so more credits never give a
-    shorter runway. Under a day of readings, none.
-    """
-    if model.kind == spending.STEADY:
-        return 0.0
-    lean, _, shared = model.spread(above / model.level * spending.HOUR, above)
-    return min(lean * shared, MAX_DOUBT)
+    return known(max(0.0, middle - ahead), p10, p90, path, p10)
 
 
 def _model_text(model: spending.Model) -> str:
-    """`weekly`, `weekly, growing 3%/day`, `weekly, growing 0.4%/day`, `daily average`,
-    `recent average`."""
-    if model.growth == 0:
+    """`weekly`, `weekly, growing 3%/day`, `daily average, shrinking 0.4%/day`, `recent
+    average`: the pattern and the growth, each named only when the data tells it from none."""
+    if not model.growing:
         return model.kind
     per_day = math.expm1(model.growth * 86_400.0)
     verb = "growing" if per_day > 0 else "shrinking"
-    if abs(per_day) < 0.0005:  # a rise shrunk almost to nothing (see spending.GROWTH_SHRINK)
-        return model.kind
     return f"{model.kind}, {verb} {abs(per_day):.{0 if abs(per_day) >= 0.01 else 1}%}/day"
 
 
@@ -609,34 +577,25 @@ def describe(result: Forecast, now: float) -> str:
 
 def decisive_seconds(result: Forecast) -> float | None:
     """The time to the floor that a limit (`--min-runway`, `--warn-runway`, an alert's runway
-    rule) is compared with (`seconds_to_floor_decisive`, see `_decisive`; the forecast itself
-    when the result carries none); None unless KNOWN."""
+    rule) is compared with: the band's early end (`seconds_to_floor_p10`, also in
+    `seconds_to_floor_decisive`), by which the floor has a 1-in-10 chance of coming. One rule
+    for every amount of data: a limit fails when that chance is at least 1 in 10. A result
+    built without a band compares its forecast. None unless KNOWN."""
     if result.status != KNOWN or result.seconds_to_floor is None:
         return None
     decisive = result.seconds_to_floor_decisive
     return result.seconds_to_floor if decisive is None else decisive
 
 
-def _decisive(kind: str, middle: float, early: float) -> float:
-    """What a limit compares, from the time the expected pace reaches the floor (`middle`)
-    and the band's early end, for a model of this `kind`; the caller keeps it no later than
-    the forecast.
-
-    An early end of the band once the readings cover a day: a gate that waits for the middle
-    lets the floor come first whenever a busy day comes early. The 15th percentile once a week
-    is seen (the band is then the team's own spread, and its early end allows for growth not
-    seen yet: the 10th cried wolf at up to 3.1 % of readings on batch jobs in the evaluation,
-    the 20th missed batch alarms); the 25th while the weekly cycle is still unknown (that band
-    is mostly the unknown, and its far edge cried wolf at 3 % of readings). Under a day of
-    readings, the middle itself: a few hours' band says little, and deciding on its edge
-    would fail every new installation on too little data, which an unknown runway never does
-    either.
-    """
-    if kind == spending.STEADY or middle <= 0:
-        return middle
-    z = Z25 if kind == spending.DAILY else Z15
-    # the band's lognormal shape: that far down from the middle toward the 10th percentile
-    return middle * float((max(early, 1e-9) / middle) ** (z / spending.Z90))
+def risk_text(result: Forecast, now: float) -> str:
+    """Why a limit failed, in the numbers the line shows: `a 1-in-10 chance of reaching the
+    floor by Fri 11 Dec` (the band's early end, what limits compare: `decisive_seconds`)."""
+    seconds = decisive_seconds(result)
+    if seconds is None:
+        return ""
+    if seconds <= 0:
+        return "at the floor already"
+    return f"a 1-in-10 chance of reaching the floor by {_day_text(now + seconds, now)}"
 
 
 def band_text(result: Forecast, now: float) -> str:

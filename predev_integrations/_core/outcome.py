@@ -166,7 +166,7 @@ def runway_phrase(outcome: Outcome) -> str | None:
     result = outcome.runway
     if result is None:
         return None  # before the import: a cache hit without a forecast never loads it
-    from .forecast import KNOWN, UNKNOWN, describe
+    from .forecast import KNOWN, UNKNOWN, describe, risk_text
 
     if result.status == UNKNOWN and not outcome.show_runway:
         return None
@@ -175,7 +175,7 @@ def runway_phrase(outcome: Outcome) -> str | None:
         limit = outcome.min_runway if outcome.runway_verdict == Verdict.LOW else outcome.warn_runway
         which = "--min-runway" if outcome.runway_verdict == Verdict.LOW else "--warn-runway"
         if limit is not None:
-            phrase += f", within {which} {setting_text(limit)}"
+            phrase += f": {risk_text(result, outcome.now)}, within {which} {setting_text(limit)}"
     return phrase
 
 

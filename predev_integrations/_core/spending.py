@@ -1,43 +1,34 @@
 """How a team spends credits, learned from balance readings, and walked forward to the floor.
 
-The balance is not the thing to model: top-ups and refunds move it without changing how fast
-the team spends. So the readings become *spending*: each pair of neighbouring readings says
-how much was spent between them (a drop), or that credits came back (a rise). A rise of at most
-`top_up_tolerance` credits is a refund and is netted against the spending; a larger rise is a
-top-up, and the spending inside that gap is unknown: it is taken at the pace seen at the same
-hour of the week (`Spending.fill`), so a quiet night's gap stays quiet and the gap does not
-look like time unseen. Nothing else is lost at a top-up: the spending before it still tells
-how fast the team spends after it.
+One model, and every number is read from it. Specs arrive at a rate that depends on the hour of
+the week; each costs what the vendor's page says (Fast 5-10, Deep 10-50) with the spread the
+team shows; the rate may grow or shrink. Each part comes with how sure the readings make it:
 
-The spending of each gap is spread evenly over its time and summed into UTC hours. From the
-hours the model learns, in order:
+- **Spending, not the balance.** Each pair of neighbouring readings says how much was spent in
+  between (`spending`: what a model of exact events would take too, as intervals). A rise of at
+  most `top_up_tolerance` credits is a refund, netted; a larger one is a top-up, and that gap is
+  taken at the pace seen at the same hour of the week (`Spending.fill`). Gaps are spread evenly
+  over their time and summed into UTC hours.
+- **The rate by hour of the week** falls back toward the hour of the day, which falls back
+  toward flat, by evidence (`_shrink`: empirical Bayes): each level's cells are pulled toward
+  their parent by how far the cells differ beyond their own noise. Three specs in 17 days say
+  nothing about a week; four weeks of office hours say it well. A level is *named* (`kind`) only
+  when its cells differ from their parents more than noise would (`_told`).
+- **The team's spread**: the dispersion (variance over mean, in credits) of its daily spending
+  around the model, blended with the vendor's spec costs by how many days were seen.
+- **Growth** is a parameter with its uncertainty: measured between days (against the hour-of-day
+  shape) and between whole weeks, the surer kept, then judged against a prior in which some
+  teams grow and most do not (`_growth_posterior`). Its mean is carried for the whole horizon,
+  its variance widens the band on both sides.
 
-- **When in the week credits go.** Once the readings cover a week (WEEKLY_AFTER), the spending
-  rate of each of the 168 hours of the week (a weekly batch, office hours, quiet weekends).
-  Before that, an average over the newest whole days, shaped by the hour of the day (a
-  workday's afternoon is never taken for the whole day), one for workdays and one for
-  weekends once half a day of each was seen (a workday's rate is not carried across a weekend
-  that was seen quiet; one not yet seen takes the nights' rate, so a team that rests at night
-  rests at weekends); under a day, the average over all the readings.
-- **Growth or decline.** Between whole weeks (each holds the weekly cycle once, so the cycle
-  cancels) or between days held against the hour-of-day shape, whichever tells it more surely
-  (two to four weeks are few numbers; a weekly batch's days are too uneven to tell anything),
-  the rate may grow or shrink exponentially: fitted by the likelihood of an
-  over-dispersed Poisson model (weeks with nothing spent count, which a log-linear fit cannot
-  take), with the dispersion of the daily spending, and used only when it is at least
-  GROWTH_T standard errors from zero, so a steady pattern does not turn noisy. A rise less sure
-  than that is carried shrunk by its doubt (GROWTH_SHRINK), from a week of readings (between
-  days before two weeks); a decline only when sure; what is not carried widens the band on its
-  side. Growth is carried forward for at most as long as it was seen.
-- **How noisy the spending is**, from how far each day's spending strays from the model: this
-  and the uncertainty of the fitted level and growth give the band (P10-P90), whose early end
-  also allows for growth not seen yet (UNSEEN_GROWTH).
+From the model, `Walk` gives the spending expected by any time ahead (the median path), and
+`Walk.reach` the time at which a given share of the distribution of spending reaches the
+credits above the floor: log-normal around the median path with the process noise (a compound
+Poisson sum: relative variance dispersion / credits) and what is unsure in the fit (the level,
+the hours of the week, growth over the horizon).
 
-`Walk` then adds the model up hour by hour ahead (while growth still changes it, then one
-week that repeats), so when the spending reaches the balance above the floor is a bisection.
-
-Pure: no clock, no I/O, nothing imported but `bisect`, `itertools` and `math`. Cost: O(n + hours
-covered) for n readings.
+Pure: no clock, no I/O, nothing imported but `bisect`, `itertools`, `math` and `defaults`. Cost:
+O(n + hours covered) for n readings.
 """
 
 from __future__ import annotations
@@ -45,6 +36,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+
+from .defaults import DEEP_SPEC_CREDITS, FAST_SPEC_CREDITS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,43 +52,57 @@ _MONDAY_HOUR = 96
 _FLAT = [1.0] * 168
 #: Beyond this many weeks ahead, a target is never reached (the callers stop at 10 years).
 MAX_WEEKS = 1e6
-#: Coverage after which the hour-of-week profile is used.
-WEEKLY_AFTER = WEEK
-#: Coverage after which growth is looked for, and how sure it must be (standard errors).
-GROWTH_AFTER = 14 * DAY
-GROWTH_T = 4.0
-#: A rise short of GROWTH_T is carried shrunk by 1 - (GROWTH_SHRINK / t)^2 at t standard errors:
-#: none up to 1.5, half at 2.1, 86 % at 4.
-GROWTH_SHRINK = 1.5
 #: The fastest growth or decline believed, per day.
 MAX_GROWTH = 0.15
 #: z of the 10th and 90th percentiles.
 Z90 = 1.2815515655446004
-#: The band's width for little data: this relative spread at one day of readings, shrinking
-#: with the square root of the time covered.
-SMALL_DATA = 0.25
-#: And until a whole week is seen: how far a week's spending may stray from the days seen
-#: (five workdays or a quiet weekend are 7/5 or 5/7 of the average).
-UNSEEN_WEEK = 0.3
-#: Growth no one has seen yet, per second: use can start to grow any day (a team adopting the
-#: tool), so the band's early end allows for 3.5 %/day over the horizon, less the growth the
-#: model already carries. Declines get no such allowance: a runway that comes early is the
-#: costly miss.
-UNSEEN_GROWTH = 0.035 / DAY
-#: The spread's parts overlap (the same days give the dispersion and the level), so their sum
-#: is scaled to hold the truth about 8 times in 10 (measured: `bench/runway_eval.py`).
-BAND_SCALE = 0.85
-#: The widest relative spread used: a band from ~1/40 to ~40 times the forecast is already
-#: "no idea", and wider would overflow.
+#: The growth prior: the share of teams whose use grows or shrinks at all, and how fast they do
+#: (standard deviation per day). Chosen on the evaluation's tuning seeds
+#: (`bench/runway_tune.py`, bench/README.md).
+GROWTH_SHARE = 0.7
+GROWTH_SD = 0.02
+#: Readings must cover this long before growth is measured (between days, so at least two).
+GROWTH_AFTER = 3 * DAY
+#: The most relative variance an hour's rate is given (far beyond any band's reach).
+MAX_DOUBT = 1e6
+#: The widest log-spread used: a band from ~1/40 to ~40 times the median is already "no idea",
+#: and wider would overflow.
 MAX_SPREAD = 3.0
-#: The least dispersion believed, in credits: spending comes in specs of 5 to 50 credits, so
-#: a day's spending is never more regular than a Poisson count of such specs.
-MIN_DISPERSION = 10.0
+#: How many days of the vendor's spec costs the dispersion's prior weighs.
+PRIOR_DAYS = 4.0
+#: Growth from which the hours of the week are tallied again without it (per day): below,
+#: it makes the end of a week look busier than its start by under 1.4 %.
+DETREND = 0.002
+#: Growth shown in `model` from this (per day): less reads as none.
+SHOWN_GROWTH = 0.0005
+#: Significance at which a level of the weekly pattern is named (`_told`), in standard
+#: deviations of the noise alone.
+TOLD_Z = 3.0
 
 STEADY, DAILY, WEEKLY = "recent average", "daily average", "weekly"
 
 #: An hour of spending: (absolute UTC hour, hour of the week, credits spent, seconds observed).
 _Row = tuple[int, int, float, float]
+
+
+def _cost_moments(low: int, high: int) -> tuple[float, float]:
+    """Mean and mean square of a whole-credit cost drawn evenly from `low` to `high`."""
+    mean = (low + high) / 2
+    return mean, mean * mean + ((high - low + 1) ** 2 - 1) / 12
+
+
+def _dispersion_of(deep_share: float) -> float:
+    """Variance over mean of the spending (credits) of a stream of specs, deep_share Deep."""
+    (fast, fast2), (deep, deep2) = (_cost_moments(*FAST_SPEC_CREDITS),
+                                    _cost_moments(*DEEP_SPEC_CREDITS))  # fmt: skip
+    mean = deep_share * deep + (1 - deep_share) * fast
+    return (deep_share * deep2 + (1 - deep_share) * fast2) / mean
+
+
+#: The dispersion a team's spending starts from: half its specs Deep (the vendor's page).
+SPEC_DISPERSION = _dispersion_of(0.5)
+#: The least believed: Fast Specs only. Spending is never more regular than a count of specs.
+MIN_DISPERSION = _dispersion_of(0.0)
 
 
 class Spending:
@@ -207,16 +214,18 @@ def _add(hours: dict[int, list[float]], hour: int, spent: float, seen: float) ->
 
 
 class Model:
-    """A fitted spending model: the rate at any hour ahead of `start`, and its uncertainty."""
+    """A fitted spending model: the rate at any hour ahead of `start`, and how sure it is."""
 
     __slots__ = (
         "by_day",
+        "cell_var",
         "cover",
         "dispersion",
-        "drift",
+        "growing",
         "growth",
-        "growth_se",
+        "growth_var",
         "kind",
+        "lag",
         "level",
         "measured",
         "profile",
@@ -225,27 +234,31 @@ class Model:
     )
 
     def __init__(self) -> None:
+        #: The pattern the data tells from flat: STEADY, DAILY (by hour of the day) or WEEKLY.
         self.kind = STEADY
         #: Credits per hour at `start`, on an average hour of the week.
         self.level = 0.0
         #: 168 factors, mean 1, by hour of the week (Monday 00:00 UTC first); None: flat.
         self.profile: list[float] | None = None
-        #: Relative growth per second (0: none), its standard error, and how long it was seen.
+        #: What is unsure in each factor (variance, in factor units), the level's part apart.
+        self.cell_var: list[float] | None = None
+        #: Relative growth per second carried forward, and its variance (per second squared).
         self.growth = 0.0
-        self.growth_se = 0.0
-        #: A change of the rate per second that the data hints at but the model does not carry
-        #: (too unsure to forecast with): it widens the band on its side, not the middle.
-        self.drift = 0.0
+        self.growth_var = 0.0
+        #: Whether the growth is told from none: measured TOLD_Z standard errors from it.
+        self.growing = False
         #: The growth per day the data showed and its standard error, before it was judged
-        #: (carried, shrunk or left out): (0, inf) when none was measured. The evaluation
-        #: reports how surely growth shows (`bench/runway_eval.py --growth-evidence`).
+        #: against the prior: (0, inf) when none was measured.
         self.measured = (0.0, math.inf)
         self.cover = 0.0
-        #: Variance over mean of the spending per block, in credits; total credits fitted.
-        self.dispersion = 0.0
+        #: Variance over mean of the spending per day, in credits; total credits fitted.
+        self.dispersion = SPEC_DISPERSION
         self.spent = 0.0
         self.start = 0.0
-        #: Whether the days of the week were told apart (a week, or workdays and a weekend).
+        #: Seconds from the middle of what was seen (weighted by the spending expected) to
+        #: `start`: how far the level is carried to now, with the growth's doubt.
+        self.lag = 0.0
+        #: Whether the days of the week were told apart.
         self.by_day = False
 
     def factors(self) -> list[float]:
@@ -253,38 +266,22 @@ class Model:
         return _FLAT if self.profile is None else self.profile
 
     def by_weekday(self) -> tuple[float, ...] | None:
-        """Credits per UTC day, Monday first, at the current level; None until the days of the
-        week were told apart."""
+        """Credits per UTC day, Monday first, at the current level; None unless the days of
+        the week were told apart."""
         if self.profile is None or not self.by_day:
             return None
         return tuple(self.level * sum(self.profile[d * 24 : d * 24 + 24]) for d in range(7))
 
-    def spread(self, horizon: float, remaining: float) -> tuple[float, float, float]:
-        """The relative standard deviation of the spending over the next `horizon` seconds,
-        whose expected total is `remaining` credits: toward faster spending (the band's early
-        end), toward slower (its late end), and the part the two sides share (the noise and
-        what is unsure in the fit, without the allowances for growth on one side)."""
-        process = self.dispersion / max(remaining, 1e-9)
+    def log_spread(self, seconds: float, expected: float, pattern: float) -> tuple[float, float]:
+        """The log-variance of the spending over the next `seconds`, `expected` credits at the
+        fitted rate: the process's (a compound Poisson sum of specs: relative variance
+        dispersion / credits; its median lies below its mean by a third of it, as a gamma's
+        does) and the fit's (the level, the hours of the week as `pattern` says, the growth
+        carried over the horizon, around which the fit is as likely high as low)."""
+        process = math.log1p(self.dispersion / max(expected, 1e-9))
         level = self.dispersion / max(self.spent, 1e-9)
-        seen = min(horizon, self.cover)
-        # Squares as products: they overflow to infinity (then MAX_SPREAD), where ** raises.
-        growth = _square(self.growth_se * seen / 2)
-        small = cycle = 0.0
-        if self.cover < WEEKLY_AFTER:
-            small = (SMALL_DATA * math.sqrt(DAY / max(self.cover, HOUR))) ** 2
-            cycle = (UNSEEN_WEEK / 2 if self.by_day else UNSEEN_WEEK) ** 2
-        both = (process + level + growth + small + cycle) * BAND_SCALE**2
-        drift = _square(self.drift * seen / 2)
-        unseen = max(UNSEEN_GROWTH - self.growth, 0.0) * horizon / 2
-        faster = both + _square(unseen) + (drift if self.drift > 0 else 0.0)
-        slower = both + (drift if self.drift < 0 else 0.0)
-        faster, slower, both = (min(math.sqrt(v), MAX_SPREAD) for v in (faster, slower, both))
-        return faster, slower, both
-
-
-def _square(value: float) -> float:
-    """`value` squared, infinite where it overflows (`**` raises OverflowError instead)."""
-    return value * value
+        carried = (self.lag + seconds / 2) * (self.lag + seconds / 2) * self.growth_var
+        return process, math.log1p(level + pattern) + carried
 
 
 def hour_of_week(hour: int) -> int:
@@ -299,95 +296,254 @@ def fit(spent: Spending, cover: float) -> Model:
     model = Model()
     model.start = spent.last_at
     model.cover = cover
-    hours = spent.hours
-    if not hours:
+    if not spent.hours:
         return model
     # Oldest first (as `spending` adds them, so sorting costs one pass), hour of week once.
     rows = sorted(
-        (hour, hour_of_week(hour), credits, seconds) for hour, (credits, seconds) in hours.items()
+        (hour, (hour - _MONDAY_HOUR) % 168, credits, seconds)  # hour_of_week, inline
+        for hour, (credits, seconds) in spent.hours.items()
     )
     last = rows[-1][0]
-    used = rows
-    if cover >= WEEKLY_AFTER:
-        model.kind = WEEKLY
-        tally = _tally(rows)
-        model.profile = _profile(*tally)
-        model.by_day = True
-    elif cover >= DAY:
-        model.kind = DAILY
-        whole = int(cover // DAY)
-        used = [row for row in rows if row[0] > last - 24 * whole]
-        model.profile, model.by_day = _daily_profile(*_tally(used))
-    blocks = _blocks(used, last, model.factors(), cover)
+    psi = _repeat_dispersion(rows)
+    pattern = _pattern(*_tally(rows), psi)
+    factors = _normalized(pattern.rates)
+    days = _Days(rows, last, cover)
+    blocks = days.blocks(factors)
     total = sum(y for y, _, _ in blocks)
-    weight = sum(e for _, e, _ in blocks)
     model.spent = max(total, 0.0)
-    if weight <= 0:
+    if total <= 0 or not blocks:
         return model
-    # A profile fitted to k weeks shrinks each day's miss by about 1 - 1/k.
-    weeks = cover / WEEK
-    overfit = min(weeks / (weeks - 1), 5.0) if model.kind == WEEKLY and weeks > 1 else 1.0
-    overfit = 5.0 if model.kind == WEEKLY and weeks <= 1.25 else overfit
-    growth, se = 0.0, math.inf
-    if model.kind == WEEKLY and total > 0:
-        growth, se = _daily_growth(rows, tally, last, cover)
-        if cover >= GROWTH_AFTER:
-            # Two to four whole weeks are few blocks, but they cancel the weekly cycle, which
-            # the days cannot (a weekly batch's days are too uneven to tell growth, and say so
-            # by their dispersion): the surer of the two is taken.
-            phi = _dispersion(blocks, _level(blocks, 0.0), 0.0, overfit=overfit)
+    growth, se = math.inf, math.inf
+    if cover >= GROWTH_AFTER:
+        # Between days held against the shape of workdays and weekends: many numbers, whose
+        # spread says how surely they tell (a weekly batch's days are too uneven to tell
+        # growth, and say so). From two whole weeks also between weeks, where the weekly
+        # cycle cancels (what tells a batch team's growth); the surer of the two is taken.
+        growth, se = _daily_growth(days, pattern.workdays)
+        if cover >= 2 * WEEK:
+            phi = _dispersion(blocks, _level(blocks, 0.0), 0.0, overfit=pattern.overfit(cover))
             by_weeks, se_weeks = _growth(_weeks(blocks, int(cover // WEEK)), phi)
-            if se_weeks <= se:
+            if se_weeks < se:
                 growth, se = by_weeks, se_weeks
-            if se > 0 and abs(growth) >= GROWTH_T * se:
-                # The profile averaged the growth in (the later hours of the week look
-                # busier): take it again with the growth taken out.
-                model.profile = _profile(*_tally(rows, growth / 24, last))
-                blocks = _blocks(used, last, model.factors(), cover)
-        model.measured = (growth, se)
-    _settle(model, blocks, growth, se, overfit)
+    model.measured = (growth, se) if math.isfinite(se) else (0.0, math.inf)
+    mean, variance = _growth_posterior(*model.measured)
+    if abs(mean) >= DETREND:
+        # The hours of the week average the growth in (the later ones look busier): tally
+        # them again with the growth taken out.
+        pattern = _pattern(*_tally(rows, mean / 24, last), psi)
+        factors = _normalized(pattern.rates)
+        blocks = days.blocks(factors)
+    model.level = _level(blocks, mean)
+    model.dispersion = _dispersion(blocks, model.level, mean, overfit=pattern.overfit(cover))
+    model.growth, model.growth_var = mean / DAY, variance / (DAY * DAY)
+    told = abs(model.measured[0]) >= TOLD_Z * model.measured[1]
+    model.growing = told and abs(mean) >= SHOWN_GROWTH
+    weight = sum(e * math.exp(mean * tau) for _, e, tau in blocks)
+    if weight > 0:
+        center = sum(e * math.exp(mean * tau) * tau for _, e, tau in blocks) / weight
+        model.lag = -center * DAY
+    average = sum(pattern.rates) / 168
+    if average > 0:
+        model.profile = factors
+        # (at most MAX_DOUBT: a subnormal rate's variance over its square would overflow)
+        model.cell_var = [min(v / average / average, MAX_DOUBT) for v in pattern.variances]
+    model.kind = WEEKLY if pattern.weekly else DAILY if pattern.daily else STEADY
+    model.by_day = pattern.weekly
     return model
 
 
-def _daily_growth(
-    rows: list[_Row], tally: tuple[list[float], list[float]], last: int, cover: float
-) -> tuple[float, float]:
+def _daily_growth(days: _Days, workdays: list[float]) -> tuple[float, float]:
     """Growth per day and its standard error between days. With few weeks the hour-of-week
-    profile soaks up growth, so days are held against the hour-of-day and workday/weekend
-    shape (from `tally`) instead."""
-    shape, _ = _daily_profile(*tally)
-    days = _blocks(rows, last, shape or _FLAT, cover)
-    growth, se = _growth(days, 1.0)
+    profile soaks up growth, so days are held against `workdays` (`_Pattern.workdays`)."""
+    blocks = days.blocks(_normalized(workdays))
+    growth, se = _growth(blocks, 1.0)
     # The standard error scales with the square root of the dispersion.
-    phi = _dispersion(days, _level(days, growth), growth, parameters=2)
+    phi = _dispersion(blocks, _level(blocks, growth), growth, parameters=2)
     return growth, se * math.sqrt(phi)
 
 
-def _settle(
-    model: Model, blocks: list[tuple[float, float, float]], growth: float, se: float, overfit: float
-) -> None:
-    """The level and growth `model` carries forward, given the growth found (per day) and its
-    standard error: whole when sure, shrunk when not (see GROWTH_SHRINK), none when noise."""
-    sure = se > 0 and abs(growth) >= GROWTH_T * se and model.cover >= GROWTH_AFTER
-    if sure:
-        level = _level(blocks, growth)
-        model.dispersion = _dispersion(blocks, level, growth, overfit=overfit)
-        model.growth = growth / DAY
-        model.growth_se = se / DAY
-        model.level = level
-    else:
-        model.level = _level(blocks, 0.0)
-        model.dispersion = _dispersion(blocks, model.level, 0.0, overfit=overfit)
-        if math.isfinite(se) and growth:
-            # A rise too unsure to carry whole: shrunk toward none by how unsure it is (a
-            # steady team's noise is left out). A decline lengthens the runway, so it is carried
-            # only when sure (a busy first week, then a quiet weekend, looks like one). What is
-            # left out widens the band on its side.
-            shrunk = max(0.0, growth * max(0.0, 1 - _square(GROWTH_SHRINK * se / growth)))
-            if shrunk:
-                model.growth = shrunk / DAY
-                model.level = _level(blocks, shrunk)
-            model.drift = (growth - shrunk) / DAY
+def _growth_posterior(growth: float, se: float) -> tuple[float, float]:
+    """The growth per day carried forward and its variance, given the growth measured and its
+    standard error: a prior in which GROWTH_SHARE of teams grow or shrink, at a pace drawn
+    with GROWTH_SD, and the rest not at all (the posterior's mixture). A steady team's
+    noise is carried as almost nothing; a growth many standard errors out almost whole; with
+    nothing measured, none, and the band allows for the prior's."""
+    prior = GROWTH_SD * GROWTH_SD
+    if not math.isfinite(se) or se <= 0:
+        return 0.0, GROWTH_SHARE * prior
+    noise = se * se
+    if noise <= 0:  # measured exactly (an underflow): carried whole
+        return min(max(growth, -MAX_GROWTH), MAX_GROWTH), 0.0
+    # Likelihood ratio of "no growth" to "growth from the prior", in logs.
+    spike = -0.5 * math.log(noise) - growth * growth / (2 * noise)
+    slab = -0.5 * math.log(prior + noise) - growth * growth / (2 * (prior + noise))
+    odds = math.log((1 - GROWTH_SHARE) / GROWTH_SHARE) + spike - slab
+    share = 1 / (1 + math.exp(min(odds, 700.0)))
+    shrink = prior / (prior + noise)
+    slab_mean, slab_var = growth * shrink, noise * shrink
+    mean = share * slab_mean
+    variance = share * (slab_var + slab_mean * slab_mean) - mean * mean
+    mean = min(max(mean, -MAX_GROWTH), MAX_GROWTH)
+    return mean, max(variance, 0.0)
+
+
+class _Pattern:
+    """The rate by hour of the week (credits per hour), what is unsure in each, and which
+    levels the data told from their parents."""
+
+    __slots__ = ("daily", "rates", "variances", "weekly", "weight", "workdays")
+
+    def __init__(self) -> None:
+        self.rates = list(_FLAT)
+        #: Workdays and weekends apart in the day's shape, not each day: what growth between
+        #: days is measured against (days of their own would soak it up).
+        self.workdays = list(_FLAT)
+        self.variances = [0.0] * 168
+        self.daily = self.weekly = False
+        #: The share of the hour-of-week cells' own evidence in their rates (0: all parent).
+        self.weight = 0.0
+
+    def overfit(self, cover: float) -> float:
+        """How much fitting the hours of the week to `cover` seconds of days shrinks each day's
+        miss: a profile fitted to k weeks takes about 1/k of it."""
+        weeks = max(cover / WEEK, 1.0)
+        return 1 / (1 - min(self.weight / weeks, 0.8))
+
+
+def _pattern(spent: list[float], seen: list[float], psi: float) -> _Pattern:
+    """The rate by hour of the week from the tally (credits spent, seconds seen, by hour of
+    the week). Two parents, each shrunk toward flat by evidence: the shape of the day (by hour
+    of the day), and the rate of each day of the week (a Monday batch), itself shrunk toward
+    workdays' or weekends' (a quiet weekend); each hour of the week is then shrunk toward its
+    day's rate in the day's shape."""
+    out = _Pattern()
+    hours = [s / HOUR for s in seen]
+    total, exposure = sum(spent), sum(hours)
+    if total <= 0 or exposure <= 0:
+        return out
+    flat = total / exposure
+    # Hour d of the day is every 24th hour of the week from d; day k is hours 24k to 24k + 23.
+    by_hour = _Level(
+        [sum(spent[d::24]) for d in range(24)], [sum(hours[d::24]) for d in range(24)],
+        [flat] * 24, [0.0] * 24, psi,
+    )  # fmt: skip
+    shape = _normalized(by_hour.rates)
+    out.daily = by_hour.told
+    # Workdays and weekends, then each day within its kind. A weekend not seen yet is taken
+    # at the rate of the day's quieter half: a team that rests at night likely rests at
+    # weekends, one busy round the clock keeps its rate.
+    kind_hours = [sum(hours[:120]), sum(hours[120:])]
+    quiet = flat * sum(sorted(shape)[:12]) / 12
+    by_kind = _Level(
+        [sum(spent[:120]), sum(spent[120:])], kind_hours,
+        [flat, flat if kind_hours[1] else quiet], [0.0] * 2, psi,
+    )  # fmt: skip
+    out.workdays = [by_kind.rates[h >= 120] * shape[h % 24] for h in range(168)]
+    by_day = _Level(
+        [sum(spent[k * 24 : k * 24 + 24]) for k in range(7)],
+        [sum(hours[k * 24 : k * 24 + 24]) for k in range(7)],
+        [by_kind.rates[k >= 5] for k in range(7)],
+        [by_kind.variances[k >= 5] for k in range(7)], psi,
+    )  # fmt: skip
+    by_week = _Level(
+        spent, hours,
+        [by_day.rates[h // 24] * shape[h % 24] for h in range(168)],
+        [by_day.variances[h // 24] * shape[h % 24] ** 2 + by_hour.variances[h % 24]
+         for h in range(168)],
+        psi,
+    )  # fmt: skip
+    out.rates, out.variances = by_week.rates, by_week.variances
+    out.weekly = by_kind.told or by_day.told or by_week.told
+    out.weight = by_week.weight
+    return out
+
+
+def _normalized(rates: list[float]) -> list[float]:
+    """The rates over their mean (168 factors, mean 1); flat when nothing is spent."""
+    average = sum(rates) / len(rates)
+    return [rate / average for rate in rates] if average > 0 else _FLAT
+
+
+class _Level:
+    """One level of the pattern: each cell's rate (credits per hour) shrunk toward its parent's
+    by empirical Bayes. The cells' relative differences from their parents are taken to vary
+    by tau^2 among cells; a cell seen for `hours` at its parent's rate p has noise
+    psi / (p * hours) in that relative difference, psi being how much an hour's spending
+    varies from week to week (`_repeat_dispersion`); tau^2 is what the observed differences
+    hold beyond their noise (weighting each cell by how much it can tell: little where its
+    noise is large), and each cell keeps tau^2 / (tau^2 + noise) of its own. A cell never seen
+    takes its parent's rate, with tau^2 of doubt."""
+
+    __slots__ = ("rates", "told", "variances", "weight")
+
+    def __init__(
+        self,
+        spent: list[float],
+        hours: list[float],
+        parent: list[float],
+        parent_var: list[float],
+        psi: float,
+    ) -> None:
+        excess = mass = chi = expected = 0.0
+        cells = 0
+        for s, e, p in zip(spent, hours, parent, strict=True):
+            if e * p > 0:  # (a product, so that an underflow counts as nothing seen)
+                miss = s / (e * p) - 1
+                noise = psi / (p * e)
+                weight = 1 / ((1 + noise) * (1 + noise))
+                excess += weight * (miss * miss - noise)
+                mass += weight
+                expected += p * e
+                chi += miss * miss / noise
+                cells += 1
+        tau2 = max(excess / mass, 0.0) if mass > 0 else 0.0
+        #: Whether the cells differ from their parents beyond noise (a chi-square test).
+        self.told = cells > 1 and chi > cells + TOLD_Z * math.sqrt(2 * cells)
+        self.rates: list[float] = []
+        self.variances: list[float] = []
+        kept = 0.0
+        for s, e, p, v in zip(spent, hours, parent, parent_var, strict=True):
+            if p <= 0:
+                self.rates.append(0.0)
+                self.variances.append(0.0)
+                continue
+            if e * p > 0 and tau2 > 0:
+                noise = psi / (p * e)
+                weight = tau2 / (tau2 + noise)
+                ratio = max(1 + weight * (s / (e * p) - 1), 0.0)
+                own = weight * noise
+                kept += p * e * weight
+            else:
+                ratio, own = 1.0, tau2
+            self.rates.append(p * ratio)
+            self.variances.append(p * p * own + ratio * ratio * v)
+        self.weight = kept / expected if expected > 0 else 0.0
+
+
+def _repeat_dispersion(rows: list[_Row]) -> float:
+    """How much an hour of the week's spending varies from one week to the next, as variance
+    over mean (credits), from the hours of the week seen whole in two weeks or more: the noise
+    the pattern's levels are judged against. A weekly batch read daily repeats closely (its
+    spending is spread evenly over the same gap each week); a stream of specs varies by what
+    a spec costs. Blended with the vendor's spec costs as PRIOR_DAYS days of hours."""
+    values: dict[int, list[float]] = {}
+    for _, how, credits, seconds in rows:
+        if seconds >= HOUR - 1e-6:
+            values.setdefault(how, []).append(credits)
+    squared = mass = free = 0.0
+    for weekly in values.values():
+        count = len(weekly)
+        if count < 2:
+            continue
+        mean = sum(weekly) / count
+        if mean <= 0:
+            continue
+        squared += sum((c - mean) * (c - mean) for c in weekly)
+        mass += mean * (count - 1)
+        free += count - 1
+    prior = PRIOR_DAYS * 24
+    seen = squared / mass if mass > 0 else 0.0
+    return max((prior * SPEC_DISPERSION + free * seen) / (prior + free), 1e-3)
 
 
 def _tally(rows: list[_Row], growth: float = 0.0, last: int = 0) -> tuple[list[float], list[float]]:
@@ -401,79 +557,34 @@ def _tally(rows: list[_Row], growth: float = 0.0, last: int = 0) -> tuple[list[f
     return spent, seen
 
 
-def _profile(spent: list[float], seen: list[float]) -> list[float]:
-    """The spending rate of each hour of the week, over its mean; an hour never observed
-    takes the mean."""
-    rates = [spent[h] / seen[h] if seen[h] > 0 else None for h in range(168)]
-    known = [r for r in rates if r is not None]
-    mean = sum(known) / len(known) if known else 0.0
-    filled = [mean if r is None else max(r, 0.0) for r in rates]
-    average = sum(filled) / 168
-    if average <= 0:
-        return [1.0] * 168
-    return [r / average for r in filled]
-
-
-def _daily_profile(
-    spent_by_how: list[float], seen_by_how: list[float]
-) -> tuple[list[float] | None, bool]:
-    """Before a whole week is seen: when in the day credits go (UTC hour of day), for workdays
-    and for weekends apart once half a day of each was seen (a workday's rate is not carried
-    across a weekend seen quiet, nor a weekend's quiet afternoon into a workday's); as 168
-    factors over their weekly mean, or None when nothing was spent. An hour of the day not
-    seen yet takes the mean of its kind of day. A weekend not seen yet takes the workdays'
-    shape at the share of their quiet hours: a team that rests at night likely rests at
-    weekends too (a team busy round the clock keeps its rate). Hours partly observed (the
-    first and the last) weigh as little as the hours like them, instead of making the rest
-    look busier. Also whether workdays and weekends were told apart."""
-    # Hour d of the workdays is every 24th hour of the week from d until Saturday (hour 120).
-    kinds = ((0, 120), (120, 168))
-    spent = [[sum(spent_by_how[lo + d : hi : 24]) for d in range(24)] for lo, hi in kinds]
-    seen = [[sum(seen_by_how[lo + d : hi : 24]) for d in range(24)] for lo, hi in kinds]
-
-    def shape(credits: list[float], seconds: list[float]) -> list[float]:
-        """Rates by hour of the day; unseen hours take their mean."""
-        mean = sum(credits) / max(sum(seconds), 1e-9)
-        return [max(c / s if s > 0 else mean, 0.0) for c, s in zip(credits, seconds, strict=True)]
-
-    workdays, weekends = (sum(seen[k]) >= DAY / 2 for k in (0, 1))
-    apart = workdays and weekends
-    if apart:
-        days = [shape(spent[0], seen[0]), shape(spent[1], seen[1])]
-    elif workdays:
-        work = shape(spent[0], seen[0])
-        total = sum(work)
-        share = sum(sorted(work)[:12]) / total * 2 if total > 0 else 1.0
-        days = [work, [rate * share for rate in work]]
-    else:
-        pooled = shape(
-            [a + b for a, b in zip(*spent, strict=True)],
-            [a + b for a, b in zip(*seen, strict=True)],
-        )
-        days = [pooled, pooled]
-    week = [days[h >= 120][h % 24] for h in range(168)]
-    average = sum(week) / 168
-    return ([f / average for f in week], apart) if average > 0 else (None, False)
-
-
-def _blocks(
-    rows: list[_Row], last: int, profile: list[float], cover: float
-) -> list[tuple[float, float, float]]:
+class _Days:
     """Whole days back from the newest hour `last` of `rows` (oldest first), or single hours
-    when the readings cover less than two days: (credits spent, credits expected at level 1
-    credit/hour with these 168 factors, days before the end)."""
-    size = 24 if cover >= 2 * DAY else 1
-    count = (last - rows[0][0]) // size + 1
-    spent, expected = [0.0] * count, [0.0] * count  # expected in credit-seconds per hour
-    for hour, how, credits, seconds in rows:
-        key = (last - hour) // size
-        spent[key] += credits
-        expected[key] += seconds * profile[how]
-    return [
-        (y, e / HOUR, -(k + 0.5) * size / 24)
-        for k, (y, e) in enumerate(zip(spent, expected, strict=True))
-        if e > 0
-    ]
+    when the readings cover less than two days: what each spent, computed once, and what each
+    was expected to spend under a profile (`blocks`), asked once per profile."""
+
+    __slots__ = ("hows", "keys", "seconds", "size", "spent")
+
+    def __init__(self, rows: list[_Row], last: int, cover: float) -> None:
+        self.size = size = 24 if cover >= 2 * DAY else 1
+        self.keys = [(last - hour) // size for hour, _, _, _ in rows]
+        self.hows = [how for _, how, _, _ in rows]
+        self.seconds = [seconds for _, _, _, seconds in rows]
+        self.spent = [0.0] * (self.keys[0] + 1)
+        for key, (_, _, credits, _) in zip(self.keys, rows, strict=True):
+            self.spent[key] += credits
+
+    def blocks(self, profile: list[float]) -> list[tuple[float, float, float]]:
+        """(credits spent, credits expected at level 1 credit/hour with these 168 factors,
+        days before the end) of each block with any expected."""
+        expected = [0.0] * len(self.spent)  # in credit-seconds per hour
+        for key, how, seconds in zip(self.keys, self.hows, self.seconds, strict=True):
+            expected[key] += seconds * profile[how]
+        size = self.size / 24
+        return [
+            (y, e / HOUR, -(k + 0.5) * size)
+            for k, (y, e) in enumerate(zip(self.spent, expected, strict=True))
+            if e > 0
+        ]
 
 
 def _level(blocks: list[tuple[float, float, float]], growth: float) -> float:
@@ -554,76 +665,213 @@ def _dispersion(
     expected spending (credits), so the busy blocks (a batch day) weigh as much as they
     spend. Averaging each block's own ratio instead would let a week of quiet days, each
     expected near zero, outvote the one day that decides the runway. `overfit` undoes the
-    shrinking of the misses by a profile fitted to these same blocks; MIN_DISPERSION bounds
-    it below."""
+    shrinking of the misses by a profile fitted to these same blocks. Blended with the vendor's
+    spec costs (SPEC_DISPERSION, as PRIOR_DAYS blocks), and never below MIN_DISPERSION."""
     squared = expected = 0.0
     for y, e, tau in blocks:
         mean = level * e * math.exp(growth * tau)
         squared += (y - mean) ** 2
         expected += mean
-    free = len(blocks) - parameters
-    if free <= 0 or expected <= 0:
-        return MIN_DISPERSION
-    return max(MIN_DISPERSION, squared / expected * len(blocks) / free * overfit)
+    free = max(len(blocks) - parameters, 0)
+    seen = squared / expected * len(blocks) / free * overfit if free and expected > 0 else 0.0
+    blended = (PRIOR_DAYS * SPEC_DISPERSION + free * seen) / (PRIOR_DAYS + free)
+    return max(MIN_DISPERSION, blended)
 
 
 class Walk:
-    """The model walked forward from `model.start`: the credits expected to be spent by any
-    time ahead, and when they add up to a target. Hour by hour while the rate still grows
-    (at most the time covered), then a week that repeats: O(hours covered + 168) to build,
-    O(log) to ask."""
+    """The model walked forward from `model.start`: the credits expected to be spent (the
+    median path) by any time ahead, and when a share of the distribution of spending reaches a
+    target. The first week is summed hour by hour; every later week is that week grown by the
+    growth carried, so any time ahead costs O(log) to ask, and building costs O(168)."""
 
-    __slots__ = ("cumulative", "period", "times", "weekly")
+    __slots__ = ("cumulative", "model", "plain", "ratio", "times", "uncertain", "weekly")
 
     def __init__(self, model: Model) -> None:
-        level, growth, cover = model.level, model.growth, model.cover
+        self.model = model
+        level, growth = model.level, model.growth
         hour = math.floor(model.start / HOUR)
         factors, how = model.factors(), hour_of_week(hour)
-        #: Hour boundaries (seconds after the start) and the credits expected by each.
-        times, cumulative = [0.0], [0.0]
-        at = credits = 0.0
-        period = 1  # the first boundary after which every week repeats the one before
-        while True:
-            end = (hour + 1) * HOUR - model.start
-            grown = math.exp(growth * min(at, cover)) if growth else 1.0
-            credits += level * grown * factors[how] * (end - at) / HOUR
-            times.append(end)
-            cumulative.append(credits)
-            at, hour, how = end, hour + 1, (how + 1) % 168
-            if growth and at < cover:
-                period = len(times)
-            elif len(times) > period + 168:
-                break
-        self.times, self.cumulative, self.period = times, cumulative, period
-        self.weekly = cumulative[period + 168] - cumulative[period]
+        # The first week from the start: a partial hour, 167 whole ones, the rest of the first.
+        first = (hour + 1) * HOUR - model.start
+        #: Segment ends (seconds after the start) over the first week; the credits expected by
+        #: each; the same without growth, in average hours; and the doubt the hours add up to.
+        self.times = [0.0, *(first + i * HOUR for i in range(168)), WEEK]
+        widths = [first, *([HOUR] * 167), HOUR - first]
+        slots = [(how + i) % 168 for i in range(169)]
+        plain = [factors[h] * w / HOUR for h, w in zip(slots, widths, strict=True)]
+        if growth:
+            spent = [
+                level * f * math.exp(growth * t) * _expm1_ratio(growth * w)
+                for f, t, w in zip(plain, self.times[:-1], widths, strict=True)
+            ]
+        else:
+            spent = [level * f for f in plain]
+        self.cumulative = list(itertools.accumulate(spent, initial=0.0))
+        self.plain = list(itertools.accumulate(plain, initial=0.0))
+        doubt = model.cell_var
+        if doubt is None:
+            self.uncertain = [0.0] * 170
+        else:
+            self.uncertain = list(
+                itertools.accumulate(
+                    (doubt[h] * (w / HOUR) ** 2 for h, w in zip(slots, widths, strict=True)),
+                    initial=0.0,
+                )
+            )
+        #: The credits of the first week, and what each week spends over the one before.
+        self.weekly = self.cumulative[-1]
+        self.ratio = math.exp(min(growth * WEEK, 700.0))
 
-    def seconds_to(self, credits: float) -> float:
-        """Seconds until the expected spending reaches `credits` (0 or more)."""
-        cumulative, period = self.cumulative, self.period
-        weeks = 0
-        if credits > cumulative[-1]:
-            ahead = (credits - cumulative[-1]) / self.weekly if self.weekly > 0 else math.inf
-            if ahead > MAX_WEEKS:
-                return math.inf
-            weeks = math.ceil(ahead)
-            credits = max(credits - weeks * self.weekly, cumulative[period])
-        j = max(1, bisect.bisect_left(cumulative, credits))
-        if j >= len(cumulative):
-            j = len(cumulative) - 1
-        t0, t1 = self.times[j - 1], self.times[j]
-        c0, c1 = cumulative[j - 1], cumulative[j]
-        share = (credits - c0) / (c1 - c0) if c1 > c0 else 0.0
-        return weeks * WEEK + t0 + min(max(share, 0.0), 1.0) * (t1 - t0)
+    def _weeks_total(self, weeks: int) -> float:
+        """The credits expected in the first `weeks` whole weeks."""
+        g = self.model.growth * WEEK
+        if g == 0:
+            return self.weekly * weeks
+        return self.weekly * math.expm1(min(g * weeks, 700.0)) / math.expm1(g)
 
     def credits_by(self, seconds: float) -> float:
         """The credits expected to be spent in the `seconds` after the start."""
-        times, cumulative = self.times, self.cumulative
-        weeks = 0
-        if seconds > times[-1]:
-            weeks = math.ceil((seconds - times[-1]) / WEEK)
-            seconds -= weeks * WEEK
-        j = min(max(1, bisect.bisect_left(times, seconds)), len(times) - 1)
+        weeks = min(int(seconds // WEEK), int(MAX_WEEKS))
+        within = _interpolate(self.times, self.cumulative, seconds - weeks * WEEK)
+        if not weeks:
+            return within
+        grown = math.exp(min(self.model.growth * WEEK * weeks, 700.0))
+        return self._weeks_total(weeks) + grown * within
+
+    def seconds_to(self, credits: float) -> float:
+        """Seconds until the expected spending reaches `credits` (0 or more); inf if never."""
+        if credits <= 0:
+            return 0.0
+        if self.weekly <= 0:
+            return math.inf
+        g = self.model.growth * WEEK
+        share = credits / self.weekly
+        if not share < MAX_WEEKS:  # (also nan)
+            return math.inf
+        if g == 0:
+            weeks = math.floor(share)
+        else:
+            inside = share * math.expm1(g)
+            if inside <= -1:  # a decline that never spends that much
+                return math.inf
+            weeks = math.floor(math.log1p(inside) / g)
+        if weeks > MAX_WEEKS:
+            return math.inf
+        weeks = max(weeks, 0)
+        rest = (credits - self._weeks_total(weeks)) / math.exp(min(g * weeks, 700.0))
+        rest = min(max(rest, 0.0), self.weekly)
+        return weeks * WEEK + _interpolate(self.cumulative, self.times, rest)
+
+    def expected_and_doubt(self, seconds: float) -> tuple[float, float]:
+        """The credits expected in the next `seconds` (`credits_by`), and their relative
+        variance from what is unsure in the hours of the week they cross: each hour's doubt,
+        counted once for each time the horizon crosses it (squared: the same hour misses the
+        same way every week)."""
+        times = self.times
+        weeks = min(int(seconds // WEEK), int(MAX_WEEKS))
+        rest = seconds - weeks * WEEK
+        j = min(max(1, bisect.bisect_left(times, rest)), len(times) - 1)
         t0, t1 = times[j - 1], times[j]
-        share = (seconds - t0) / (t1 - t0) if t1 > t0 else 0.0
+        share = min(max((rest - t0) / (t1 - t0), 0.0), 1.0) if t1 > t0 else 0.0
+        cumulative, plain, uncertain = self.cumulative, self.plain, self.uncertain
         within = cumulative[j - 1] + share * (cumulative[j] - cumulative[j - 1])
-        return within + weeks * self.weekly
+        part = uncertain[j - 1] + share * (uncertain[j] - uncertain[j - 1])
+        hours = weeks * plain[-1] + plain[j - 1] + share * (plain[j] - plain[j - 1])
+        doubt = weeks * weeks * uncertain[-1] + (2 * weeks + 1) * part
+        doubt = doubt / hours / hours if hours > 0 else 0.0
+        if not weeks:
+            return within, doubt
+        grown = math.exp(min(self.model.growth * WEEK * weeks, 700.0))
+        return self._weeks_total(weeks) + grown * within, doubt
+
+    def reach(self, credits: float, z: float, limit: float) -> float:
+        """Seconds until the spending reaches `credits` with the chance Phi(z) (z = 0: the
+        median time; Z90: the time by which the floor has a 1-in-10 chance of coming; -Z90:
+        9 in 10); inf beyond `limit`. The spending by t is log-normal around the median path
+        (see `Model.log_spread`), so this is where its z-quantile crosses `credits`.
+
+        The answer is the first point of a fixed grid (`_grid_time`) at which that quantile
+        has reached the credits: the same grid for every target, so more credits never give
+        an earlier answer. Regula falsi finds the neighbourhood in a few steps."""
+        if credits <= 0:
+            return 0.0
+        target = math.log(credits)
+        model = self.model
+
+        def excess(seconds: float) -> float:
+            """How far (in log credits) the z-quantile of the spending by then is past the
+            target: below 0 while short of it."""
+            expected, doubt = self.expected_and_doubt(seconds)
+            if expected <= 0:
+                return -math.inf
+            process, fitted = model.log_spread(seconds, expected, doubt)
+            spread = min(math.sqrt(process + fitted), MAX_SPREAD)
+            return math.log(expected) - process / 3 + z * spread - target
+
+        last = _grid_index(limit)
+        if last < 0 or excess(_grid_time(last)) < 0:
+            return math.inf
+        # Bracket from a guess: the expected path's time, moved by the spread there.
+        middle = min(self.seconds_to(credits), limit)
+        process, fitted = model.log_spread(middle, credits, self.expected_and_doubt(middle)[1])
+        guess = self.seconds_to(credits * math.exp(process / 3 - z * math.sqrt(process + fitted)))
+        low = high = limit if math.isnan(guess) else min(max(guess, _GRID_START), limit)
+        f_low = f_high = excess(high)
+        while f_high < 0:
+            low, f_low, high = high, f_high, min(high * 1.5, limit)
+            f_high = excess(high)
+        while f_low >= 0 and low > _GRID_START:
+            high, f_high, low = low, f_low, max(low / 1.5, _GRID_START)
+            f_low = excess(low)
+        if f_low >= 0:
+            return _grid_time(0)
+        # Regula falsi (Illinois) in log time, to within a grid step.
+        side = 0
+        while math.log(high / low) > _GRID_STEP:
+            if math.isinf(f_low):
+                at = math.sqrt(low * high)
+            else:
+                share = f_high / (f_high - f_low)
+                at = high * math.exp(-share * math.log(high / low))
+                at = min(max(at, low * (1 + 1e-6)), high * (1 - 1e-6))
+            f_at = excess(at)
+            if f_at < 0:
+                low, f_low = at, f_at
+                f_high, side = (f_high / 2 if side == -1 else f_high), -1
+            else:
+                high, f_high = at, f_at
+                f_low, side = (f_low / 2 if side == 1 else f_low), 1
+        # The first grid point at or past the crossing, which lies in (low, high].
+        index = _grid_index(high)
+        if excess(_grid_time(index)) >= 0:
+            return _grid_time(index)
+        return _grid_time(index + 1)
+
+
+#: The grid `Walk.reach` answers on: from a minute, each point 1/10 000 later than the last.
+_GRID_START = 60.0
+_GRID_STEP = math.log1p(1e-4)
+
+
+def _grid_time(index: int) -> float:
+    return 0.0 if index < 0 else _GRID_START * math.exp(index * _GRID_STEP)
+
+
+def _grid_index(seconds: float) -> int:
+    """The last grid point at or before `seconds` (-1: before the first)."""
+    if seconds < _GRID_START:
+        return -1
+    return math.floor(math.log(seconds / _GRID_START) / _GRID_STEP)
+
+
+def _expm1_ratio(x: float) -> float:
+    """(e^x - 1) / x, 1 at 0: how much growth adds over a stretch, against none."""
+    return math.expm1(x) / x if x else 1.0
+
+
+def _interpolate(xs: list[float], ys: list[float], x: float) -> float:
+    """ys at x, linear between the points of increasing xs (clamped at the ends)."""
+    j = min(max(1, bisect.bisect_left(xs, x)), len(xs) - 1)
+    x0, x1 = xs[j - 1], xs[j]
+    share = (x - x0) / (x1 - x0) if x1 > x0 else 0.0
+    return ys[j - 1] + min(max(share, 0.0), 1.0) * (ys[j] - ys[j - 1])

@@ -492,13 +492,13 @@ def test_a_known_runway_sets_the_outputs_and_draws_the_chart(
     run = action(**{"min-credits": "50"})
     assert run.code == 0
     assert run.outputs["status"] == "ok"
-    assert float(run.outputs["runway-hours"]) == pytest.approx(80, rel=1e-3)
+    assert 80 <= float(run.outputs["runway-hours"]) <= 80 * 1.03  # the median, a little later
     assert float(run.outputs["burn-per-hour"]) == pytest.approx(5, rel=1e-3)
     assert "xychart-beta" in run.summary
     assert "they split into the expected path to the floor" in run.summary
     band = [float(run.outputs[f"runway-hours{end}"]) for end in ("-p10", "", "-p90")]
     assert band == sorted(band)  # the early end, the runway, the late end
-    assert "**Runway:** burning \\~120/day, floor in \\~3.3 days" in run.summary
+    assert "**Runway:** burning \\~120/day, floor in \\~3.4 days" in run.summary
     low = action(**{"min-credits": "50", "min-runway": "4d"})
     assert low.code == 1
     assert low.outputs["status"] == "low"

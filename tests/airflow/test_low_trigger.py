@@ -292,7 +292,8 @@ async def test_the_poll_loop_sends_the_balance_burn_rate_and_runway_gauges(
     early = [value for stat, value in sent if stat == "predev.credits.runway_hours_p10"]
     late = [value for stat, value in sent if stat == "predev.credits.runway_hours_p90"]
     assert burn[0] == pytest.approx(60)
-    assert hours[0] == pytest.approx(9_940 / 60)
+    # the median: at or a little after the pace's 9 940 / 60 hours (spending comes in specs)
+    assert 9_940 / 60 <= hours[0] <= 1.01 * 9_940 / 60
     # the band comes with every runway, its ends around it
     assert len(early) == len(late) == len(hours)
     assert all(e < h < x for e, h, x in zip(early, hours, late, strict=True))

@@ -105,7 +105,10 @@ def test_text_prints_one_alert_line_on_the_run_that_fires(
 def test_the_runway_rule_fires_once_on_the_first_reading_under_the_limit(
     run_cli: RunCli, sandbox: Sandbox, history_file: Path
 ) -> None:
-    """A steady 100 credits an hour, floor 50: under 5 hours first at 500 (4.5 hours)."""
+    """A steady 100 credits an hour, floor 50: once, on the first reading whose floor has a
+    1-in-10 chance of coming within 5 hours (the gate rule): at 700, 6.5 hours away at the
+    pace, with the band a few hourly readings deserve (issue 25 fired at 500, when the
+    forecast itself came within 5 hours)."""
     fired = []
     for balance in range(1_200, 100, -100):
         sandbox.configure(balance=balance)
@@ -115,13 +118,13 @@ def test_the_runway_rule_fires_once_on_the_first_reading_under_the_limit(
         if alert["fired"]:
             fired.append(balance)
             assert alert["rule"] == "runway"
-            assert alert["message"].startswith("pre.dev credits running out: 500 remaining; ")
-            assert "floor in ~4.5 hours" in alert["message"]
+            assert alert["message"].startswith("pre.dev credits running out: 700 remaining; ")
+            assert "floor in ~6.5 hours" in alert["message"]
             assert ", within the alert runway 5h. Top up at " in alert["message"]
         assert alert["below"] is None
         assert alert["runway_below_seconds"] == 5 * 3_600
         an_hour_passes(history_file)
-    assert fired == [500]
+    assert fired == [700]
 
 
 def test_lost_state_alerts_once_then_records_it(

@@ -2,7 +2,9 @@
 
 The sandbox answers 450; the tests seed three earlier readings an hour apart (465, 460, 455),
 as if hourly checks had run, so the live reading makes a steady 5 credits/hour: with the
-floor at 50, the floor is 400 / 5 = 80 hours (~3.3 days) away.
+floor at 50, the expected path reaches it 400 / 5 = 80 hours away; the runway shown, the
+median, is a little later (~3.4 days), and three hours of readings put the band's early end
+(what limits compare) about a day away.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from predev_integrations.sandbox import Sandbox
 RunCli = Callable[..., Any]
 DAY_ = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} \w{3}( \d{4})?"
 DATE = rf"\({DAY_} \d\d:\d\d UTC; likely {DAY_}( to {DAY_})?\)"
-RUNWAY = rf"burning ~120/day, floor in ~3\.3 days {DATE}"
+RUNWAY = rf"burning ~120/day, floor in ~3\.4 days {DATE}"
+RISK = rf"a 1-in-10 chance of reaching the floor by {DAY_}"
 
 
 @pytest.fixture
@@ -54,10 +57,14 @@ def test_the_runway_joins_the_line_when_it_is_known(run_cli: RunCli, seeded: Pat
 @pytest.mark.parametrize(
     ("flags", "code", "verdict"),
     [
-        (["--min-runway", "4d"], 1, rf"LOW, {RUNWAY}, within --min-runway 4d; top up at "),
-        (["--min-runway", "3d"], 0, rf"ok; {RUNWAY}\.$"),
-        (["--warn-runway", "100h"], 0, rf"warn, {RUNWAY}, within --warn-runway 100h; top up soon"),
-        (["--min-runway", "1d", "--warn-runway", "1w"], 0, rf"warn, {RUNWAY}, within"),
+        (["--min-runway", "4d"], 1, rf"LOW, {RUNWAY}: {RISK}, within --min-runway 4d; top up at "),
+        (["--min-runway", "12h"], 0, rf"ok; {RUNWAY}\.$"),
+        (
+            ["--warn-runway", "2d"],
+            0,
+            rf"warn, {RUNWAY}: {RISK}, within --warn-runway 2d; top up soon",
+        ),
+        (["--min-runway", "12h", "--warn-runway", "1w"], 0, rf"warn, {RUNWAY}: {RISK}, within"),
         (["--min-runway", "4d", "--on-low", "warn"], 0, r"LOW, .* Continuing because low"),
     ],
 )
@@ -111,7 +118,7 @@ def test_a_top_up_keeps_the_rate_it_came_after(run_cli: RunCli, history_file: Pa
     runway = json.loads(result.stdout)["runway"]
     assert runway["status"] == "known"
     assert runway["burn_per_hour"] == pytest.approx(5)
-    assert runway["seconds_to_floor"] == pytest.approx(80 * 3_600, rel=1e-3)
+    assert 80 * 3_600 <= runway["seconds_to_floor"] <= 1.03 * 80 * 3_600
 
 
 def test_without_a_runway_flag_an_unknown_runway_stays_quiet(run_cli: RunCli) -> None:
@@ -123,7 +130,7 @@ def test_json_has_the_runway_object(run_cli: RunCli, seeded: Path) -> None:
     runway = json.loads(result.stdout)["runway"]
     assert runway["status"] == "known"
     assert runway["burn_per_hour"] == pytest.approx(5, rel=1e-3)
-    assert runway["seconds_to_floor"] == pytest.approx(80 * 3_600, rel=1e-3)
+    assert 80 * 3_600 <= runway["seconds_to_floor"] <= 1.03 * 80 * 3_600
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", runway["floor_at"])
     assert runway["readings"] == 4
     assert runway["reason"] is None

@@ -1,0 +1,133 @@
+"""How the runway model's tuned constants were chosen, and what each choice does to a family it
+was not chosen on.
+
+The model has two constants that no data of one team can set: the growth prior
+(`spending.GROWTH_SHARE`, the share of teams whose use grows or shrinks at all, and
+`spending.GROWTH_SD`, how fast they do). They are chosen on the tuning seeds (TUNING_SEEDS,
+every STRIDE-th reading) by one loss per family: how far the band's coverage is from 80 % and
+the share of floors before the shown runway from 50 %, and the median and p90 errors over the
+family's targets. Then, for each family, the same choice is made again without that family
+(leave one family out): its row in the table is what it would score with constants chosen on
+the others only. A constant that helps only where it was chosen shows up there.
+
+`python -m bench.runway_tune` prints the grid and the leave-one-family-out table. The held-out
+seeds (`runway_eval.HELD_OUT_SEEDS`) are never used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from predev_integrations._core import spending
+
+from . import runway_eval
+from .runway_traces import FAMILIES
+
+TUNING_SEEDS = range(0, 4)
+STRIDE = 4
+#: The families scored (an idle key has no runway: its alarms are checked by the evaluation).
+SCORED = tuple(f for f in FAMILIES if f != "idle")
+GRID = {
+    "GROWTH_SHARE": (0.3, 0.5, 0.7),
+    "GROWTH_SD": (0.02, 0.035, 0.05),
+}
+
+Metrics = dict[str, float]
+
+
+def _run(setting: tuple[tuple[str, float], ...], family: str, seeds: Sequence[int]) -> Metrics:
+    """One family's metrics with the constants set to `setting` (in a worker process)."""
+    for name, value in setting:
+        setattr(spending, name, value)
+    results = runway_eval.evaluate([family], seeds, ("ours",), stride=STRIDE)
+    row = runway_eval.rows(results)[0]
+    return {k: float(str(v)) for k, v in row.items() if isinstance(v, (int, float))}
+
+
+def loss(family: str, m: Metrics) -> float:
+    """Lower is better: calibration's distance from its aim (80 % in the band, half the floors
+    before the shown runway), the errors over the family's targets, and a false alarm rate over
+    3 % (any alarm for a key that must raise none) as a penalty that no error outweighs."""
+    parts = [abs(m["band"] - 0.8) / 0.1, abs(m["before_median"] - 0.5) / 0.15]
+    if family in runway_eval.TARGETS:
+        median, p90 = runway_eval.TARGETS[family]
+        parts += [m["median"] / median, m["p90"] / p90]
+    parts += [max(0.0, m[f"false_{d}"] - 0.03) * 100 for d in ("3d", "7d")]
+    if family in runway_eval.NO_ALARM:
+        parts.append(min(m["alarms"], 100.0) / 10)
+    return math.fsum(0.0 if math.isnan(p) else p for p in parts)
+
+
+def grid(
+    seeds: Sequence[int], workers: int
+) -> dict[tuple[tuple[str, float], ...], dict[str, Metrics]]:
+    settings = [
+        tuple(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())
+    ]
+    jobs = [(s, f) for s in settings for f in SCORED]
+    with ProcessPoolExecutor(workers) as pool:
+        done = pool.map(_run, *zip(*jobs, strict=True), itertools.repeat(seeds))
+        out: dict[tuple[tuple[str, float], ...], dict[str, Metrics]] = {}
+        for (setting, family), metrics in zip(jobs, done, strict=True):
+            out.setdefault(setting, {})[family] = metrics
+    return out
+
+
+def _text(setting: tuple[tuple[str, float], ...]) -> str:
+    return ", ".join(f"{name} {value:g}" for name, value in setting)
+
+
+def report(results: dict[tuple[tuple[str, float], ...], dict[str, Metrics]]) -> str:
+    total = {s: math.fsum(loss(f, m) for f, m in by.items()) for s, by in results.items()}
+    chosen = min(total, key=total.__getitem__)
+    lines = ["| setting | loss, all families |", "|---|---|"]
+    lines += [
+        f"| {_text(s)}{' (chosen)' if s == chosen else ''} | {v:.2f} |" for s, v in total.items()
+    ]
+    lines += [
+        "",
+        "| family | chosen without it | its median / p90 error | band holds | floor before shown "
+        "| with the constants chosen on all |",
+        "|---|---|---|---|---|---|",
+    ]
+    p = runway_eval._p
+    for family in SCORED:
+        without = min(
+            results,
+            key=lambda s: math.fsum(loss(f, m) for f, m in results[s].items() if f != family),
+        )
+        m, a = results[without][family], results[chosen][family]
+        lines.append(
+            f"| {family} | {_text(without)} | {p(m['median'])} / {p(m['p90'])} | {p(m['band'])} "
+            f"| {p(m['before_median'])} | {p(a['median'])} / {p(a['p90'])}, band {p(a['band'])}, "
+            f"before {p(a['before_median'])} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.runway_tune", description=__doc__)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--save", help="also write every family's metrics per setting (JSON)")
+    args = parser.parse_args(argv)
+    results = grid(TUNING_SEEDS, args.workers)
+    if args.save:
+        rows = [
+            {"setting": dict(s), "family": f, **m}
+            for s, by in results.items()
+            for f, m in by.items()
+        ]
+        with open(args.save, "w", encoding="utf-8") as handle:
+            json.dump(rows, handle, indent=1)
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
