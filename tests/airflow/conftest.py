@@ -305,8 +305,15 @@ async def run_together(
     loop = asyncio.get_running_loop()
     started = loop.time()
     tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
+
+    def finished() -> bool:
+        for task in tasks:  # a sensor ends after its event; a crash is a failure here
+            if task.done() and task.exception() is not None:
+                task.result()
+        return done(events)
+
     try:
-        await until(lambda: done(events))
+        await until(finished)
     finally:
         elapsed = loop.time() - started
         for task in tasks:
