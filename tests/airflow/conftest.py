@@ -187,11 +187,30 @@ class BrokenStore(FakeStore):
         raise ValueError("Task has 2 concrete inlets and outlets")
 
 
+#: How long a test waits for something that happens within a second on an idle machine: a
+#: hang guard, never a claim (tests wait for what happened, never for a time to pass).
+PATIENCE = 60.0
+
+
+async def until(done: Callable[[], bool], timeout: float = PATIENCE) -> None:
+    """Wait until `done()`, however slowly a loaded machine gets there."""
+
+    async def wait() -> None:
+        while not done():
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
 async def events_until(
-    trigger: BaseTrigger, done: Callable[[], bool], timeout: float = 30
+    trigger: BaseTrigger,
+    done: Callable[[], bool],
+    timeout: float = PATIENCE,
+    events: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run the trigger until `done()`, then cancel it as the triggerer would."""
-    events: list[dict[str, Any]] = []
+    """Run the trigger until `done()`, then cancel it as the triggerer would. The events go
+    to `events` (a new list unless given, so `done` may look at them) and are returned."""
+    events = [] if events is None else events
 
     async def consume() -> None:
         async for event in trigger.run():
@@ -199,25 +218,19 @@ async def events_until(
 
     task = asyncio.create_task(consume())
 
-    async def wait() -> None:
-        while not done():
-            await asyncio.sleep(0.005)
-            if task.done():
-                task.result()  # an ended or crashed watch is a failure here
-                raise AssertionError("the watch ended")
+    def finished() -> bool:
+        if task.done():
+            task.result()  # an ended or crashed watch is a failure here
+            raise AssertionError("the watch ended")
+        return done()
 
-    await asyncio.wait_for(wait(), timeout)
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    try:
+        await until(finished, timeout)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     return events
-
-
-async def run_for(trigger: BaseTrigger, seconds: float) -> list[dict[str, Any]]:
-    """`events_until` a wall-clock time: for tests where the sandbox drives the balance."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + seconds
-    return await events_until(trigger, lambda: loop.time() >= end)
 
 
 @pytest.fixture
@@ -261,16 +274,20 @@ class Together:
     """What `run_together` saw; the shared-stream groups are read before the manager stops."""
 
     events: list[Any]  # what the sensors and watchers yielded, in order
-    seconds: float  # how long they ran
+    seconds: float  # how long they ran, on the event loop's clock
     groups: int | None  # poll loops in Airflow's shared stream; None without it
 
 
 async def run_together(
-    sensors: Sequence[BaseTrigger], watchers: Sequence[Any], shared_stream: bool
+    sensors: Sequence[BaseTrigger],
+    watchers: Sequence[Any],
+    shared_stream: bool,
+    done: Callable[[list[Any]], bool],
 ) -> Together:
-    """Deferred sensors and asset watchers on one connection for 3 s, the watchers each in its
-    own `run()` or, with `shared_stream`, through Airflow 3.3's SharedStreamManager as its
-    triggerer runs them; then all cancelled. Both ways must share one request per interval."""
+    """Deferred sensors and asset watchers on one connection until `done(events)`, the
+    watchers each in its own `run()` or, with `shared_stream`, through Airflow 3.3's
+    SharedStreamManager as its triggerer runs them; then all cancelled. Both ways must share
+    one request per interval."""
     events: list[Any] = []
     streams: list[AsyncIterator[Any]] = [t.run() for t in sensors]
     if shared_stream:
@@ -288,13 +305,40 @@ async def run_together(
     loop = asyncio.get_running_loop()
     started = loop.time()
     tasks = [asyncio.create_task(drive(stream, events)) for stream in streams]
-    await asyncio.sleep(3.0)
-    elapsed = loop.time() - started
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+
+    def finished() -> bool:
+        for task in tasks:  # a sensor ends after its event; a crash is a failure here
+            if task.done() and task.exception() is not None:
+                task.result()
+        return done(events)
+
+    try:
+        await until(finished)
+    finally:
+        elapsed = loop.time() - started
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     groups = None
     if shared_stream:
         groups = len(manager._groups)
         await manager.stop_all()
     return Together(events, elapsed, groups)
+
+
+@pytest.fixture
+def hooks_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The `id` of each `PreDevHook` once it has read a balance, one entry per read: how a
+    test knows every trigger (or shared-stream group) has seen the balance once."""
+    from predev_airflow.hooks.predev import PreDevHook
+
+    read: list[int] = []
+    original = PreDevHook.aget_credits_balance
+
+    async def counted(self: PreDevHook, *args: Any, **kwargs: Any) -> Any:
+        balance = await original(self, *args, **kwargs)
+        read.append(id(self))
+        return balance
+
+    monkeypatch.setattr(PreDevHook, "aget_credits_balance", counted)
+    return read

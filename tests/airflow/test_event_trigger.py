@@ -23,9 +23,9 @@ from .conftest import (
     drive,
     events_until,
     fired,
-    run_for,
     run_together,
     seen,
+    until,
 )
 
 FLOOR = 500
@@ -183,21 +183,23 @@ async def test_a_rejected_key_is_logged_once_backs_off_and_recovers_when_fixed(
 ) -> None:
     caplog.set_level(logging.INFO)
     sandbox.configure(balance=100, statuses=[200] + [status] * 1000)
-    failing: list[int] = []
+    events: list[dict[str, Any]] = []
+    fixed: list[int] = []
 
-    async def fix_then_top_up() -> None:
+    async def fix_and_top_up() -> None:
         await asyncio.sleep(2.0)
-        failing.append(sandbox.requests - 1)
-        sandbox.configure(statuses=[])  # the key is accepted again
-        await asyncio.sleep(1.0)
-        sandbox.configure(balance=900)
+        sandbox.configure(statuses=[], balance=900)  # the key is accepted again, and topped up
+        fixed.append(sandbox.requests)  # each later request reads 900
 
-    fixer = asyncio.create_task(fix_then_top_up())
-    events = await run_for(watcher(poke_interval=0.1), 4.0)
+    fixer = asyncio.create_task(fix_and_top_up())
+    # Until two readings after the fix: the event, then one that repeats nothing.
+    done = lambda: bool(fixed) and sandbox.requests >= fixed[0] + 2  # noqa: E731
+    await events_until(watcher(poke_interval=0.1), done, events=events)
     await fixer
     assert fired(events) == [(900, "floor")]
     # 2 s at 0.1 s would be about 20 requests; backing off (0.1, 0.2, 0.4, 0.8, ...) makes 5.
-    assert failing[0] <= 6
+    # A busy machine only makes fewer: each delay is a floor on the event loop's clock.
+    assert fixed[0] - 1 <= 6
     assert caplog.text.count(f"HTTP {status} ({error}") == 1
     assert caplog.text.count("readable again") == 1
     assert api_key not in caplog.text + json.dumps(events)
@@ -209,16 +211,28 @@ async def test_a_missing_connection_is_logged_once_and_picked_up_once_created(
     api_key: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    from predev_airflow.hooks.predev import PreDevHook
+
     caplog.set_level(logging.INFO)
     monkeypatch.delenv("AIRFLOW_CONN_PREDEV_DEFAULT", raising=False)
-    sandbox.configure(balance=100, schedule=[(2.0, 900)])
+    sandbox.configure(balance=100)
+    lookups: list[str] = []
+    read_settings = PreDevHook.aget_settings
 
-    async def create_connection() -> None:
-        await asyncio.sleep(1.0)
+    async def counted(self: PreDevHook) -> Any:
+        lookups.append(self.predev_conn_id)
+        return await read_settings(self)
+
+    monkeypatch.setattr(PreDevHook, "aget_settings", counted)
+
+    async def create_connection_then_top_up() -> None:
+        await until(lambda: len(lookups) >= 3)  # looked for it 3 times (logged once)
         monkeypatch.setenv("AIRFLOW_CONN_PREDEV_DEFAULT", conn_json(sandbox.url, api_key))
+        await until(lambda: sandbox.requests >= 1)  # the first reading: 100, the baseline
+        sandbox.configure(balance=900)
 
-    creator = asyncio.create_task(create_connection())
-    events = await run_for(watcher(poke_interval=0.1), 3.5)
+    creator = asyncio.create_task(create_connection_then_top_up())
+    events = await events_until(watcher(poke_interval=0.1), lambda: sandbox.requests >= 3)
     await creator
     assert fired(events) == [(900, "floor")]
     assert caplog.text.count("'predev_default' is not defined") == 1
@@ -232,7 +246,7 @@ async def test_a_transient_error_is_logged_once_and_the_watch_goes_on(
     sandbox.configure(balance=100, statuses=[200] + [500] * 6)
     trigger = watcher(poke_interval=0.1)
     events_task = asyncio.create_task(events_until(trigger, lambda: sandbox.requests >= 9))
-    await asyncio.sleep(0.2)
+    await until(lambda: sandbox.requests >= 2)  # read 100, then the first failure
     sandbox.configure(balance=900)  # while the readings fail
     events = await events_task
     assert fired(events) == [(900, "floor")]  # seen at the first reading that worked
@@ -243,14 +257,31 @@ async def test_a_transient_error_is_logged_once_and_the_watch_goes_on(
 
 @pytest.mark.parametrize("shared_stream", [False, True], ids=["run", "airflow-shared-stream"])
 async def test_watchers_and_deferred_sensors_on_one_connection_share_one_request_per_interval(
-    predev_conn: str, sandbox: Sandbox, shared_stream: bool
+    predev_conn: str, sandbox: Sandbox, shared_stream: bool, hooks_read: list[int]
 ) -> None:
     interval = 0.25
-    sandbox.configure(balance=100, schedule=[(1.5, 900)])
+    sandbox.configure(balance=100)
     watchers = [watcher(poke_interval=interval, min_credits=FLOOR + i) for i in range(20)]
     sensors = [PreDevCreditsTrigger(predev_conn, 800, interval) for _ in range(20)]
-    together = await run_together(sensors, watchers, shared_stream)
-    assert len(together.events) == 40  # every sensor once, every watcher once
+    # Each sensor and each poll loop (one per watcher, or one shared) has its own hook.
+    readers = len(sensors) + (1 if shared_stream else len(watchers))
+    topped_up: list[int] = []
+
+    async def top_up() -> None:
+        await until(lambda: len(set(hooks_read)) >= readers)  # every watcher's baseline is low
+        sandbox.configure(balance=900)
+        topped_up.append(sandbox.requests)
+
+    raising = asyncio.create_task(top_up())
+    # Every sensor once, every watcher once, then two more readings that add nothing.
+    together = await run_together(
+        sensors,
+        watchers,
+        shared_stream,
+        lambda events: len(events) >= 40 and sandbox.requests >= topped_up[0] + 3,
+    )
+    await raising
+    assert len(together.events) == 40
     assert sandbox.requests <= together.seconds / interval + 1
 
 
@@ -282,7 +313,8 @@ async def test_in_airflows_shared_stream_n_watchers_read_the_connection_and_log_
         for n, w in enumerate(watchers)
         if (key := w.shared_stream_key()) is not None
     ]
-    await asyncio.sleep(1.0)  # the 401, one back-off, then a good reading
+    # The 401, one back-off, a good reading, and one more that needs no new lookup.
+    await until(lambda: "readable again" in caplog.text and sandbox.requests >= 3)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -20,7 +20,16 @@ from predev_integrations._core import watch_history as hist
 from predev_integrations._core.defaults import ENTERPRISE_TOP_UP_URL, TOP_UP_URL
 from predev_integrations.sandbox import Sandbox
 
-from .conftest import FAST, BrokenStore, FakeStore, events_until, fired, run_for, run_together, seen
+from .conftest import (
+    FAST,
+    BrokenStore,
+    FakeStore,
+    events_until,
+    fired,
+    run_together,
+    seen,
+    until,
+)
 
 THRESHOLD = 200
 T0 = 1_767_225_600.0
@@ -249,7 +258,7 @@ async def test_a_transient_error_is_logged_once_and_the_watch_goes_on(
     sandbox.configure(balance=500, statuses=[200] + [500] * 6)
     trigger = low(poke_interval=0.1)
     events_task = asyncio.create_task(events_until(trigger, lambda: sandbox.requests >= 9))
-    await asyncio.sleep(0.2)
+    await until(lambda: sandbox.requests >= 2)  # read 500, then the first failure
     sandbox.configure(balance=100)  # while the readings fail
     events = await events_task
     assert fired(events) == [(100, "threshold")]
@@ -304,24 +313,39 @@ async def test_both_watcher_kinds_and_deferred_sensors_share_one_request_per_int
     predev_conn: str, sandbox: Sandbox, shared_stream: bool
 ) -> None:
     interval = 0.25
-    sandbox.configure(balance=900, schedule=[(1.5, 100)])
+    sandbox.configure(balance=900)
     lows = [low(poke_interval=interval, threshold=THRESHOLD + n) for n in range(20)]
     ups = [
         PreDevCreditsEventTrigger(min_credits=10**9 + n, poke_interval=interval) for n in range(20)
     ]
     sensors = [PreDevCreditsTrigger(predev_conn, 10**9, interval) for _ in range(20)]
-    together = await run_together(sensors, [*lows, *ups], shared_stream)
+    fell: list[int] = []
+
+    async def fall() -> None:
+        await until(lambda: sandbox.requests >= 2)  # healthy, then low
+        sandbox.configure(balance=100)
+        fell.append(sandbox.requests)
+
+    falling = asyncio.create_task(fall())
+    # Every low watcher once, then two more readings that add nothing.
+    together = await run_together(
+        sensors,
+        [*lows, *ups],
+        shared_stream,
+        lambda events: len(events) >= 20 and sandbox.requests >= fell[0] + 3,
+    )
+    await falling
     if shared_stream:
         assert together.groups == 1  # one poll loop for both kinds of watcher
     assert len(together.events) == 20  # every low watcher once; the others never
     assert sandbox.requests <= together.seconds / interval + 1
 
 
-async def test_run_for_keeps_watching(predev_conn: str, sandbox: Sandbox) -> None:
-    """A watch never ends by itself: no event, no error, until cancelled."""
+async def test_run_keeps_watching(predev_conn: str, sandbox: Sandbox) -> None:
+    """A watch never ends by itself: no event, no error, until cancelled (`events_until`
+    fails if the watch ends before it has read the balance 5 times)."""
     sandbox.configure(balance=500)
-    assert await run_for(low(poke_interval=0.05), 0.5) == []
-    assert sandbox.requests >= 3
+    assert await events_until(low(poke_interval=0.05), lambda: sandbox.requests >= 5) == []
 
 
 def test_the_history_bound_keeps_a_stored_state_small() -> None:

@@ -23,7 +23,25 @@ NAME = "predev_integrations"
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not any(WHEELHOUSE.glob("setuptools-*.whl")):
         pytest.fail(f"no wheelhouse at {WHEELHOUSE}; run `make install` first")
-    target = tmp_path_factory.mktemp("dist")
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return _build(tmp_path_factory.mktemp("dist"))
+    # Under pytest-xdist (`make pytest`) the workers of one run share one build (about 40 s):
+    # the first to take the lock builds into the run's temp root, the others wait and reuse it.
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp().parent  # one per run, shared by its workers
+    target = root / "dist"
+    with open(root / "dist.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "dist.built").exists():
+            target.mkdir(exist_ok=True)  # a worker whose build failed may have left it
+            _build(target)
+            (root / "dist.built").touch()
+    return target
+
+
+def _build(target: Path) -> Path:
+    """The sdist and wheel of this checkout in `target`, checked by `release_check`."""
     with pytest.MonkeyPatch.context() as patch:
         for name in [name for name in os.environ if name.startswith(("PIP_", "PREDEV_"))]:
             patch.delenv(name)
