@@ -61,19 +61,19 @@ def message(
     Numbers are checked here (a missing or non-finite one is left out or read as unknown), so
     a shell may pass what its own contract carries.
     """
-    now = credits_text(balance)
-    now = "balance unknown" if now is None else f"{now} remaining"
+    left = credits_text(balance)
+    left = "balance unknown" if left is None else f"{left} remaining"
     if not fired:
         level = credits_text(rearm_above)
         again = "" if level is None else f", at or above {level} again"
-        return _words(f"pre.dev credits recovered: {now}{again}; {runway}.")
+        return _words(f"pre.dev credits recovered: {left}{again}; {runway}.")
     limit = _finite(runway_below_seconds)
     if rule == RUNWAY_RULE and limit is not None and limit > 0:
-        head = f"pre.dev credits running out: {now}; {runway}, within the alert runway "
+        head = f"pre.dev credits running out: {left}; {runway}, within the alert runway "
         words = head + f"{setting_text(limit)}."
     else:
         level = credits_text(below)
-        words = f"pre.dev credits low: {now}"
+        words = f"pre.dev credits low: {left}"
         words += "" if level is None else f", below the alert level {level}"
         words += f"; {runway}."
     from .urls import encode_link

@@ -125,9 +125,10 @@ def endpoint_url(base_url: str) -> str:
 #: Characters no top-up link holds raw, wherever it is printed: each can end a quoted string
 #: (`"`, `'`, backtick), open an expression or a template (`$`, `{`, `}`), escape (`\\`), open
 #: a tag (`<`, `>`) or split a line or an argument (whitespace). `normalize_topup_url`
-#: %-encodes them (a backslash it refuses), so every message, output and summary that carries
-#: the link is safe inside a JSON string, a YAML or shell double-quoted string, a Jinja
-#: template or Markdown.
+#: %-encodes them, but refuses a backslash and any whitespace other than a space (neither has
+#: one encoding a browser would agree with), so every message, output and summary that
+#: carries the link is safe inside a JSON string, a YAML or shell double-quoted string, a
+#: Jinja template or Markdown.
 LINK_UNSAFE = frozenset("\"'`{}$\\<>") | frozenset(" \t\n\r\v\f")
 #: What a link keeps raw after its host: RFC 3986's unreserved and reserved characters and `%`,
 #: less `$` and `'` (reserved, but see LINK_UNSAFE) and `[`, `]` (valid only around an IPv6
