@@ -3,11 +3,11 @@
 `alert_message(payload)` turns a `PreDevCreditsLowTrigger` event's payload (as the DAG run
 receives it, from `triggering_asset_events`) into a subject, a plain-text body (Slack, Teams,
 Apprise) and an HTML body (SMTP): the balance, the threshold, the runway and where to top up
-(the connection's `topup_url`, carried in the payload; the solo dashboard when it is missing
-or not an https link). The payload comes back from the metadata database, so every field is
-checked and every string cleaned before it reaches a message (braces too: notifiers render
-their fields as Jinja templates); a missing or odd field reads as "unknown". No Airflow
-import.
+(the connection's `topup_url`, carried in the payload, %-encoded by the core's link rule; the
+solo dashboard when it is missing or not an https link). The payload comes back from the
+metadata database, so every field is checked and every string cleaned before it reaches a
+message (braces too: notifiers render their fields as Jinja templates); a missing or odd
+field reads as "unknown". No Airflow import.
 """
 
 from __future__ import annotations
@@ -69,13 +69,14 @@ def alert_message(payload: Mapping[str, Any]) -> AlertMessage:
 
 
 def _topup_url(value: object) -> str:
-    """The payload's link if it is one the connection could hold (https, printable, bounded),
-    without the braces a notifier's Jinja would act on; else the solo dashboard."""
+    """The payload's link by the rule the connection's extra was read with (https, no
+    backslash or control character, and every quote, brace, `$`, angle bracket or space
+    %-encoded, so no notifier's Jinja or a pasted JSON string can act on it); the solo
+    dashboard when that rule refuses it."""
     try:
-        link = normalize_topup_url(value)
+        return normalize_topup_url(value)
     except ConfigError:
         return TOP_UP_URL
-    return TOP_UP_URL if "{" in link or "}" in link else link
 
 
 def _text(value: object, limit: int) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from .._core.alert import BALANCE_RULE, RUNWAY_RULE, fired_message, recovered_message
+from .._core.alert import BALANCE_RULE, RUNWAY_RULE, message, runway_text
 from .._core.outcome import AlertReport
 
 TYPE_CHECKING = False
@@ -110,17 +110,19 @@ class AlertPlan:
 
             report.fired = True
             report.rule = RUNWAY_RULE if edges.fired is LowRule.RUNWAY else BALANCE_RULE
-            report.message = fired_message(
-                report.rule,
-                self.balance,
-                report=report,
-                result=result,
-                now=self.now,
-                topup_url=topup_url,
-            )
         elif edges.recovered:
             report.recovered = True
-            report.message = recovered_message(self.balance, report, result, self.now)
+        if report.fired or report.recovered:  # the words the Action's alert-message has too
+            report.message = message(
+                fired=report.fired,
+                rule=report.rule,
+                balance=self.balance,
+                below=report.below,
+                rearm_above=report.rearm_above,
+                runway_below_seconds=report.runway_below_seconds,
+                runway=runway_text(result, self.now),
+                link=topup_url,
+            )
         return report
 
 

@@ -94,7 +94,8 @@ def render_github(
 ) -> None:
     env = os.environ if env is None else env
     if env.get("GITHUB_OUTPUT"):
-        text = "".join(f"{k}={clean(v)}\n" for k, v in github_outputs(outcome).items())
+        # One line each; long enough for `alert-message` with a 2048-character link, whole.
+        text = "".join(f"{k}={clean(v, 4_096)}\n" for k, v in github_outputs(outcome).items())
         _append(env["GITHUB_OUTPUT"], text, err, "GITHUB_OUTPUT", secrets)
     if env.get("GITHUB_STEP_SUMMARY"):
         summary = github_summary(outcome)

@@ -122,31 +122,102 @@ def endpoint_url(base_url: str) -> str:
     return base_url + ENDPOINT_PATH
 
 
-def normalize_topup_url(raw: object, name: str = "topup_url") -> str:
-    """A top-up link as given, checked: `https://` with a host, printable, within MAX_URL_TEXT.
+#: Characters no top-up link holds raw, wherever it is printed: each can end a quoted string
+#: (`"`, `'`, backtick), open an expression or a template (`$`, `{`, `}`), escape (`\\`), open
+#: a tag (`<`, `>`) or split a line or an argument (whitespace). `normalize_topup_url`
+#: %-encodes them, but refuses a backslash and any whitespace other than a space (neither has
+#: one encoding a browser would agree with), so every message, output and summary that
+#: carries the link is safe inside a JSON string, a YAML or shell double-quoted string, a
+#: Jinja template or Markdown.
+LINK_UNSAFE = frozenset("\"'`{}$\\<>") | frozenset(" \t\n\r\v\f")
+#: What a link keeps raw after its host: RFC 3986's unreserved and reserved characters and `%`,
+#: less `$` and `'` (reserved, but see LINK_UNSAFE) and `[`, `]` (valid only around an IPv6
+#: host). Everything else is %-encoded as UTF-8, as a browser sends it.
+_LINK_KEEPS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#@!&()*+,;=%"
+)
 
-    It is printed in LOW lines, alerts, mails and summaries, so it must be a link a person can
-    safely follow (never `javascript:` or plain `http://`). ConfigError names `name`.
+
+def encode_link(text: str) -> str:
+    """`text` with every character outside `_LINK_KEEPS` %-encoded (UTF-8).
+
+    Idempotent (`%` is kept, and nothing it writes is encoded again). Lossless for the part of
+    a URL after its host: the characters a URL cannot hold raw there (space, `"`, `<`, `>`,
+    backtick, `{`, `}`, `|`, `^`, `[`, `]`, non-ASCII) are the ones a browser encodes itself;
+    `$` and `'` (%24, %27) are decoded to the same path or value by web servers.
+    """
+    if all(ch in _LINK_KEEPS for ch in text):
+        return text
+    return "".join(
+        ch if ch in _LINK_KEEPS else "".join(f"%{b:02X}" for b in ch.encode("utf-8", "replace"))
+        for ch in text
+    )
+
+
+def _refused_character(value: str) -> str | None:
+    """Why `value` cannot be a top-up link however it is encoded, naming the character: a
+    backslash (browsers read it as `/`, servers as `%5C`: no one encoding means the link), or
+    a character that does not print (a browser drops tabs and line breaks from a link; nobody
+    means the rest)."""
+    if "\\" in value:
+        return "contains a backslash (\\); write / or %5C instead"
+    for ch in value:
+        if not ch.isprintable():
+            if ch in "\n\r\v\f\x85\u2028\u2029":
+                what = "a line break"
+            elif ch == "\t":
+                what = "a tab"
+            elif "\udc80" <= ch <= "\udcff":
+                what = "a byte that is not UTF-8 text"
+            else:
+                what = "a character that does not print"
+            code = ord(ch) & 0xFF if "\udc80" <= ch <= "\udcff" else ord(ch)
+            shown = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+            shown = shown if code < 0x10000 else f"\\U{code:08x}"
+            return f"contains {what} ({shown})"
+    return None
+
+
+def normalize_topup_url(raw: object, name: str = "topup_url") -> str:
+    """A top-up link, checked and made inert: `https://` with a host, no credentials, and every
+    character of LINK_UNSAFE (and whatever else a URL cannot hold raw) %-encoded; an IDN host
+    is written in its ASCII form. A backslash or a control character is refused.
+
+    It is printed in LOW lines, alerts, mails, step outputs and summaries, pasted into JSON,
+    YAML, shell strings and templates, so it must be a link a person can safely follow (never
+    `javascript:` or plain `http://`) that no such paste can break. Every shell (the CLI's flag
+    and config file, the Action's input, the Airflow connection's extra) reads it here, so all
+    of them carry the same form. ConfigError names `name`; idempotent.
     """
     if not isinstance(raw, str) or not raw.strip():
         raise ConfigError(f"{name} must be an https:// link, e.g. {ENTERPRISE_TOP_UP_URL}.")
     value = raw.strip()
     shown = quote(value, limit=100)
-    problem = url_text_problem(value)
-    if problem is None and any(ch.isspace() for ch in value):
-        problem = "contains spaces"
+    problem = _refused_character(value)
+    if problem is None and len(value) > MAX_URL_TEXT:
+        problem = f"is longer than {MAX_URL_TEXT} characters"
     if problem is not None:
         raise ConfigError(f"{name} {shown} {problem}.")
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(value)
-        host = parts.hostname or ""
+        scheme, netloc, host = parts.scheme, parts.netloc, parts.hostname or ""
         _ = parts.port
     except ValueError:
-        host = ""
-    if parts.scheme.lower() != "https" or not host or host_problem(host) is not None:
+        scheme, netloc, host = "", "", ""
+    if scheme.lower() != "https" or not host or host_problem(host) is not None:
         raise ConfigError(f"{name} {shown} must be an https:// link, e.g. {ENTERPRISE_TOP_UP_URL}.")
-    if parts.username is not None or parts.password is not None:
+    if "@" in netloc:
         raise ConfigError(f"{name} must not contain credentials.")
-    return value
+    rest = value[len(scheme) + 3 + len(netloc) :]  # after `https://` and the host
+    if not netloc.isascii():  # host_problem has checked that IDNA takes it
+        import idna
+
+        port = netloc[len(netloc.rsplit(":", 1)[0]) :] if parts.port is not None else ""
+        dot = "." if host.endswith(".") else ""
+        netloc = idna.encode(host.removesuffix("."), uts46=True).decode("ascii") + dot + port
+    link = f"https://{netloc}{encode_link(rest)}"
+    if len(link) > MAX_URL_TEXT:
+        raise ConfigError(f"{name} {shown} is longer than {MAX_URL_TEXT} characters once encoded.")
+    return link

@@ -6,14 +6,13 @@ branch's state but never saves) would forget that it alerted, so ten pull reques
 while low would alert ten times. `held` says why a run may not fire; such a run passes no
 alert flag to the CLI, and its outputs say `alert=false` even if a config file asked for one.
 
-`message` words an alert from numbers we parsed and our own words, never from text the
-server sent: a consumer may paste `alert-message` into a Slack payload or an issue, so it is
-one line without quotes, backslashes, braces, angle brackets or backticks.
+`alert-message` is the core's one message (`_core.alert.message`) of the crossing the CLI's
+`alert` object records, worded from its numbers, the forecast and the checked top-up link,
+never from a `message` field or text the server sent: the same line the CLI's JSON
+`alert.message` holds, safe in a Slack payload, an issue or a shell string.
 """
 
 from __future__ import annotations
-
-from .._core.outcome import number
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,10 +43,6 @@ HELD_NOT_SAVING = (
     "alerted and every such run would alert again. Only push, schedule and workflow_dispatch "
     "runs on the default branch save the history and fire the alert."
 )
-#: Characters a top-up link keeps in `alert-message` and the summary; others are %-encoded.
-_URL_SAFE = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#@!$&*+,;=%"
-)
 
 
 def held(env: Mapping[str, str]) -> str | None:
@@ -76,8 +71,9 @@ def configured(env: Mapping[str, str]) -> bool:
 
 def number_field(alert: Mapping[str, object], name: str) -> str:
     """A number of the alert object as we print it, or "" when it holds none."""
-    value = _finite(alert.get(name))
-    return "" if value is None else number(_whole(value))
+    from .._core.alert import credits_text
+
+    return credits_text(alert.get(name)) or ""
 
 
 def _event(name: str) -> str:
@@ -97,16 +93,10 @@ def _flag(alert: Mapping[str, object], name: str) -> bool:
     return alert.get(name) is True
 
 
-def _finite(value: object) -> float | None:
-    from .._core.forecast import finite_number
-
-    return finite_number(value)
-
-
 def topup_url(outcome: Outcome, env: Mapping[str, str]) -> str:
     """The top-up link: the Action's `topup-url` input (the check got it as `--topup-url`, which
     beats a config file's), else the one the check used (config `topup_url`, else the solo
-    dashboard); always a checked https link."""
+    dashboard); always a checked https link, %-encoded by the core's one rule."""
     from .._core.defaults import TOP_UP_URL
     from .._core.urls import normalize_topup_url
     from ..errors import ConfigError
@@ -114,22 +104,10 @@ def topup_url(outcome: Outcome, env: Mapping[str, str]) -> str:
     for candidate in (env.get("INPUT_TOPUP_URL", ""), outcome.topup_url):
         if isinstance(candidate, str) and candidate.strip():
             try:
-                return safe_link(normalize_topup_url(candidate))
+                return normalize_topup_url(candidate)
             except ConfigError:
                 continue
     return TOP_UP_URL
-
-
-def safe_link(url: str) -> str:
-    """`url` with every character outside a conservative set %-encoded (UTF-8): no quote,
-    backslash, brace, bracket, angle bracket, backtick or space survives into an output."""
-    out: list[str] = []
-    for ch in url:
-        if ch in _URL_SAFE:
-            out.append(ch)
-        else:
-            out.extend(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogatepass"))
-    return "".join(out)
 
 
 def outputs(outcome: Outcome, env: Mapping[str, str]) -> dict[str, str]:
@@ -151,50 +129,18 @@ def outputs(outcome: Outcome, env: Mapping[str, str]) -> dict[str, str]:
 
 
 def message(outcome: Outcome, alert: Mapping[str, object], link: str) -> str:
-    """The alert (or recovery) in one line: balance, threshold, runway, where to top up."""
-    balance = _finite(outcome.balance)
-    now = f"{number(_whole(balance))} remaining" if balance is not None else "balance unknown"
-    runway = _runway(outcome)
-    if _flag(alert, "fired"):
-        below = _finite(alert.get("below"))
-        seconds = _finite(alert.get("runway_below_seconds"))
-        if alert.get("rule") == "runway" and seconds is not None:
-            from .._core.forecast import duration_text
+    """The alert (or recovery) in one line: `_core.alert.message` of this crossing."""
+    from .._core.alert import message as alert_message
+    from .._core.alert import runway_text
 
-            head = f"pre.dev credits: under {duration_text(seconds)[1:]} of runway left"
-        elif below is not None:
-            head = f"pre.dev credits fell below {number(_whole(below))}"
-        else:
-            head = "pre.dev credits are low"
-        tail = f"; {runway}" if runway else ""
-        return _line(f"{head}: {now}{tail}. Top up at {link}")
-    rearm = _finite(alert.get("rearm_above"))
-    level = f", back above {number(_whole(rearm))}" if rearm is not None else ""
-    return _line(f"pre.dev credits recovered: {now}{level}; the low-credit alert is armed again.")
-
-
-def _whole(value: float | None) -> float | int | None:
-    """450.0 -> 450, 12.3456 -> 12.35: numbers as a person reads them."""
-    if value is None:
-        return None
-    rounded = round(value, 2)
-    return int(rounded) if rounded.is_integer() and abs(rounded) < 1e15 else rounded
-
-
-def _runway(outcome: Outcome) -> str | None:
-    """`floor in ~3.3 days (Thu 3 Dec 14:00 UTC)` when the runway is known, else None."""
-    result = outcome.runway
-    if result is None:
-        return None
-    from .._core.forecast import KNOWN, describe
-
-    if result.status != KNOWN:
-        return None
-    return describe(result, outcome.now)
-
-
-def _line(text: str) -> str:
-    """One line, at most 400 characters, with nothing a consumer's template could trip on."""
-    from .._core.sanitize import clean
-
-    return "".join(ch for ch in clean(text, limit=400) if ch not in "\"'`\\{}<>|[]\r\n")
+    rule = alert.get("rule")
+    return alert_message(
+        fired=_flag(alert, "fired"),
+        rule=rule if isinstance(rule, str) else None,
+        balance=outcome.balance,
+        below=alert.get("below"),
+        rearm_above=alert.get("rearm_above"),
+        runway_below_seconds=alert.get("runway_below_seconds"),
+        runway=runway_text(outcome.runway, outcome.now),
+        link=link,
+    )

@@ -360,14 +360,17 @@ def test_the_issue_recipe_has_least_permissions_and_no_expression_in_its_script(
     }
 
 
-def cron_line() -> str:
-    [line] = re.findall(r"```sh\n(.*?)\n```", action_page(), re.DOTALL)
-    return str(line)
+def cron_lines() -> list[str]:
+    """The cron recipes' lines: mail, then a webhook."""
+    lines = re.findall(r"```sh\n(.*?)\n```", action_page(), re.DOTALL)
+    assert len(lines) == 2
+    return [str(line) for line in lines]
 
 
-def test_the_cron_recipe_is_one_hourly_crontab_line_without_percent_signs() -> None:
+@pytest.mark.parametrize("which", [0, 1], ids=["mail", "webhook"])
+def test_the_cron_recipe_is_one_hourly_crontab_line_without_percent_signs(which: int) -> None:
     """cron turns `%` into a newline; the command needs none."""
-    line = cron_line()
+    line = cron_lines()[which]
     assert "\n" not in line
     assert line.split()[:5] == ["17", "*", "*", "*", "*"]
     assert "%" not in line

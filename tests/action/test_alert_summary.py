@@ -19,9 +19,12 @@ from hypothesis import strategies as st
 from predev_integrations._core.defaults import ENTERPRISE_TOP_UP_URL, TOP_UP_URL
 from predev_integrations._core.forecast import KNOWN, Forecast, forecast
 from predev_integrations._core.outcome import Outcome
+from predev_integrations._core.urls import LINK_UNSAFE, normalize_topup_url
 from predev_integrations._core.verdict import Verdict
 from predev_integrations._github import alert
 from predev_integrations._github.summary import balance_chart, github_outputs, github_summary
+from predev_integrations.errors import ConfigError
+from tests.action.alert_paths import LINK_TAILS
 
 NOW = 1_796_018_400.0  # Mon 30 Nov 2026 06:00 UTC
 HOUR = 3_600.0
@@ -33,8 +36,8 @@ PULL_REQUEST = {
     "INPUT_ALERT_BELOW": "200",
 }
 #: What `alert-message` may hold: letters, digits and plain punctuation, one line; no quote,
-#: backslash, brace, bracket, angle bracket, pipe or backtick.
-SAFE_MESSAGE = re.compile(r"[A-Za-z0-9 .,:;~()/%?=&#@!$*+_\-]*")
+#: backslash, brace, bracket, angle bracket, pipe, backtick or `$`.
+SAFE_MESSAGE = re.compile(r"[A-Za-z0-9 .,:;~()/%?=&#@!*+_\-]*")
 
 
 class AlertOutcome(Outcome):
@@ -99,8 +102,9 @@ def test_the_message_is_our_words_never_the_cli_s_or_the_server_s() -> None:
     outcome.now = NOW
     message = github_outputs(outcome, SAVING)["alert-message"]
     assert message == (
-        "pre.dev credits fell below 200: 180 remaining; burning ~120/day, floor in ~26 hours "
-        f"(Tue 1 Dec 08:00 UTC; likely Mon 30 Nov to Sat 5 Dec). Top up at {TOP_UP_URL}"
+        "pre.dev credits low: 180 remaining, below the alert level 200; burning ~120/day, "
+        "floor in ~26 hours (Tue 1 Dec 08:00 UTC; likely Mon 30 Nov to Sat 5 Dec). "
+        f"Top up at {TOP_UP_URL}"
     )
     assert "server" not in message
 
@@ -110,16 +114,16 @@ def test_the_message_is_our_words_never_the_cli_s_or_the_server_s() -> None:
     [
         (
             fields(fired=True, rule="runway", runway_below_seconds=5 * HOUR),
-            f"pre.dev credits: under 5 hours of runway left: 180 remaining. Top up at {TOP_UP_URL}",
+            "pre.dev credits running out: 180 remaining; runway unknown, within the alert "
+            f"runway 5h. Top up at {TOP_UP_URL}",
         ),
         (
             fields(fired=True, rule=None, below=None),
-            f"pre.dev credits are low: 180 remaining. Top up at {TOP_UP_URL}",
+            f"pre.dev credits low: 180 remaining; runway unknown. Top up at {TOP_UP_URL}",
         ),
         (
             RECOVERED,
-            "pre.dev credits recovered: 180 remaining, back above 220; the low-credit alert "
-            "is armed again.",
+            "pre.dev credits recovered: 180 remaining, at or above 220 again; runway unknown.",
         ),
     ],
 )
@@ -135,8 +139,9 @@ def test_each_kind_of_message(alert_fields: dict[str, Any], expected: str) -> No
         (ENTERPRISE_TOP_UP_URL, "", ENTERPRISE_TOP_UP_URL),  # a config file's, no input
         (None, "http://plain.example/", TOP_UP_URL),  # refused: not https
         (None, "javascript:alert(1)", TOP_UP_URL),
-        (None, 'https://x.example/"a b"', TOP_UP_URL),  # spaces: refused
-        (None, "https://x.example/{a}'`<b>|\\", "https://x.example/%7Ba%7D%27%60%3Cb%3E%7C%5C"),
+        (None, 'https://x.example/"a b"', "https://x.example/%22a%20b%22"),
+        (None, "https://x.example/{a}'`<b>|$", "https://x.example/%7Ba%7D%27%60%3Cb%3E%7C%24"),
+        (None, "https://x.example/a\\b", TOP_UP_URL),  # a backslash: refused
     ],
 )
 def test_the_top_up_link_is_the_configured_one_checked_and_made_inert(
@@ -188,6 +193,35 @@ def test_any_alert_object_gives_one_inert_line(
     assert len(message) <= 400
 
 
+@given(
+    tail=LINK_TAILS,
+    alert_fields=st.sampled_from([FIRED, RECOVERED, QUIET_LOW]),
+    status=st.sampled_from([Verdict.OK, Verdict.LOW]),
+)
+def test_any_accepted_link_reaches_every_output_and_the_summary_only_encoded(
+    tail: str, alert_fields: dict[str, Any], status: Verdict
+) -> None:
+    """The link as `normalize_topup_url` gives it is the one form every output, the message and
+    the summary carry: none of them holds a character of LINK_UNSAFE from it."""
+    raw = "https://pre.dev/" + tail
+    try:
+        link = normalize_topup_url(raw)
+    except ConfigError:
+        return
+    env = {**SAVING, "INPUT_TOPUP_URL": raw}
+    outcome = AlertOutcome(status, alert_fields, balance=180, min_credits=190)
+    outputs = github_outputs(outcome, env)
+    for value in outputs.values():
+        assert not (LINK_UNSAFE - {" "}) & set(value)
+        assert "\n" not in value
+    if alert_fields is FIRED:
+        assert outputs["alert-message"].endswith(f"Top up at {link}")
+    text = github_summary(outcome, env)
+    autolinks = re.findall(r"<(https://[^>]*)>", text)
+    named = status == Verdict.LOW or alert_fields is not RECOVERED  # a recovery names no link
+    assert set(autolinks) == ({link} if named else set())
+
+
 # --- the summary ------------------------------------------------------------------------------
 
 
@@ -197,7 +231,10 @@ def summary(alert_fields: dict[str, Any] | None, env: dict[str, str], balance: f
 
 def test_the_summary_says_the_alert_fired_and_where_to_top_up() -> None:
     text = summary(FIRED, {**SAVING, "INPUT_TOPUP_URL": ENTERPRISE_TOP_UP_URL})
-    assert "**🔔 Low-credit alert fired on this run:** pre.dev credits fell below 200" in text
+    assert (
+        "**🔔 Low-credit alert fired on this run:** pre.dev credits low: 180 remaining, below "
+        "the alert level 200" in text
+    )
     assert f"Top up at <{ENTERPRISE_TOP_UP_URL}>" in text
     assert "back above 220" in text
 

@@ -25,6 +25,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
+from predev_integrations.sandbox import Sandbox
+from tests.action.alert_paths import WORST_ENCODED, WORST_LINK, run_action, substitute
+
 REPO = Path(__file__).resolve().parents[2]
 OCTOKIT = REPO / ".tools" / "octokit" / "node_modules" / "@octokit" / "rest"
 RUNNER = Path(__file__).with_name("github_script.cjs")
@@ -32,18 +35,29 @@ LABEL = "pre.dev credits low"
 OWNER_REPO = "acme/specs"
 
 
-def issue_script() -> str:
-    """The `script:` of the page's one actions/github-script step."""
+def issue_step() -> dict[str, Any]:
+    """The page's one actions/github-script step."""
     text = (REPO / "docs" / "github-action.md").read_text(encoding="utf-8")
-    scripts = [
-        step["with"]["script"]
+    steps = [
+        step
         for example in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
         for job in yaml.safe_load(example)["jobs"].values()
         for step in job.get("steps", [])
         if str(step.get("uses", "")).startswith("actions/github-script@")
     ]
-    [script] = scripts
-    return str(script)
+    [step] = steps
+    assert isinstance(step, dict)
+    return step
+
+
+def issue_script() -> str:
+    """The step's `script:`."""
+    return str(issue_step()["with"]["script"])
+
+
+def step_env(outputs: dict[str, str]) -> dict[str, str]:
+    """The step's `env:` as GitHub sets it: each expression replaced by the output's value."""
+    return {name: substitute(str(value), outputs) for name, value in issue_step()["env"].items()}
 
 
 @dataclass
@@ -165,8 +179,8 @@ def github() -> Iterator[tuple[FakeGitHub, str]]:
 
 @pytest.fixture
 def run_script(github: tuple[FakeGitHub, str], tmp_path: Path) -> Any:
-    """`run_script(alert=..., message=...)`: one workflow run's script step, as the recipe's
-    `env:` passes the outputs."""
+    """`run_script(alert=..., message=...)`: one workflow run's script step, given the check
+    step's `alert` and `alert-message` outputs through the recipe's `env:`."""
     node = shutil.which("node")
     if node is None or not (OCTOKIT / "package.json").is_file():
         pytest.fail("@octokit/rest is not installed; run `make install` (needs node and npm)")
@@ -176,7 +190,7 @@ def run_script(github: tuple[FakeGitHub, str], tmp_path: Path) -> Any:
 
     def run(*, alert: str, message: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
-        env.update(ALERT=alert, MESSAGE=message, NO_PROXY="127.0.0.1")
+        env.update(step_env({"alert": alert, "alert-message": message}), NO_PROXY="127.0.0.1")
         proc = subprocess.run(
             [node, str(RUNNER), str(OCTOKIT), str(script), url, OWNER_REPO],
             env=env,
@@ -191,10 +205,11 @@ def run_script(github: tuple[FakeGitHub, str], tmp_path: Path) -> Any:
     return run
 
 
-FELL = "pre.dev credits fell below 200: 180 remaining. Top up at https://pre.dev/project/playground"
-BACK = (
-    "pre.dev credits recovered: 240 remaining, back above 220; the low-credit alert is armed again."
+FELL = (
+    "pre.dev credits low: 180 remaining, below the alert level 200; runway unknown: only 1 "
+    "reading (need 3). Top up at https://pre.dev/project/playground"
 )
+BACK = "pre.dev credits recovered: 240 remaining, at or above 220 again; not spending."
 
 
 def test_an_alert_opens_one_labelled_issue(github: tuple[FakeGitHub, str], run_script: Any) -> None:
@@ -266,3 +281,23 @@ def test_the_message_is_data_not_code(github: tuple[FakeGitHub, str], run_script
     run_script(alert="true", message=hostile)
     [issue] = fake.open_with_label()
     assert issue["body"] == hostile
+
+
+def test_the_actions_outputs_with_the_worst_link_reach_the_issue_as_they_are(
+    github: tuple[FakeGitHub, str],
+    run_script: Any,
+    sandbox: Sandbox,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    fake, _ = github
+    said = []
+    for balance in (150, 250):  # fired, then recovered
+        sandbox.configure(balance=balance)
+        outputs, _ = run_action(cli_env, tmp_path, alert_below="200", topup_url=WORST_LINK)
+        run_script(alert=outputs["alert"], message=outputs["alert-message"])
+        said.append(outputs["alert-message"])
+    assert said[0].endswith(f"Top up at {WORST_ENCODED}")
+    assert fake.issues[1]["body"] == said[0]
+    assert fake.issues[1]["comments"] == [said[1]]
+    assert fake.issues[1]["state"] == "closed"

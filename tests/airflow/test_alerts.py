@@ -82,7 +82,7 @@ def test_the_connections_top_up_link_is_the_one_in_the_message() -> None:
         42,
         "http://pre.dev/enterprise",
         "javascript:alert(1)",
-        "https://pre.dev/{{ var.value.key }}",
+        "https://pre.dev/a\\b",
         "https://pre.dev/\x1b[31m",
         "https://" + "a" * 5_000 + ".dev",
     ],
@@ -92,6 +92,16 @@ def test_a_top_up_link_the_connection_could_not_hold_reads_as_the_solo_dashboard
 ) -> None:
     message = alert_message({**THRESHOLD_EVENT, "topup_url": link})
     assert message.text.endswith(f"\nTop up at {TOP_UP_URL}")
+
+
+def test_a_top_up_link_with_template_syntax_is_sent_encoded_never_rendered() -> None:
+    """The rule the connection's extra was read with: braces, quotes and spaces %-encoded."""
+    message = alert_message(
+        {**THRESHOLD_EVENT, "topup_url": "https://pre.dev/{{ var.value.key }}'"}
+    )
+    link = "https://pre.dev/%7B%7B%20var.value.key%20%7D%7D%27"
+    assert message.text.endswith(f"\nTop up at {link}")
+    assert f'<a href="{link}">{link}</a>' in message.html
 
 
 @given(

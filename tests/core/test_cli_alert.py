@@ -19,6 +19,7 @@ from predev_integrations._cli import history
 from predev_integrations._core.defaults import ENTERPRISE_TOP_UP_URL, TOP_UP_URL
 from predev_integrations._core.secret import Secret
 from predev_integrations.sandbox import Sandbox
+from tests.action.alert_paths import WORST_ENCODED, WORST_LINK, run_action
 
 RunCli = Callable[..., Any]
 SERIES = (500, 450, 180, 170, 190, 215, 240, 150, 140)
@@ -60,7 +61,7 @@ def test_the_series_fires_on_each_fall_and_recovers_once(
             assert alert["message"].startswith(
                 f"pre.dev credits low: {balance} remaining, below the alert level 200; "
             )
-            assert alert["message"].endswith(f". Top up at {TOP_UP_URL}.")
+            assert alert["message"].endswith(f". Top up at {TOP_UP_URL}")
         if alert["recovered"]:
             recovered.append(balance)
             assert alert["rule"] is None
@@ -197,7 +198,7 @@ def test_the_topup_url_is_in_every_low_and_warn_line_and_the_alert(
     warn = run_cli("--warn-below", "500")
     assert f"top up soon at {ENTERPRISE_TOP_UP_URL}." in warn.stdout
     alert = run_cli("--alert-below", "500", "--format", "json")
-    assert alert_of(alert)["message"].endswith(f"Top up at {ENTERPRISE_TOP_UP_URL}.")
+    assert alert_of(alert)["message"].endswith(f"Top up at {ENTERPRISE_TOP_UP_URL}")
 
 
 @pytest.mark.parametrize(
@@ -205,6 +206,12 @@ def test_the_topup_url_is_in_every_low_and_warn_line_and_the_alert(
     [
         (["--topup-url", "http://pre.dev/x"], "", "argument --topup-url: the link"),
         (["--topup-url", "javascript:alert(1)"], "", "must be an https:// link"),
+        (["--topup-url", "https://pre.dev/a\\b"], "", "contains a backslash (\\); write / or"),
+        (
+            [],
+            'topup_url: "https://pre.dev/a\\tb"\n',
+            "topup_url 'https://pre.dev/a b' contains a tab",
+        ),
         (["--alert-below", "-1"], "", "argument --alert-below:"),
         (["--alert-below", "nan"], "", "argument --alert-below:"),
         (["--alert-runway", "5"], "", "argument --alert-runway: a duration needs a unit"),
@@ -246,3 +253,48 @@ def test_config_keys_set_the_alert_and_flags_win(
     )
     assert alert["fired"] is False
     assert alert_of(run_cli("--alert-below", "130", "--format", "json"))["fired"] is True
+
+
+def test_the_worst_accepted_link_reaches_every_line_and_the_alert_encoded(
+    run_cli: RunCli, sandbox: Sandbox
+) -> None:
+    sandbox.configure(balance=150)
+    flags = ("--topup-url", WORST_LINK, "--alert-below", "200", "--min-credits", "160")
+    result = run_cli(*flags, "--format", "json")
+    assert result.code == 1
+    assert alert_of(result)["message"].endswith(f". Top up at {WORST_ENCODED}")
+    text = run_cli(*flags, "--no-history")
+    assert f"top up at {WORST_ENCODED} before generating specs." in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("balances", "flags", "said"),
+    [
+        ((150,), {"alert-below": "200"}, "alert"),
+        ((12.5,), {"alert-below": "200", "min-credits": "20"}, "alert"),
+        ((150, 250), {"alert-below": "200"}, "recovered"),
+    ],
+)
+def test_the_cli_json_message_and_the_action_output_are_the_same_text(
+    run_cli: RunCli,
+    sandbox: Sandbox,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    balances: tuple[float, ...],
+    flags: dict[str, str],
+    said: str,
+) -> None:
+    """One crossing, each shell on a history of its own: `alert.message` == `alert-message`.
+    (One or two readings: the runway is unknown in both, so the clock cannot tell them apart.)"""
+    args = [f"--{name}={value}" for name, value in flags.items()]
+    inputs = {name.replace("-", "_"): value for name, value in flags.items()}
+    for balance in balances:
+        sandbox.configure(balance=balance)
+        cli = alert_of(run_cli(*args, "--topup-url", WORST_LINK, "--format", "json"))
+        outputs, summary = run_action(cli_env, tmp_path, topup_url=WORST_LINK, **inputs)
+    assert cli["fired" if said == "alert" else "recovered"] is True
+    assert outputs[said] == "true"
+    assert outputs["alert-message"] == cli["message"]
+    if said == "alert":
+        assert cli["message"].endswith(f"Top up at {WORST_ENCODED}")
+    assert f"<{WORST_ENCODED}>" in summary or said == "recovered"
