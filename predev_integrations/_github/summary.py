@@ -199,15 +199,21 @@ MAX_AHEAD_SHARE = 3.0
 MIN_AHEAD = 7 * 86_400.0
 
 #: The chart's size and its axis labels' font size (pixels). GitHub shows it at most this
-#: wide, and scales it down to the page: on a phone, to about half.
+#: wide, and scales it down to the page: on a phone, to about half. Mermaid puts up to 16
+#: ticks on the y axis (d3's "about 10"), each label 19 pixels tall: hence the height.
 CHART_WIDTH = 600
-CHART_HEIGHT = 400
+CHART_HEIGHT = 460
 LABEL_FONT = 16
 #: How many labels fit: the plot's width (the chart's, less the y axis), and the width of one
 #: label character (a wide font's digit at LABEL_FONT, rounded up) plus the gap between labels.
 PLOT_WIDTH = 480
 LABEL_CHAR = 9
 LABEL_GAP = 16
+#: Room beside the axes' labels (Mermaid's default: 5). Mermaid measures labels as drawn on
+#: the page, so in a phone-wide page, where the chart is shown at about half size, it reserves
+#: half their size, and the rest would be cut off at the chart's left and bottom edges.
+X_LABEL_PADDING = 14
+Y_LABEL_PADDING = 30
 #: Most named x-axis labels, however short they are.
 MAX_LABELS = 7
 #: Zero-width characters: an unnamed point's label, blank but distinct (a category axis merges
@@ -275,7 +281,9 @@ def balance_chart(
         "xychart-beta",
         '    title "pre.dev credits"',
         f"    x-axis [{labels}]",
-        f'    y-axis "credits" {_plain(max(0.0, low - pad) if low >= 0 else low - pad)} --> '
+        # No axis title: the chart's says "credits", and Mermaid, laying the chart out in a
+        # phone-wide page, measures the labels scaled down and prints the title over them.
+        f"    y-axis {_plain(max(0.0, low - pad) if low >= 0 else low - pad)} --> "
         f"{_plain(high + pad)}",
         *(f"    line [{', '.join(_plain(value) for value in points)}]" for _, points in series),
         "```",
@@ -312,8 +320,8 @@ def _config(names: list[str]) -> str:
             "width": CHART_WIDTH,
             "height": CHART_HEIGHT,
             "titleFontSize": LABEL_FONT + 2,
-            "xAxis": axis,
-            "yAxis": axis,
+            "xAxis": {**axis, "labelPadding": X_LABEL_PADDING},
+            "yAxis": {**axis, "labelPadding": Y_LABEL_PADDING},
         },
     }
     return json.dumps(config, separators=(",", ":"))
@@ -444,7 +452,9 @@ def axis_labels(grid: list[float], here: int) -> list[str]:
     """The x axis's labels: `now` at the newest reading and every k-th point from it named
     (true UTC times, as short as the spacing allows), the rest blank but distinct. k is the
     least that leaves each label room (LABEL_CHAR per character, LABEL_GAP between, the plot
-    PLOT_WIDTH wide), at most MAX_LABELS named, preferring a round spacing (GRID_STEPS)."""
+    PLOT_WIDTH wide), at most MAX_LABELS named, preferring a round spacing (GRID_STEPS). A
+    name that would reach past the plot's end is left out (but `now`): Mermaid makes room for
+    it by its size as shown, half its size in a phone-wide page, and cuts the rest off."""
     step = grid[1] - grid[0]
     slot = PLOT_WIDTH / len(grid)  # pixels between two points
     every = range(1, len(grid) + 1)
@@ -455,6 +465,10 @@ def axis_labels(grid: list[float], here: int) -> list[str]:
         longest = max(len(text) for text in named.values())
         if len(named) <= MAX_LABELS and k * slot >= longest * LABEL_CHAR + LABEL_GAP:
             break
+    ends = {i: (min(i, len(grid) - 1 - i) + 0.5) * slot for i in named}
+    named = {
+        i: text for i, text in named.items() if i == here or ends[i] >= len(text) * LABEL_CHAR / 2
+    }
     texts = _distinct([named.get(i, "") for i in range(len(grid))])
     return [text or _blank(i) for i, text in enumerate(texts)]
 

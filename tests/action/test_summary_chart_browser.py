@@ -40,6 +40,11 @@ FAMILIES = ("cron", "office", "batch", "growing", "few", "topups")
 #: GitHub's page behind the chart in each theme Mermaid is given there.
 PAGES = {"default": "#ffffff", "dark": "#0d1117"}
 PADDING = 8  # the page's, around the chart (render.html)
+#: How wide the chart is shown: at its own width, and on a phone (Mermaid lays the chart out
+#: in the page, measuring text as shown, so a narrow page is a different layout).
+WIDTHS = {"desktop": CHART_WIDTH, "phone": 344}
+#: The renderings checked: GitHub's two themes at full width, and the light one on a phone.
+VIEWS = [("default", "desktop"), ("dark", "desktop"), ("default", "phone")]
 FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -105,8 +110,11 @@ def mermaid_source(summary: str) -> str:
     return match.group(1)
 
 
-def render(source: str, theme: str, where: Path, screenshot: Path | None) -> dict[str, Any]:
-    """Render `source` in Chromium; the page's measurements (render.html), and a screenshot."""
+def render(
+    source: str, theme: str, width: int, where: Path, screenshot: Path | None
+) -> dict[str, Any]:
+    """Render `source` in Chromium, the chart `width` pixels wide on the page; the page's
+    measurements (render.html), and a screenshot."""
     chromium = browser()
     page = (
         (CHART / "render.html")
@@ -114,12 +122,14 @@ def render(source: str, theme: str, where: Path, screenshot: Path | None) -> dic
         .replace("__SOURCE__", json.dumps(source).replace("<", "\\u003c"))
         .replace("__THEME__", theme)
         .replace("__PAGE__", PAGES[theme])
-        .replace("__WIDTH__", str(CHART_WIDTH))
+        .replace("__WIDTH__", str(width))
         .replace("__MERMAID__", MERMAID.as_uri())
     )
     url = where / "chart.html"
     url.write_text(page, encoding="utf-8")
-    run = [chromium, *FLAGS, f"--user-data-dir={where / 'profile'}"]
+    height = round(CHART_HEIGHT * width / CHART_WIDTH)
+    size = f"--window-size={width + 2 * PADDING},{height + 2 * PADDING}"
+    run = [chromium, *FLAGS, size, f"--user-data-dir={where / 'profile'}"]
     dom = subprocess.run(
         [*run, "--dump-dom", url.as_uri()],
         capture_output=True,
@@ -128,9 +138,8 @@ def render(source: str, theme: str, where: Path, screenshot: Path | None) -> dic
         check=False,
     )
     if screenshot is not None:
-        size = f"{CHART_WIDTH + 2 * PADDING},{CHART_HEIGHT + 2 * PADDING}"
         subprocess.run(
-            [*run, f"--window-size={size}", f"--screenshot={screenshot}", url.as_uri()],
+            [*run, f"--screenshot={screenshot}", url.as_uri()],
             capture_output=True,
             timeout=180,
             check=True,
@@ -177,10 +186,10 @@ def drawn(labels: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("theme", PAGES)
+@pytest.mark.parametrize(("theme", "view"), VIEWS)
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_chart_reads_at_a_glance_in_a_real_browser(
-    family: str, theme: str, tmp_path: Path
+    family: str, theme: str, view: str, tmp_path: Path
 ) -> None:
     source = mermaid_source(github_summary(team(family), {}))
     series = [
@@ -190,22 +199,27 @@ def test_the_chart_reads_at_a_glance_in_a_real_browser(
     ]
     [axis] = [line for line in source.splitlines() if line.strip().startswith("x-axis")]
     categories = re.findall(r'"([^"]*)"', axis)
-    shot = tmp_path / f"summary-chart-{family}.png" if theme == "default" else None
-    result = render(source, theme, tmp_path, shot)
+    name = f"summary-chart-{family}{'' if view == 'desktop' else '-' + view}.png"
+    shot = tmp_path / name if theme == "default" else None
+    result = render(source, theme, WIDTHS[view], tmp_path, shot)
 
     # Every value is drawn: one axis category and one point of each line per grid time.
     assert len(result["xLabels"]) == len(categories)
     assert len(result["lines"]) == len(series)
     for line, values in zip(result["lines"], series, strict=True):
         assert len(re.findall(r"[ML]", line["d"])) == len(values)
-    # Labels never overprint, and the named ones are on the chart.
+    # Labels never overprint (each other, or the axis titles), and all are on the chart.
+    assert result["axisTitles"] == []  # the chart's title names the unit
     for labels in (drawn(result["xLabels"]), drawn(result["yLabels"])):
         assert len(labels) >= 2
         for a, b in itertools.combinations(labels, 2):
             assert not overlaps(a, b), (a, b)
         for label in labels:
-            assert result["svg"]["x"] <= label["x"]
-            assert label["x"] + label["w"] <= result["svg"]["x"] + result["svg"]["w"]
+            svg = result["svg"]
+            assert svg["x"] <= label["x"]
+            assert label["x"] + label["w"] <= svg["x"] + svg["w"]
+            assert svg["y"] <= label["y"]
+            assert label["y"] + label["h"] <= svg["y"] + svg["h"]
     assert "now" in [label["text"] for label in drawn(result["xLabels"])]
     # Each line its own colour, readable on the chart's background in either theme.
     background = rgb(result["background"])
