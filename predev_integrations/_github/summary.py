@@ -219,7 +219,7 @@ MAX_LABELS = 7
 #: Zero-width characters: an unnamed point's label, blank but distinct (a category axis merges
 #: equal labels; Mermaid trims spaces), is its index written in these two as binary digits.
 _BLANK_DIGITS = ("\u200b", "\u200c")
-_BLANK_WIDTH = 6  # digits: 2**6 >= MAX_GRID_POINTS
+_BLANK_WIDTH = 7  # digits: 2**7 > MAX_GRID_POINTS, with room
 
 #: The chart's own light background and ink, so it reads the same in GitHub's light and dark
 #: themes; each line's colour (GitHub's palette) contrasts at least 3:1 with the background
