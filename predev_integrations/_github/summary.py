@@ -182,32 +182,78 @@ def _runway_lines(outcome: Outcome) -> list[str]:
     return lines
 
 
-#: Grid steps a chart may use (seconds): round ones, so the axis labels are round times.
+#: Grid steps a chart may use (seconds), and the spacings its named x-axis labels may have:
+#: round ones, so the named points are a round time apart.
 GRID_STEPS = (
     *(1, 2, 5, 10, 15, 30),
     *(60 * m for m in (1, 2, 5, 10, 15, 30)),
     *(3_600 * h for h in (1, 2, 3, 6, 12)),
     *(86_400 * d for d in (1, 2, 7, 14, 28)),
 )
-#: Most points a chart has (Mermaid draws one x-axis label per point).
-MAX_GRID_POINTS = 48
-#: The projection is drawn at most this many times the history's span ahead (at least a day).
+#: Most points a chart has: a day apart over two months, for a week's shape (Mermaid spaces
+#: them evenly).
+MAX_GRID_POINTS = 64
+#: The projection is drawn at most this many times the history's span ahead ...
 MAX_AHEAD_SHARE = 3.0
 #: ... and at least this far (seconds), so a runway of days reaches the floor in the chart.
 MIN_AHEAD = 7 * 86_400.0
+
+#: The chart's size and its axis labels' font size (pixels). GitHub shows it at most this
+#: wide, and scales it down to the page: on a phone, to about half. Mermaid puts up to 16
+#: ticks on the y axis (d3's "about 10"), each label 19 pixels tall: hence the height.
+CHART_WIDTH = 600
+CHART_HEIGHT = 460
+LABEL_FONT = 16
+#: How many labels fit: the plot's width (the chart's, less the y axis), and the width of one
+#: label character (a wide font's digit at LABEL_FONT, rounded up) plus the gap between labels.
+PLOT_WIDTH = 480
+LABEL_CHAR = 9
+LABEL_GAP = 16
+#: Room beside the axes' labels (Mermaid's default: 5). Mermaid measures labels as drawn on
+#: the page, so in a phone-wide page, where the chart is shown at about half size, it reserves
+#: half their size, and the rest would be cut off at the chart's left and bottom edges.
+X_LABEL_PADDING = 14
+Y_LABEL_PADDING = 30
+#: Most named x-axis labels, however short they are.
+MAX_LABELS = 7
+#: Zero-width characters: an unnamed point's label, blank but distinct (a category axis merges
+#: equal labels; Mermaid trims spaces), is its index written in these two as binary digits.
+_BLANK_DIGITS = ("\u200b", "\u200c")
+_BLANK_WIDTH = 7  # digits: 2**7 > MAX_GRID_POINTS, with room
+
+#: The chart's own light background and ink, so it reads the same in GitHub's light and dark
+#: themes; each line's colour (GitHub's palette) contrasts at least 3:1 with the background
+#: (WCAG): the balance strong, the band's two ends lighter, the floor apart. With the colour's
+#: name and a swatch for the key: xychart-beta draws no legend.
+BACKGROUND = "#ffffff"
+INK = "#1f2328"
+AXIS = "#59636e"
+LINE_COLOURS: dict[str, tuple[str, str, str]] = {
+    "balance": ("#0550ae", "🟦", "blue"),
+    "early": ("#e16f24", "🟧", "orange"),
+    "late": ("#2da44e", "🟩", "green"),
+    "floor": ("#cf222e", "🟥", "red"),
+}
+#: The order lines are drawn in (the last on top): the balance covers the band's ends where
+#: they share the past, the floor covers every line that has reached it.
+DRAW_ORDER = ("late", "early", "balance", "floor")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def balance_chart(
     readings: Sequence[tuple[float, float]], floor: float, runway: Forecast | None = None
 ) -> list[str]:
-    """A Mermaid `xychart-beta` of the balance on an even time grid, and the floor.
+    """A Mermaid `xychart-beta` of the balance and the floor, and a one-line key under it.
 
     Mermaid spaces the points of a line evenly whatever their labels say, so the readings are
-    first put on a grid of round, evenly spaced times (the balance interpolated between
-    readings). A known runway carries the line on past the newest reading along the expected
-    path to the floor (`Forecast.path`), and, when the forecast has a band, two more lines
-    reach the floor at its early (P10) and late (P90) ends. Mermaid cannot start a line
-    mid-chart, so those lines share the balance's past and fan out from the newest reading.
+    put on an even grid of times through the newest reading (`now` on the axis; the balance
+    interpolated between readings), a few of them named. A known runway carries the balance
+    on past `now` along the expected path to the floor (`Forecast.path`); a band adds its two
+    ends: the same path run faster, reaching the floor at the early end (P10), and slower, at
+    the late end (P90), so the early end never lies above the expected path nor the late end
+    below it. Mermaid cannot start a line mid-chart, so the band's ends share the balance's
+    past, drawn under it. The colours are fixed in the chart's configuration (an init
+    directive, which GitHub's Mermaid honours) and named in the key.
     """
     history = _clean_readings(readings)
     if len(history) < 2 or not math.isfinite(floor):
@@ -215,32 +261,95 @@ def balance_chart(
     start, now = history[0][0], history[-1][0]
     ahead = _projections(history, floor, runway)
     end = now
+    cut = False
     if ahead:
         horizon = now + max((now - start) * MAX_AHEAD_SHARE, MIN_AHEAD)
-        end = min(max(path[-1][0] for _, path in ahead), horizon)
-    grid = _grid(start, end, past_end=bool(ahead))
+        last = max(points[-1][0] for points in ahead.values())
+        end, cut = min(last, horizon), last > horizon
+    grid, here = _grid(start, now, end)
     if len(grid) < 2:
         return []
-    lines = [(name, [_at(path, t) for t in grid]) for name, path in ahead] or [
-        ("balance", [_at(history, t) for t in grid])
-    ]
-    values = [value for _, points in lines for value in points]
-    low, high = min(*values, floor), max(*values, floor)
+    series = _series(grid, history, ahead, floor)
+    values = [value for _, points in series for value in points]
+    low, high = min(values), max(values)
     pad = (high - low) * 0.1 or 1
-    labels = ", ".join(f'"{label}"' for label in _grid_labels(grid))
-    chart = [
+    labels = ", ".join(f'"{label}"' for label in axis_labels(grid, here))
+    names = [name for name, _ in series]
+    return [
         "```mermaid",
+        f"%%{{init: {_config(names)}}}%%",
         "xychart-beta",
-        '    title "pre.dev credits (UTC)"',
+        '    title "pre.dev credits"',
         f"    x-axis [{labels}]",
-        f'    y-axis "credits" {_plain(max(0.0, low - pad) if low >= 0 else low - pad)} --> '
+        # No axis title: the chart's says "credits", and Mermaid, laying the chart out in a
+        # phone-wide page, measures the labels scaled down and prints the title over them.
+        f"    y-axis {_plain(max(0.0, low - pad) if low >= 0 else low - pad)} --> "
         f"{_plain(high + pad)}",
-        *(f"    line [{', '.join(_plain(value) for value in points)}]" for _, points in lines),
-        f"    line [{', '.join(_plain(floor) for _ in grid)}]",
+        *(f"    line [{', '.join(_plain(value) for value in points)}]" for _, points in series),
         "```",
         "",
+        _key(names, floor, bool(ahead)),
+        "",
+        _note(grid, here, cut),
     ]
-    return [*chart, _caption(grid, now, floor, [name for name, _ in ahead], end < _last(ahead))]
+
+
+def _config(names: list[str]) -> str:
+    """The chart's size, fonts and colours as Mermaid init JSON: every xyChart theme variable
+    set (Mermaid takes the object whole), the palette in the order the lines are drawn."""
+    import json
+
+    axis = {"labelFontSize": LABEL_FONT, "titleFontSize": LABEL_FONT}
+    theme = {
+        "backgroundColor": BACKGROUND,
+        "titleColor": INK,
+        "xAxisLabelColor": INK,
+        "xAxisTitleColor": INK,
+        "xAxisTickColor": AXIS,
+        "xAxisLineColor": AXIS,
+        "yAxisLabelColor": INK,
+        "yAxisTitleColor": INK,
+        "yAxisTickColor": AXIS,
+        "yAxisLineColor": AXIS,
+        "plotColorPalette": ",".join(LINE_COLOURS[name][0] for name in names),
+    }
+    config = {
+        "theme": "base",
+        "themeVariables": {"background": BACKGROUND, "xyChart": theme},
+        "xyChart": {
+            "width": CHART_WIDTH,
+            "height": CHART_HEIGHT,
+            "titleFontSize": LABEL_FONT + 2,
+            "xAxis": {**axis, "labelPadding": X_LABEL_PADDING},
+            "yAxis": {**axis, "labelPadding": Y_LABEL_PADDING},
+        },
+    }
+    return json.dumps(config, separators=(",", ":"))
+
+
+def _key(names: list[str], floor: float, projected: bool) -> str:
+    """The legend xychart-beta lacks: each line's swatch and colour name, and what it is."""
+    what = {
+        "balance": "balance, then from *now* the expected path" if projected else "balance",
+        "early": "early end of the likely range (P10)",
+        "late": "late end (P90)",
+        "floor": f"floor ({markdown(number(floor))})",
+    }
+    shown = sorted(names, key=("balance", "early", "late", "floor").index)
+    parts = [f"{LINE_COLOURS[name][1]} {LINE_COLOURS[name][2]}: {what[name]}" for name in shown]
+    return "**Key:** " + " · ".join(parts)
+
+
+def _note(grid: list[float], here: int, cut: bool) -> str:
+    """The times the chart covers, its grid, and whether it stops short of the floor."""
+    from .._core.forecast import iso_utc
+
+    text = (
+        f"Times UTC: from {iso_utc(grid[0])} to {iso_utc(grid[-1])}, one point every "
+        f"{_step(grid)}, *now* the newest reading ({iso_utc(grid[here])}); the balance is "
+        "interpolated between readings."
+    )
+    return text + (" The chart ends before the floor is reached." if cut else "")
 
 
 def _clean_readings(readings: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -252,56 +361,81 @@ def _clean_readings(readings: Sequence[tuple[float, float]]) -> list[tuple[float
     return sorted(by_time.items())
 
 
-def _last(ahead: list[tuple[str, list[tuple[float, float]]]]) -> float:
-    return max((path[-1][0] for _, path in ahead), default=-math.inf)
-
-
 def _projections(
     history: list[tuple[float, float]], floor: float, runway: Forecast | None
-) -> list[tuple[str, list[tuple[float, float]]]]:
-    """(name, points) of each projected line, history first: `expected` along the forecast's
-    path, then `early` and `late` straight to the floor at the band's ends. [] unless KNOWN."""
+) -> dict[str, list[tuple[float, float]]]:
+    """The points of each projected line, the history first: `balance` along the forecast's
+    path, `early` and `late` along the same path in a shorter or longer time, so that it
+    reaches the floor at the band's end. {} unless KNOWN."""
     from .._core.forecast import KNOWN
 
     if runway is None or runway.status != KNOWN:
-        return []
+        return {}
     seconds, floor_at = runway.seconds_to_floor, runway.floor_at
     if not _finite(seconds) or floor_at is None or not math.isfinite(floor_at):
-        return []
+        return {}
     assert seconds is not None
     now = history[-1][0]
     made = floor_at - seconds  # when the forecast was made; its path starts there
     path = [
         (float(at), float(balance))
         for at, balance in runway.path
-        if math.isfinite(at) and math.isfinite(balance) and at > now
+        if math.isfinite(at) and math.isfinite(balance)
     ]
-    if not path:
-        path = [(max(floor_at, now + 1.0), floor)]
-    lines = [("expected", [*history, *path])]
+    lines = {"balance": [*history, *_after(path, now, floor_at, floor)]}
     band = (("early", runway.seconds_to_floor_p10), ("late", runway.seconds_to_floor_p90))
     for name, other in band:
-        if other is not None and _finite(other) and made + other > now:
-            lines.append((name, [*history, (made + other, floor)]))
+        if other is None or not _finite(other) or seconds <= 0:
+            continue
+        share = other / seconds
+        stretched = [(made + (at - made) * share, balance) for at, balance in path]
+        lines[name] = [*history, *_after(stretched, now, made + other, floor)]
     return lines
 
 
-def _grid(start: float, end: float, *, past_end: bool = False) -> list[float]:
-    """Evenly spaced round times from `start` to `end`: the smallest GRID_STEPS step that
-    needs at most MAX_GRID_POINTS points, on multiples of it (UTC), none before `start`;
-    with `past_end`, one more point at or after `end` (a projection drawn to its end)."""
-    span = end - start
-    if not span > 0:
-        return []
+def _after(
+    path: list[tuple[float, float]], now: float, floor_at: float, floor: float
+) -> list[tuple[float, float]]:
+    """The points of `path` after `now`, or the floor just after it when none are."""
+    points = [(at, balance) for at, balance in path if at > now]
+    return points or [(max(floor_at, now + 1.0), floor)]
+
+
+def _series(
+    grid: list[float],
+    history: list[tuple[float, float]],
+    ahead: dict[str, list[tuple[float, float]]],
+    floor: float,
+) -> list[tuple[str, list[float]]]:
+    """Each line's values on the grid, in DRAW_ORDER. The band's ends are held on their side
+    of the expected path: early never above it, late never below it."""
+    values = {name: [_at(points, at) for at in grid] for name, points in ahead.items()}
+    expected = values.get("balance") or [_at(history, at) for at in grid]
+    values["balance"] = expected
+    if "early" in values:
+        values["early"] = [min(e, x) for e, x in zip(values["early"], expected, strict=True)]
+    if "late" in values:
+        values["late"] = [max(e, x) for e, x in zip(values["late"], expected, strict=True)]
+    values["floor"] = [floor] * len(grid)
+    return [(name, values[name]) for name in DRAW_ORDER if name in values]
+
+
+def _grid(start: float, now: float, end: float) -> tuple[list[float], int]:
+    """Evenly spaced times through `now` (so the newest reading is drawn as read), none before
+    `start`, the last at or after `end`, with the smallest GRID_STEPS step that needs at most
+    MAX_GRID_POINTS points; and the index of `now`."""
+    if not end - start > 0:
+        return [], 0
+
+    def count(step: float) -> tuple[int, int]:
+        return math.floor((now - start) / step), math.ceil((end - now) / step)
+
     step = next(
-        (s for s in GRID_STEPS if span / s <= MAX_GRID_POINTS - 2),
-        span / (MAX_GRID_POINTS - 2),
+        (s for s in GRID_STEPS if sum(count(s)) + 1 <= MAX_GRID_POINTS),
+        (end - start) / (MAX_GRID_POINTS - 2),
     )
-    first = math.ceil(start / step) * step
-    count = int((end - first) // step) + 1
-    if past_end and first + (count - 1) * step < end:
-        count += 1
-    return [first + i * step for i in range(max(count, 0))]
+    past, future = count(step)
+    return [now + i * step for i in range(-past, future + 1)], past
 
 
 def _at(points: list[tuple[float, float]], at: float) -> float:
@@ -314,48 +448,48 @@ def _at(points: list[tuple[float, float]], at: float) -> float:
     return points[-1][1]
 
 
-def _grid_labels(grid: list[float]) -> list[str]:
-    """True UTC times, as short as the step allows: `14:00:05`, `12-03 14:00`, `12-03`,
-    `2026-12-03` (a chart across new year); repeats made distinct by `_labels`."""
+def axis_labels(grid: list[float], here: int) -> list[str]:
+    """The x axis's labels: `now` at the newest reading and every k-th point from it named
+    (true UTC times, as short as the spacing allows), the rest blank but distinct. k is the
+    least that leaves each label room (LABEL_CHAR per character, LABEL_GAP between, the plot
+    PLOT_WIDTH wide), at most MAX_LABELS named, preferring a round spacing (GRID_STEPS). A
+    name that would reach past the plot's end is left out (but `now`): Mermaid makes room for
+    it by its size as shown, half its size in a phone-wide page, and cuts the rest off."""
+    step = grid[1] - grid[0]
+    slot = PLOT_WIDTH / len(grid)  # pixels between two points
+    every = range(1, len(grid) + 1)
+    round_first = [*(k for k in every if k * step in GRID_STEPS), *every]
+    for k in round_first:
+        named = {i: _when(grid[i], grid, k * step) for i in range(len(grid)) if (i - here) % k == 0}
+        named[here] = "now"
+        longest = max(len(text) for text in named.values())
+        if len(named) <= MAX_LABELS and k * slot >= longest * LABEL_CHAR + LABEL_GAP:
+            break
+    ends = {i: (min(i, len(grid) - 1 - i) + 0.5) * slot for i in named}
+    named = {
+        i: text for i, text in named.items() if i == here or ends[i] >= len(text) * LABEL_CHAR / 2
+    }
+    texts = _distinct([named.get(i, "") for i in range(len(grid))])
+    return [text or _blank(i) for i, text in enumerate(texts)]
+
+
+def _when(at: float, grid: list[float], spacing: float) -> str:
+    """A named point's label: `10 Feb` (labels a day or more apart), `14:20` (a chart within
+    one UTC day), `10 Feb 14:20`, with seconds when labels are under a minute apart."""
     from .._core.forecast import iso_utc
 
-    step = grid[1] - grid[0] if len(grid) > 1 else 86_400.0
-    stamps = [iso_utc(at) for at in grid]
-    if step < 60:
-        texts = [
-            stamp[11:19]
-            if i and stamp[:10] == stamps[i - 1][:10]
-            else f"{stamp[5:10]} {stamp[11:19]}"
-            for i, stamp in enumerate(stamps)
-        ]
-    elif step < 86_400:
-        texts = [f"{stamp[5:10]} {stamp[11:16]}" for stamp in stamps]
-    elif stamps[0][:4] == stamps[-1][:4]:
-        texts = [stamp[5:10] for stamp in stamps]
-    else:
-        texts = [stamp[:10] for stamp in stamps]
-    return _distinct(texts)
+    stamp = iso_utc(at)
+    day = f"{int(stamp[8:10])} {_MONTHS[int(stamp[5:7]) - 1]}"
+    if spacing >= 86_400:
+        return day
+    clock = stamp[11:19] if spacing < 60 else stamp[11:16]
+    one_day = iso_utc(grid[0])[:10] == iso_utc(grid[-1])[:10]
+    return clock if one_day else f"{day} {clock}"
 
 
-def _caption(grid: list[float], now: float, floor: float, ahead: list[str], cut: bool) -> str:
-    """What the lines are, in words, with the times they cover."""
-    from .._core.forecast import iso_utc
-
-    span = f"from {iso_utc(grid[0])} to {iso_utc(grid[-1])}, one point every {_step(grid)}"
-    if not ahead:
-        return (
-            f"The upper line is the balance {span} (interpolated between readings); the flat "
-            f"line is the floor ({number(floor)})."
-        )
-    ends = {"early": "the early (P10)", "late": "the late (P90)"}
-    band = [ends[name] for name in ahead if name in ends]
-    more = f", and {' and '.join(band)} end of the forecast's band" if band else ""
-    tail = " The chart ends before the floor is reached." if cut else ""
-    return (
-        f"The lines show the balance {span} (interpolated between readings); after the newest "
-        f"reading ({iso_utc(now)}) they split into the expected path to the floor{more}. "
-        f"The flat line is the floor ({number(floor)}).{tail}"
-    )
+def _blank(index: int) -> str:
+    """A label that shows nothing and differs from every other point's."""
+    return "".join(_BLANK_DIGITS[(index >> bit) & 1] for bit in range(_BLANK_WIDTH))
 
 
 def _step(grid: list[float]) -> str:
@@ -369,12 +503,12 @@ def _step(grid: list[float]) -> str:
 
 
 def _distinct(texts: list[str]) -> list[str]:
-    """A category axis needs distinct labels: a repeat gets a counter."""
+    """A category axis needs distinct labels: a repeated name gets a counter."""
     labels: list[str] = []
     seen: set[str] = set()
     for text in texts:
         label, count = text, 1
-        while label in seen:
+        while text and label in seen:
             count += 1
             label = f"{text} ({count})"
         seen.add(label)

@@ -495,7 +495,7 @@ def test_a_known_runway_sets_the_outputs_and_draws_the_chart(
     assert 80 <= float(run.outputs["runway-hours"]) <= 80 * 1.03  # the median, a little later
     assert float(run.outputs["burn-per-hour"]) == pytest.approx(5, rel=1e-3)
     assert "xychart-beta" in run.summary
-    assert "they split into the expected path to the floor" in run.summary
+    assert "balance, then from *now* the expected path" in run.summary  # the key
     band = [float(run.outputs[f"runway-hours{end}"]) for end in ("-p10", "", "-p90")]
     assert band == sorted(band)  # the early end, the runway, the late end
     assert "**Runway:** burning \\~120/day, floor in \\~3.4 days" in run.summary

@@ -6,7 +6,7 @@ here, so these tests pin the Action's side of the contract alone.
 
 from __future__ import annotations
 
-import itertools
+import json
 import math
 import re
 from datetime import datetime, timezone
@@ -22,7 +22,14 @@ from predev_integrations._core.outcome import Outcome
 from predev_integrations._core.urls import LINK_UNSAFE, normalize_topup_url
 from predev_integrations._core.verdict import Verdict
 from predev_integrations._github import alert
-from predev_integrations._github.summary import balance_chart, github_outputs, github_summary
+from predev_integrations._github.summary import (
+    LINE_COLOURS,
+    MAX_GRID_POINTS,
+    MAX_LABELS,
+    balance_chart,
+    github_outputs,
+    github_summary,
+)
 from predev_integrations.errors import ConfigError
 from tests.action.alert_paths import LINK_TAILS
 
@@ -103,7 +110,7 @@ def test_the_message_is_our_words_never_the_cli_s_or_the_server_s() -> None:
     message = github_outputs(outcome, SAVING)["alert-message"]
     assert message == (
         "pre.dev credits low: 180 remaining, below the alert level 200; burning ~120/day, "
-        "floor in ~26 hours (Tue 1 Dec 08:00 UTC; likely Mon 30 Nov to Sat 5 Dec). "
+        "floor in ~27 hours (Tue 1 Dec 09:25 UTC; likely Mon 30 Nov to Fri 4 Dec). "
         f"Top up at {TOP_UP_URL}"
     )
     assert "server" not in message
@@ -283,8 +290,9 @@ def test_a_low_balance_names_the_configured_top_up_link() -> None:
 
 
 def chart_lines(chart: list[str]) -> tuple[list[str], list[list[float]]]:
+    """The x axis's labels (blank ones as "") and the lines' values, in the order drawn."""
     [axis] = [line for line in chart if line.startswith("    x-axis")]
-    labels = re.findall(r'"([^"]*)"', axis)
+    labels = [label.strip(BLANK) for label in re.findall(r'"([^"]*)"', axis)]
     lines = [
         [float(v) for v in line[len("    line [") : -1].split(", ")]
         for line in chart
@@ -293,24 +301,37 @@ def chart_lines(chart: list[str]) -> tuple[list[str], list[list[float]]]:
     return labels, lines
 
 
+BLANK = "\u200b\u200c"  # the zero-width characters an unnamed point's label is made of
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
 def label_time(label: str) -> float:
-    """`11-30 06:00` as the Unix time it stands for (2026, UTC)."""
-    stamp = datetime.strptime(f"2026-{label}", "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc)
+    """`06:20`, `30 Nov`, `30 Nov 06:20` as the Unix time it stands for (2026, UTC; a time
+    alone on 30 Nov)."""
+    day, _, clock = label.rpartition(" ") if ":" in label else (label, "", "00:00")
+    date = day or "30 Nov"
+    number, month = date.split()
+    hour, minute = (int(part) for part in clock.split(":"))
+    month_index = MONTHS.index(month) + 1
+    stamp = datetime(2026, month_index, int(number), hour, minute, tzinfo=timezone.utc)
     return stamp.timestamp()
 
 
-def test_irregular_readings_are_drawn_on_an_even_grid_of_true_times() -> None:
-    """Readings 10 min, then 5 h apart: 32 points 10 minutes apart, not 3 evenly spaced."""
+def test_irregular_readings_are_drawn_on_an_even_grid_through_the_newest_reading() -> None:
+    """Readings 10 min, then 5 h apart: 63 points 5 minutes apart, the last the newest
+    reading (`now`), a few named with their true times, not 3 evenly spaced points."""
     readings = [(NOW, 500.0), (NOW + 600, 490.0), (NOW + 5 * HOUR + 600, 390.0)]
     labels, lines = chart_lines(balance_chart(readings, 50))
-    times = [label_time(label) for label in labels]
-    assert (times[0], times[-1], len(times)) == (NOW, NOW + 5 * HOUR + 600, 32)
-    assert {b - a for a, b in itertools.pairwise(times)} == {600}
+    assert len(labels) == 63
+    assert labels[-1] == "now"
+    named = {i: label for i, label in enumerate(labels) if label and label != "now"}
+    assert 2 <= len(named) + 1 <= MAX_LABELS
+    assert all(label_time(label) == NOW + 300 * i for i, label in named.items())
     balance, floor = lines
-    assert balance[:2] == [500, 490]
-    assert balance[times.index(NOW + 3 * HOUR + 600)] == pytest.approx(430)  # interpolated
+    assert balance[:3] == [500, 495, 490]
+    assert balance[38] == pytest.approx(430)  # interpolated, at NOW + 3 h 10 min
     assert balance[-1] == 390
-    assert floor == [50.0] * 32
+    assert floor == [50.0] * 63
 
 
 def known(seconds: float, p10: float | None, p90: float | None, balance: float) -> Forecast:
@@ -329,23 +350,25 @@ def known(seconds: float, p10: float | None, p90: float | None, balance: float) 
     )
 
 
-def test_the_projection_follows_the_path_and_the_band_reaches_the_floor_at_its_ends() -> None:
+def test_the_band_ends_are_the_expected_path_run_faster_and_slower() -> None:
+    """The early end is the path reaching the floor at P10, the late end at P90: a path that
+    spends 60 % in its first half does so in the first half of each end too, so the early end
+    is never above the path (a straight line to the floor at P10 would be, for a while)."""
     readings = [(NOW - h * HOUR, 450 + 10 * h) for h in (4, 3, 2, 1, 0)]
     runway = known(40 * HOUR, 30 * HOUR, 60 * HOUR, 450)
     labels, lines = chart_lines(balance_chart(readings, 50, runway))
-    times = [label_time(label) for label in labels]
-    assert times[0] == NOW - 4 * HOUR
-    assert times[-1] >= NOW + 60 * HOUR  # drawn until the late end
-    assert {b - a for a, b in itertools.pairwise(times)} == {2 * HOUR}  # evenly spaced
-    expected, early, late, floor = lines
-    index = {when: i for i, when in enumerate(times)}
-    now = index[NOW]
-    assert expected[: now + 1] == early[: now + 1] == late[: now + 1]  # one past
-    assert expected[now] == 450
-    assert expected[index[NOW + 20 * HOUR]] == pytest.approx(210)  # along the path
-    assert early[index[NOW + 30 * HOUR]] == 50  # the early end
-    assert late[index[NOW + 30 * HOUR]] == pytest.approx(250)
-    assert late[index[NOW + 60 * HOUR]] == 50  # the late end
+    times = [NOW + (i - labels.index("now")) * 2 * HOUR for i in range(len(labels))]
+    assert (times[0], times[-1]) == (NOW - 4 * HOUR, NOW + 60 * HOUR)  # to the late end
+    late, early, expected, floor = lines  # drawn in this order: the balance over the band
+    at = {when: i for i, when in enumerate(times)}
+    now = at[NOW]
+    assert expected[: now + 1] == early[: now + 1] == late[: now + 1] == [490, 470, 450]
+    assert expected[at[NOW + 20 * HOUR]] == pytest.approx(210)  # along the path
+    assert early[at[NOW + 16 * HOUR]] == pytest.approx(210 - 160 / 15, abs=0.01)  # 2 decimals
+    assert early[at[NOW + 30 * HOUR]] == 50  # the early end
+    assert late[at[NOW + 30 * HOUR]] == pytest.approx(210)
+    assert late[at[NOW + 60 * HOUR]] == 50  # the late end
+    assert all(e <= x <= y for e, x, y in zip(early, expected, late, strict=True))
     assert floor == [50.0] * len(times)
 
 
@@ -356,16 +379,37 @@ def test_without_a_band_only_the_path_is_drawn(
     p10: float | None, p90: float | None, count: int
 ) -> None:
     readings = [(NOW - h * HOUR, 450 + 10 * h) for h in (2, 1, 0)]
-    _, lines = chart_lines(balance_chart(readings, 50, known(40 * HOUR, p10, p90, 450)))
+    chart = balance_chart(readings, 50, known(40 * HOUR, p10, p90, 450))
+    _, lines = chart_lines(chart)
     assert len(lines) == count + 1  # and the floor
+    [key] = [line for line in chart if line.startswith("**Key:**")]
+    assert key.count("·") == count
 
 
 def test_a_runway_of_years_is_cut_at_a_horizon_and_says_so() -> None:
     readings = [(NOW - h * HOUR, 450 + h) for h in (2, 1, 0)]
     chart = balance_chart(readings, 50, known(400 * 86_400.0, None, None, 450))
     labels, _ = chart_lines(chart)
-    assert label_time(labels[-1]) <= NOW + 7 * 86_400.0
+    assert label_time([label for label in labels if label][-1]) <= NOW + 7 * 86_400.0
     assert chart[-1].endswith("The chart ends before the floor is reached.")
+
+
+def test_the_colours_are_fixed_in_the_chart_and_named_in_its_key() -> None:
+    """Mermaid colours lines by their order, so the palette follows the lines drawn: late,
+    early, the balance, the floor; the key under the chart names each in its colour."""
+    readings = [(NOW - h * HOUR, 450 + 10 * h) for h in (4, 3, 2, 1, 0)]
+    chart = balance_chart(readings, 50, known(40 * HOUR, 30 * HOUR, 60 * HOUR, 450))
+    [init] = [line for line in chart if line.startswith("%%{init: ")]
+    config = json.loads(init[len("%%{init: ") : -len("}%%")])
+    palette = config["themeVariables"]["xyChart"]["plotColorPalette"]
+    assert palette == ",".join(LINE_COLOURS[n][0] for n in ("late", "early", "balance", "floor"))
+    assert chart[chart.index("```", 1) + 2] == (
+        "**Key:** 🟦 blue: balance, then from *now* the expected path · 🟧 orange: early end "
+        "of the likely range (P10) · 🟩 green: late end (P90) · 🟥 red: floor (50)"
+    )
+    _, lines = chart_lines(balance_chart(readings, 50))
+    assert len(lines) == 2
+    assert '"plotColorPalette":"#0550ae,#cf222e"' in balance_chart(readings, 50)[1]
 
 
 @given(
@@ -381,8 +425,16 @@ def test_any_readings_give_a_valid_chart_or_none(readings: list[tuple[float, flo
     chart = balance_chart(readings, 1, forecast(readings, 1, now=4e9))
     if not chart:
         return
+    [axis] = [line for line in chart if line.startswith("    x-axis")]
+    assert len(set(re.findall(r'"([^"]*)"', axis))) == len(re.findall(r'"([^"]*)"', axis))
     labels, lines = chart_lines(chart)
-    assert 2 <= len(labels) <= 48
-    assert len(set(labels)) == len(labels)
+    assert 2 <= len(labels) <= MAX_GRID_POINTS
+    assert 1 <= len([label for label in labels if label]) <= MAX_LABELS
+    assert "now" in labels
     assert all(len(line) == len(labels) for line in lines)
     assert all(math.isfinite(v) for line in lines for v in line)
+    *band, expected, _ = lines  # late, early: each on its side of the expected path
+    for end in band:
+        assert all(a <= b for a, b in zip(end, expected, strict=True)) or all(
+            a >= b for a, b in zip(end, expected, strict=True)
+        )

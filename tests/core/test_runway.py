@@ -208,11 +208,12 @@ def test_summary_draws_the_balance_and_the_floor_from_our_numbers_only() -> None
     assert "`█▆▃▁` 465 → 450" in summary
     chart = summary[summary.index("```mermaid") : summary.rindex("```") + 3].splitlines()
     # three hours of readings, projected 7 days ahead (the band reaches past 14 Dec): a
-    # 6-hour grid of round UTC times; the path reaches the floor at the runway shown, losing
-    # 400 credits over its 81.27 hours
-    assert chart[3].startswith('    x-axis ["11-30 06:00", "11-30 12:00", "11-30 18:00", ')
-    assert chart[5].startswith("    line [450, 420.47, 390.93, 361.4, ")  # balance, then path
-    assert chart[-2] == f"    line [{', '.join(['50'] * 29)}]"  # the floor
+    # 3-hour grid through the newest reading (`now`), every 2 days named; the path reaches the
+    # floor at the runway shown, losing 400 credits over its 81.27 hours
+    labels = [label.strip("\u200b\u200c") for label in re.findall(r'"([^"]*)"', chart[4])]
+    assert [label for label in labels if label] == ["now", "2 Dec", "4 Dec", "6 Dec"]
+    assert chart[-3].startswith("    line [465, 450, 435.23, 420.47, 405.7, ")  # balance, path
+    assert chart[-2] == f"    line [{', '.join(['50'] * len(labels))}]"  # the floor
 
 
 def test_a_summary_without_history_has_no_chart() -> None:
@@ -232,5 +233,7 @@ def test_chart_labels_are_true_times_even_for_readings_a_moment_apart() -> None:
 
     close = [(NOW, 450.0), (NOW + 1, 449.0), (NOW + 1.2, 448.0), (NOW + 60, 447.0)]
     [axis] = [line for line in balance_chart(close, 50) if "x-axis" in line]
-    assert axis.startswith('    x-axis ["11-30 06:00:00", "06:00:02", "06:00:04", ')
-    assert axis.endswith(', "06:01:00"]')
+    labels = [label.strip("\u200b\u200c") for label in re.findall(r'"([^"]*)"', axis)]
+    assert [label for label in labels if label] == [
+        *("06:00:15", "06:00:30", "06:00:45", "now")  # 06:00:00 would reach past the end
+    ]
