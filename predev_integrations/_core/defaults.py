@@ -45,3 +45,19 @@ FORECAST_MIN_SPAN = 3_600.0
 #: that gap is unknown); a smaller one is a refund (a Deep Spec costs at most 50), netted
 #: against the spending.
 FORECAST_TOP_UP_TOLERANCE = 50.0
+
+# What the coming work will spend (`need`, `_core/need.py`). The vendor's pricing page gives a
+# range per spec kind (Deep ~10-50, Fast ~5-10); a gate prices at the upper end, so a batch it
+# lets through never runs dry halfway. `--spec-cost` (`spec_cost`) is a team's own figure.
+#: The spec kinds a need may name, in the order a line says them.
+SPEC_KINDS = ("deep", "fast")
+#: Credits per spec when no `spec_cost` is given: the vendor's upper ends.
+SPEC_COST = {"deep": 50, "fast": 10}
+#: The vendor's published range per spec kind, in credits (what the defaults are taken from).
+SPEC_COST_RANGE = {"deep": (10, 50), "fast": (5, 10)}
+#: An explicit spec cost above this is a typo, not a price (20 times the dearest spec).
+MAX_SPEC_COST = 1_000
+#: More specs than this in one need is not a batch anyone plans (per kind).
+MAX_NEED_SPECS = 10_000
+#: A need of more credits than this is not one anyone plans.
+MAX_NEED_CREDITS = 1_000_000_000
