@@ -53,6 +53,19 @@ def github_outputs(outcome: Outcome, env: Mapping[str, str] | None = None) -> di
         "sufficient": "true" if outcome.sufficient else "false",
         **runway_outputs(outcome),
         **alert.outputs(outcome, os.environ if env is None else env),
+        **need_outputs(outcome),
+    }
+
+
+def need_outputs(outcome: Outcome) -> dict[str, str]:
+    """`need` (the need's credits) and `shortfall` (credits missing for the floor plus it, 0
+    when enough, empty when the balance is unknown); none at all without a need."""
+    if outcome.need is None:
+        return {}
+    shortfall = outcome.shortfall
+    return {
+        "need": number(outcome.need.credits),
+        "shortfall": "" if shortfall is None else number(shortfall),
     }
 
 
