@@ -335,6 +335,8 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
         from .config import load_config
 
         chosen.update(load_config(path))
+    if args.preset:
+        chosen["need"] = None  # a commit spends nothing: a hook asks for the floor, not a batch
     for name in DEFAULTS:
         value = getattr(args, name, None)
         if value is not None:

@@ -118,6 +118,7 @@ def github_summary(outcome: Outcome, env: Mapping[str, str] | None = None) -> st
         f"| {balance}{' (cached)' if outcome.cached else ''} | {number(outcome.min_credits)} "
         f"| {warn} | {icon} {outcome.status} |",
     ]
+    lines += _need_lines(outcome)
     if outcome.error:
         lines += ["", f"**Error:** {_cell(outcome.error)}"]
     elif outcome.status == Verdict.LOW:
@@ -125,6 +126,18 @@ def github_summary(outcome: Outcome, env: Mapping[str, str] | None = None) -> st
     lines += _alert_lines(outcome, env, link)
     lines += _runway_lines(outcome)
     return "\n".join(lines) + "\n\n"
+
+
+def _need_lines(outcome: Outcome) -> list[str]:
+    """With a need: what the balance was enough (or short) for, in specs."""
+    need, shortfall = outcome.need, outcome.shortfall
+    if need is None or shortfall is None:
+        return []
+    from .._core.need import enough_phrase, short_phrase
+
+    floor = outcome.min_credits
+    said = short_phrase(need, shortfall, floor) if shortfall else enough_phrase(need, floor)
+    return ["", f"**Need:** {_cell(said[0].upper() + said[1:])}."]
 
 
 def _alert_lines(outcome: Outcome, env: Mapping[str, str], link: str) -> list[str]:

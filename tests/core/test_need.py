@@ -271,3 +271,36 @@ def test_the_config_file_holds_need_and_spec_cost(
     refused = run_cli("--config", str(config))
     assert refused.code == 2
     assert "need names the unknown spec kind 'ultra'" in refused.stderr
+
+
+def test_a_hook_preset_ignores_the_config_files_need(
+    run_cli: RunCli, sandbox: Sandbox, tmp_path: Any
+) -> None:
+    """A commit spends nothing: the shared config's batch need must not block it."""
+    sandbox.configure(balance=620)
+    config = tmp_path / "c.yml"
+    config.write_text("min_credits: 50\nneed: 12 deep\n")
+    assert run_cli("--config", str(config)).code == 1
+    hook = run_cli("--config", str(config), "--preset", "pre-commit")
+    assert hook.code == 0
+    assert hook.stdout.endswith("(floor 50): ok.\n")
+    assert run_cli("--config", str(config), "--preset", "pre-commit", "--need", "12 deep").code == 1
+
+
+@pytest.mark.parametrize(
+    ("balance", "status", "said"),
+    [
+        (620, Verdict.LOW, "**Need:** Short by 30 credits for the 12 Deep Specs planned"),
+        (
+            700,
+            Verdict.OK,
+            "**Need:** Enough for the 12 Deep Specs planned \\(at most 600 credits\\)",
+        ),
+    ],
+)
+def test_the_job_summary_says_the_need_in_specs(balance: int, status: Verdict, said: str) -> None:
+    from predev_integrations._github.summary import github_summary
+
+    summary = github_summary(_outcome(balance, "12 deep", status), env={})
+    assert said in summary
+    assert "Need" not in github_summary(Outcome(status, balance=balance, min_credits=50), env={})
