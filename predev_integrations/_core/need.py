@@ -210,14 +210,14 @@ def parse_spec_cost(value: object) -> dict[str, float]:
         if name in costs:
             raise NeedError(f"names {name} twice")
         try:
-            costs[name] = (
-                number_from_text(cost, SPEC_COST_BOUNDS) if isinstance(cost, str) else cost  # type: ignore[assignment]
-            )
+            raw = number_from_text(cost, SPEC_COST_BOUNDS) if isinstance(cost, str) else cost
         except ValueError as exc:
             raise NeedError(f"{name}: {exc}") from None
-        problem = range_problem(costs[name], SPEC_COST_BOUNDS)
+        problem = range_problem(raw, SPEC_COST_BOUNDS)
         if problem is not None:
             raise NeedError(f"{name} {problem} credits per spec")
+        assert isinstance(raw, (int, float))
+        costs[name] = raw
     return costs
 
 

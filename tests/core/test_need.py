@@ -137,6 +137,19 @@ def test_any_text_is_a_need_or_one_line_refusal(text: str) -> None:
     assert len(refusal) < 400
 
 
+@given(st.one_of(st.text(max_size=300), st.dictionaries(st.text(max_size=8), st.floats())))
+def test_any_spec_cost_is_costs_in_range_or_one_line_refusal(value: object) -> None:
+    refusal = ""
+    try:
+        costs = parse_spec_cost(value)
+    except NeedError as exc:
+        refusal = str(exc)
+    else:
+        assert all(0 < cost <= 1000 for cost in costs.values())
+    assert "\n" not in refusal
+    assert len(refusal) < 400
+
+
 def _outcome(balance: float, need: str, status: Verdict, **extra: Any) -> Outcome:
     return Outcome(status, balance=balance, min_credits=50, need=parse_need(need), **extra)
 
