@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from predev_integrations._core.need import (
+    Need,
+    covered,
+    enough_phrase,
+    need_value,
+    short_phrase,
+    shortfall,
+)
 from predev_integrations._core.ranges import CREDITS, Range, number_value
-from predev_integrations._core.verdict import Balance, Verdict
+from predev_integrations._core.verdict import Balance, Verdict, evaluate
 from predev_integrations.errors import (
     ConfigError,
     MissingContextError,
@@ -54,9 +62,21 @@ class _Log(Protocol):
 
 
 def log_enough(
-    log: _Log, balance: Balance, floor: float, verdict: Verdict, warn_below: Any
+    log: _Log,
+    balance: Balance,
+    floor: float,
+    verdict: Verdict,
+    warn_below: Any,
+    *,
+    need: Need | None = None,
 ) -> None:
-    """The one line a passing check logs: a warning when running low, else the balance."""
+    """The one line a passing check logs: a warning when running low, else the balance; with
+    a need, what it was enough for, in specs."""
+    if need is not None:
+        low = ", but running low after them" if verdict is Verdict.WARN else ""
+        say = log.warning if verdict is Verdict.WARN else log.info
+        say("%g pre.dev credits remaining: %s%s.", balance, enough_phrase(need, floor), low)
+        return
     if verdict is Verdict.WARN:
         log.warning(
             "%g pre.dev credits remaining: at or above the floor of %g, but below %s.",
@@ -86,6 +106,49 @@ def rendered_floors(min_credits: Any, warn_below: Any) -> tuple[float, float | N
     if warn_below is None:
         return floor, None
     return floor, checked(warn_below, "warn_below", rendered=True)
+
+
+def judge(balance: Balance, floor: float, warn_below: float | None, need: Need | None) -> Verdict:
+    """The verdict: the floor (and warning level) compared with what remains once the need is
+    spent; without a need, the balance itself."""
+    return evaluate(balance if need is None else covered(balance, need), floor, warn_below)
+
+
+def below(balance: Balance, floor: float, need: Need | None) -> str:
+    """Why a balance does not pass: `below the floor of 100`, or the shortfall in specs."""
+    if need is None:
+        return f"below the floor of {floor:g}"
+    return short_phrase(need, shortfall(balance, floor, need), floor)
+
+
+def rendered_need(need: Any, spec_cost: Any, *, rendered: bool = True) -> Need | None:
+    """A gate's `need` priced at its `spec_cost`, by the core's rule (`need.need_value`): at
+    `execute` a refusal fails the task without retries, with the CLI's line."""
+    try:
+        return need_value(need, spec_cost=spec_cost)
+    except ConfigError as error:
+        refusal = AirflowFailException if rendered else AirflowException
+        raise refusal(describe(error)) from None
+
+
+def _literal(value: Any) -> bool:
+    """Typed into the DAG as it is: no template text, no XComArg anywhere inside."""
+    if value is None or isinstance(value, (int, float)):
+        return True
+    if isinstance(value, str):
+        return "{{" not in value and "{%" not in value
+    if isinstance(value, dict):
+        return all(_literal(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_literal(v) for v in value)
+    return False
+
+
+def check_need(need: Any, spec_cost: Any) -> None:
+    """At construction, a need and spec costs typed into the DAG: refused while the DAG is
+    parsed. Templates and XComArgs are checked at `execute`, once rendered."""
+    if _literal(need) and _literal(spec_cost):
+        rendered_need(need, spec_cost, rendered=False)
 
 
 def check_literals(**fields: Any) -> None:

@@ -122,6 +122,22 @@ class SandboxState:
                 else:
                     setattr(self, name, value)
 
+    def spend(self, fields: dict[str, Any]) -> None:
+        """`POST /_sandbox/spend {"credits": 50, "by": "spec 3"}`: what a spec costs, taken
+        at once (two spenders never both see the balance before the other's), and logged in
+        order with the balance requests so a test can tell who read what before whom."""
+        credits, by = fields.get("credits"), fields.get("by")
+        if (
+            isinstance(credits, bool)
+            or not isinstance(credits, (int, float))
+            or not math.isfinite(credits)
+            or credits < 0
+        ):
+            raise ValueError(f"credits must be a number >= 0, got {credits!r}")
+        with self.lock:
+            self.spent += credits
+            self.log.append({"path": "/_sandbox/spend", "credits": credits, "by": str(by)})
+
     def current_balance(self) -> float:
         elapsed = self.clock() - self.started
         balance = self.balance
@@ -184,12 +200,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_body(404)
 
     def do_POST(self) -> None:
-        if self.path != "/_sandbox/state":
+        if self.path not in ("/_sandbox/state", "/_sandbox/spend"):
             self._send_error_body(404)
             return
         length = int(self.headers.get("Content-Length") or 0)
         try:
-            self.server.state.update(json.loads(self.rfile.read(length) or b"{}"))
+            fields = json.loads(self.rfile.read(length) or b"{}")
+            if self.path == "/_sandbox/spend":
+                self.server.state.spend(fields)
+            else:
+                self.server.state.update(fields)
         except (ValueError, TypeError) as exc:
             self._send(
                 400, json.dumps({"error": "Bad sandbox update", "message": str(exc)}).encode()

@@ -14,25 +14,47 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue
 
-from predev_integrations._core.verdict import Balance, Verdict, evaluate
+from predev_integrations._core.need import Need
+from predev_integrations._core.verdict import Balance, Verdict
 from predev_integrations.errors import ApiError
 
-from .._check import check_literals, describe, fatal, log_enough, read_balance, rendered_floors
+from .._check import (
+    below,
+    check_literals,
+    check_need,
+    describe,
+    fatal,
+    judge,
+    log_enough,
+    read_balance,
+    rendered_floors,
+    rendered_need,
+)
 from .._compat import conf
 from ..hooks.predev import PreDevHook
 from ..triggers.credits import PreDevCreditsTrigger
 
 
 class PreDevCreditsSensor(BaseSensorOperator):
-    """Done when the balance is at or above `min_credits`; returns the balance as XCom.
+    """Done when the balance is at or above `min_credits` plus `need`; returns the balance.
 
     :param min_credits: the floor (templated).
+    :param need: what the work after the gate will spend (templated): credits (`600`), specs
+        by kind (`"12 deep, 3 fast"`), or a mapping of kind to a count or to the list of specs
+        itself (`{"deep": plan}` with `plan` an XComArg: its length counts). None or 0: none.
+    :param spec_cost: your own credits per spec (`{"deep": 40}`); default Deep 50, Fast 10.
     :param predev_conn_id: a connection of type `predev`.
     :param warn_below: log a warning when the balance is at/above the floor but below this.
     :param deferrable: wait in the triggerer (default: `[operators] default_deferrable`).
     """
 
-    template_fields: Sequence[str] = ("predev_conn_id", "min_credits", "warn_below")
+    template_fields: Sequence[str] = (
+        "predev_conn_id",
+        "min_credits",
+        "warn_below",
+        "need",
+        "spec_cost",
+    )
     ui_color = "#e8f0fe"
 
     def __init__(
@@ -41,6 +63,8 @@ class PreDevCreditsSensor(BaseSensorOperator):
         min_credits: float | str,
         predev_conn_id: str = PreDevHook.default_conn_name,
         warn_below: float | str | None = None,
+        need: Any = None,
+        spec_cost: Any = None,
         deferrable: bool | None = None,
         mode: str = "reschedule",
         poke_interval: timedelta | float = 300,
@@ -50,13 +74,19 @@ class PreDevCreditsSensor(BaseSensorOperator):
         self.min_credits = min_credits
         self.predev_conn_id = predev_conn_id
         self.warn_below = warn_below
+        self.need = need
+        self.spec_cost = spec_cost
         check_literals(min_credits=min_credits, warn_below=warn_below)
+        check_need(need, spec_cost)
         if deferrable is None:
             deferrable = conf.getboolean("operators", "default_deferrable", fallback=False)
         self.deferrable = deferrable
 
     def _floors(self) -> tuple[float, float | None]:
         return rendered_floors(self.min_credits, self.warn_below)
+
+    def _need(self) -> Need | None:
+        return rendered_need(self.need, self.spec_cost)
 
     def execute(self, context: Context) -> Any:  # noqa: RET503 - defer() never returns
         if not self.deferrable:
@@ -65,12 +95,15 @@ class PreDevCreditsSensor(BaseSensorOperator):
         if result.is_done:
             return result.xcom_value
         floor, warn = self._floors()
+        need = self._need()
         self.defer(
             trigger=PreDevCreditsTrigger(
                 predev_conn_id=self.predev_conn_id,
                 min_credits=floor,
                 poke_interval=self.poke_interval,
                 warn_below=warn,
+                need=None if need is None else need.text(),
+                spec_cost=None if need is None else need.costs,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),
@@ -78,6 +111,7 @@ class PreDevCreditsSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         floor, warn = self._floors()
+        need = self._need()
         try:
             balance, settings = read_balance(PreDevHook(self.predev_conn_id))
         except ApiError as error:
@@ -85,16 +119,16 @@ class PreDevCreditsSensor(BaseSensorOperator):
                 "Could not read the pre.dev balance (%s); will retry.", describe(error)
             )
             return PokeReturnValue(is_done=False)
-        verdict = evaluate(balance, floor, warn)
+        verdict = judge(balance, floor, warn, need)
         if verdict is Verdict.LOW:
             self.log.info(
-                "%g pre.dev credits remaining, below the floor of %g; waiting (top up at %s).",
+                "%g pre.dev credits remaining, %s; waiting (top up at %s).",
                 balance,
-                floor,
+                below(balance, floor, need),
                 settings.topup_url,
             )
             return PokeReturnValue(is_done=False)
-        log_enough(self.log, balance, floor, verdict, self.warn_below)
+        log_enough(self.log, balance, floor, verdict, self.warn_below, need=need)
         return PokeReturnValue(is_done=True, xcom_value=balance)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Balance:
@@ -103,5 +137,6 @@ class PreDevCreditsSensor(BaseSensorOperator):
             raise fatal(str(event.get("message") or "the trigger reported an unknown error"))
         balance: Balance = event["balance"]
         floor, _ = self._floors()
-        log_enough(self.log, balance, floor, Verdict(event.get("verdict", "ok")), self.warn_below)
+        verdict = Verdict(event.get("verdict", "ok"))
+        log_enough(self.log, balance, floor, verdict, self.warn_below, need=self._need())
         return balance

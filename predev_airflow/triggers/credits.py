@@ -16,10 +16,10 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from predev_integrations._core.ranges import POKE
-from predev_integrations._core.verdict import Verdict, evaluate
+from predev_integrations._core.verdict import Verdict
 from predev_integrations.errors import ApiError, ConfigError
 
-from .._check import FATAL_ERRORS, checked, describe
+from .._check import FATAL_ERRORS, below, checked, describe, judge, rendered_need
 from .._compat import emit_gauge
 from ..hooks.predev import PreDevHook
 
@@ -29,7 +29,9 @@ class PreDevCreditsTrigger(BaseTrigger):
     or `{"status": "failed", "message": ...}` when the key or connection is unusable.
 
     Numbers only (nothing renders a trigger's arguments), checked here: a trigger is also
-    built from its serialized kwargs, by the triggerer."""
+    built from its serialized kwargs, by the triggerer. `need` (text such as `12 deep`, or
+    credits) and `spec_cost` size the floor as the sensor's do: it fires once the balance
+    covers the floor plus the need."""
 
     def __init__(
         self,
@@ -37,12 +39,16 @@ class PreDevCreditsTrigger(BaseTrigger):
         min_credits: float,
         poke_interval: float,
         warn_below: float | None = None,
+        *,
+        need: str | float | None = None,
+        spec_cost: dict[str, float] | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.predev_conn_id = predev_conn_id
         self.min_credits = checked(min_credits, "min_credits")
         self.poke_interval = float(checked(poke_interval, "poke_interval", POKE))
         self.warn_below = None if warn_below is None else checked(warn_below, "warn_below")
+        self.need = rendered_need(need, spec_cost, rendered=False)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Connection id, floor and interval: the key is read again from the connection."""
@@ -53,8 +59,16 @@ class PreDevCreditsTrigger(BaseTrigger):
                 "min_credits": self.min_credits,
                 "poke_interval": self.poke_interval,
                 "warn_below": self.warn_below,
+                **self._need_kwargs(),
             },
         )
+
+    def _need_kwargs(self) -> dict[str, Any]:
+        """`need` and `spec_cost` only when there is a need: a trigger without one serializes
+        as before, so triggers deferred by an older provider still load."""
+        if self.need is None:
+            return {}
+        return {"need": self.need.text(), "spec_cost": self.need.costs}
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         # The sensor's poke read the balance before it deferred, so before this line: only
@@ -85,15 +99,14 @@ class PreDevCreditsTrigger(BaseTrigger):
                 )
             else:
                 emit_gauge(balance, self.predev_conn_id)
-                verdict = evaluate(balance, self.min_credits, self.warn_below)
+                verdict = judge(balance, self.min_credits, self.warn_below, self.need)
                 if verdict is not Verdict.LOW:
                     yield _event(status="success", balance=balance, verdict=verdict.value)
                     return
                 self.log.info(
-                    "%g pre.dev credits remaining, below the floor of %g; checking again in %g s "
-                    "(top up at %s).",
+                    "%g pre.dev credits remaining, %s; checking again in %g s (top up at %s).",
                     balance,
-                    self.min_credits,
+                    below(balance, self.min_credits, self.need),
                     self.poke_interval,
                     settings.topup_url,
                 )

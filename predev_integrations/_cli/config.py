@@ -35,6 +35,8 @@ CONFIG_KEYS = {
     "alert_runway": "a duration such as 90m, 36h or 7d, or null",
     "alert_rearm_above": "a number >= 0, or null",
     "topup_url": "an https:// link, or null",
+    "need": 'credits (600) or specs by kind ("12 deep, 3 fast"), or null',
+    "spec_cost": 'credits per spec by kind ("deep=40,fast=8"), or null',
 }
 #: Keys whose null means "none" (the default).
 _NULLABLE = frozenset(k for k, kind in CONFIG_KEYS.items() if kind.endswith(", or null"))
@@ -133,6 +135,13 @@ def _check(source: str, key: str, value: object) -> object:
     what = f"Config file {source}: {key}"
     if key in _NULLABLE and value is None:
         return None
+    if key in ("need", "spec_cost"):
+        from .._core.need import need_value, spec_cost_value
+
+        if key == "spec_cost":
+            return spec_cost_value(value, what)
+        need_value(value, what)
+        return value  # checked; priced with the spec_cost the run settles on
     if key == "topup_url":
         from .._core.urls import normalize_topup_url
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
     from .._core.forecast import Forecast
+    from .._core.need import Need
     from .._core.outcome import AlertReport
     from .._core.secret import Secret, Secrets
     from .alerting import AlertPlan
@@ -60,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "alert_runway": None,
     "alert_rearm_above": None,
     "topup_url": None,
+    "need": None,
+    "spec_cost": None,
 }
 
 #: A commit or push must never hang or break on an outage: short timeouts, cached, warn on error.
@@ -151,6 +154,28 @@ def _topup_url(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc).removesuffix(".")) from None
 
 
+def _need(text: str) -> str:
+    """An argparse `type` for `--need 600` / `--need "12 deep, 3 fast"`: checked here, kept as
+    text (a `--need 0` still overrides a config file's need)."""
+    from .._core.need import parse_need
+
+    try:
+        parse_need(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _spec_cost(text: str) -> dict[str, float]:
+    """An argparse `type` for `--spec-cost deep=40,fast=8`."""
+    from .._core.need import parse_spec_cost
+
+    try:
+        return parse_spec_cost(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
@@ -171,6 +196,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=_flag(CREDITS),
         metavar="N",
         help="warn (still exit 0) when the balance is below this",
+    )
+    p.add_argument(
+        "--need",
+        type=_need,
+        metavar="NEED",
+        help='what the coming work will spend: credits ("600") or specs by kind ("12 deep, 3 '
+        'fast", priced at Deep 50 and Fast 10); fail unless the balance covers the floor plus it',
+    )
+    p.add_argument(
+        "--spec-cost",
+        type=_spec_cost,
+        metavar="KIND=N,...",
+        help="your own credits per spec for --need (deep=40,fast=8); default the vendor's "
+        "upper ends",
     )
     p.add_argument(
         "--base-url",
@@ -296,6 +335,8 @@ def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
         from .config import load_config
 
         chosen.update(load_config(path))
+    if args.preset:
+        chosen["need"] = None  # a commit spends nothing: a hook asks for the floor, not a batch
     for name in DEFAULTS:
         value = getattr(args, name, None)
         if value is not None:
@@ -376,8 +417,10 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
     base_url = base_url_setting(args.base_url)
     key = load_key(args, sources)
     floor, warn_below = settings["min_credits"], settings["warn_below"]
+    need = _priced_need(settings)
     topup_url = settings["topup_url"] or defaults.TOP_UP_URL
     common: dict[str, Any] = {
+        "need": need,
         "min_credits": floor,
         "warn_below": warn_below,
         "topup_url": topup_url,
@@ -406,7 +449,7 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
         live = alert.record(balance, now)
     readings, plan = live
 
-    verdict = evaluate(balance, floor, warn_below)
+    verdict = evaluate(balance if need is None else covered(balance, need), floor, warn_below)
     asked = settings["min_runway"] is not None or settings["warn_runway"] is not None
     if readings is None and (asked or verdict is not Verdict.OK) and alert.file is not None:
         # A cache hit reads the history only when a runway was asked for or the balance is
@@ -426,6 +469,22 @@ def check(args: argparse.Namespace, sources: KeySources | None = None) -> tuple[
     outcome.alert = alert.idle(balance) if plan is None else alert.report(plan, outcome)
     outcome.soft = verdict is Verdict.LOW and settings["on_low"] == defaults.WARN
     return outcome, EXIT_LOW if verdict is Verdict.LOW and not outcome.soft else EXIT_OK
+
+
+def covered(balance: float, need: Need) -> float:
+    """What remains once the need is spent: the balance the floor is compared with."""
+    from .._core.need import covered as remaining
+
+    return remaining(balance, need)
+
+
+def _priced_need(settings: dict[str, Any]) -> Need | None:
+    """The need the flags or the config file give, priced; None for none (or 0)."""
+    if settings["need"] is None:
+        return None
+    from .._core.need import need_value
+
+    return need_value(settings["need"], spec_cost=settings["spec_cost"])
 
 
 class _AlertRun:

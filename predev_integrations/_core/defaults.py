@@ -46,9 +46,18 @@ FORECAST_MIN_SPAN = 3_600.0
 #: against the spending.
 FORECAST_TOP_UP_TOLERANCE = 50.0
 
-# The vendor's spec costs in whole credits, lowest and highest (its Architect API page): what a
-# spec spends is what the runway model's spread starts from.
-#: A Fast Spec.
-FAST_SPEC_CREDITS = (5, 10)
-#: A Deep Spec.
-DEEP_SPEC_CREDITS = (10, 50)
+# What specs cost (the vendor's pricing page: Deep ~10-50, Fast ~5-10 credits). The runway
+# model's spread starts from these ranges; `need` (`_core/need.py`) prices at the upper end, so
+# a batch it lets through never runs dry halfway. `--spec-cost` (`spec_cost`) is a team's own.
+#: The spec kinds a need may name, in the order a line says them.
+SPEC_KINDS = ("deep", "fast")
+#: The vendor's published range per spec kind, in whole credits.
+SPEC_COST_RANGE = {"deep": (10, 50), "fast": (5, 10)}
+#: Credits per spec when no `spec_cost` is given: the vendor's upper ends.
+SPEC_COST = {kind: high for kind, (_, high) in SPEC_COST_RANGE.items()}
+#: An explicit spec cost above this is a typo, not a price (20 times the dearest spec).
+MAX_SPEC_COST = 1_000
+#: More specs than this in one need is not a batch anyone plans (per kind).
+MAX_NEED_SPECS = 10_000
+#: A need of more credits than this is not one anyone plans.
+MAX_NEED_CREDITS = 1_000_000_000

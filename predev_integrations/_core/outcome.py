@@ -8,6 +8,7 @@ from .verdict import ERROR, STATUSES, Verdict
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .forecast import Forecast
+    from .need import Need
     from .verdict import Balance
 
 
@@ -25,6 +26,7 @@ class Outcome:
         "history",
         "min_credits",
         "min_runway",
+        "need",
         "now",
         "runway",
         "runway_verdict",
@@ -47,6 +49,7 @@ class Outcome:
         error: str | None = None,
         soft: bool = False,
         topup_url: str = TOP_UP_URL,
+        need: Need | None = None,
     ) -> None:
         assert status in STATUSES
         self.status = str(status)
@@ -72,12 +75,33 @@ class Outcome:
         self.topup_url = topup_url
         #: The low-credit alert's report (`alert.AlertReport`); None when no alert is set.
         self.alert: AlertReport | None = None
+        #: What the coming work will spend (`need.Need`); the verdict compares the balance
+        #: with the floor plus it. None (no need, or a need of 0) changes nothing.
+        self.need = need
 
     @property
     def sufficient(self) -> bool:
         return self.status != ERROR and Verdict(self.status).sufficient
 
+    @property
+    def shortfall(self) -> float | None:
+        """Credits missing for the floor plus the need; None without a need or a balance."""
+        if self.need is None or self.balance is None or self.status == ERROR:
+            return None
+        from .need import shortfall
+
+        return shortfall(self.balance, self.min_credits, self.need)
+
     def as_dict(self) -> dict[str, object]:
+        if self.need is not None:  # the keys appear only with a need: output without is as before
+            return {
+                **self._as_dict(),
+                "need": self.need.to_json(),
+                "shortfall": self.shortfall,
+            }
+        return self._as_dict()
+
+    def _as_dict(self) -> dict[str, object]:
         return {
             "status": self.status,
             "credits_remaining": self.balance,
@@ -195,6 +219,8 @@ def summary_line(outcome: Outcome) -> str:
         floor += f", warn below {number(outcome.warn_below)}"
     head = f"pre.dev credits: {number(outcome.balance)} remaining{cached} ({floor})"
     runway = runway_phrase(outcome)
+    if outcome.need is not None and outcome.status != ERROR:
+        return need_line(outcome, head, runway)
     by_runway = outcome.runway_verdict != Verdict.OK  # the runway, not the balance, decided
     if outcome.status == Verdict.OK:
         return f"{head}: ok; {runway}." if runway else f"{head}: ok."
@@ -208,3 +234,28 @@ def summary_line(outcome: Outcome) -> str:
         what = runway if by_runway and runway else "below the floor"
         return f"{head}: LOW, {what}; top up at {outcome.topup_url} before generating specs.{tail}"
     return f"pre.dev credits: unknown, {outcome.error}"
+
+
+def need_line(outcome: Outcome, head: str, runway: str | None) -> str:
+    """`summary_line` for a check with a need (its wording without one is unchanged)."""
+    from .need import batches_phrase, enough_phrase, short_phrase, shortfall
+
+    need = outcome.need
+    assert need is not None
+    assert outcome.balance is not None
+    floor, url = outcome.min_credits, outcome.topup_url
+    by_runway = outcome.runway_verdict != Verdict.OK
+    batches = batches_phrase(need, outcome.balance, floor, outcome.runway)
+    tail = "".join(f"; {part}" for part in (runway, batches) if part)
+    if outcome.status == Verdict.OK:
+        return f"{head}: ok, {enough_phrase(need, floor)}{tail}."
+    if outcome.status == Verdict.WARN:
+        if by_runway and runway:
+            what = f"{runway}; {enough_phrase(need, floor)}"
+        else:
+            what = f"{enough_phrase(need, floor)}, but running low after them{tail}"
+        return f"{head}: warn, {what}; top up soon at {url}."
+    soft = " Continuing because low balances are tolerated." if outcome.soft else ""
+    missing = shortfall(outcome.balance, floor, need)
+    what = runway if by_runway and runway and not missing else short_phrase(need, missing, floor)
+    return f"{head}: LOW, {what}; top up at {url} before generating specs.{soft}"

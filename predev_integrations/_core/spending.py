@@ -37,7 +37,7 @@ import bisect
 import itertools
 import math
 
-from .defaults import DEEP_SPEC_CREDITS, FAST_SPEC_CREDITS
+from .defaults import SPEC_COST_RANGE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,8 +93,8 @@ def _cost_moments(low: int, high: int) -> tuple[float, float]:
 
 def _dispersion_of(deep_share: float) -> float:
     """Variance over mean of the spending (credits) of a stream of specs, deep_share Deep."""
-    (fast, fast2), (deep, deep2) = (_cost_moments(*FAST_SPEC_CREDITS),
-                                    _cost_moments(*DEEP_SPEC_CREDITS))  # fmt: skip
+    fast, fast2 = _cost_moments(*SPEC_COST_RANGE["fast"])
+    deep, deep2 = _cost_moments(*SPEC_COST_RANGE["deep"])
     mean = deep_share * deep + (1 - deep_share) * fast
     return (deep_share * deep2 + (1 - deep_share) * fast2) / mean
 

@@ -22,6 +22,8 @@ FLAGS = {
     "min-runway": "--min-runway",
     "warn-runway": "--warn-runway",
     "topup-url": "--topup-url",
+    "need": "--need",
+    "spec-cost": "--spec-cost",
 }
 
 #: `fail-on-low` is a boolean input; it picks the CLI's --on-low.

@@ -53,6 +53,19 @@ def github_outputs(outcome: Outcome, env: Mapping[str, str] | None = None) -> di
         "sufficient": "true" if outcome.sufficient else "false",
         **runway_outputs(outcome),
         **alert.outputs(outcome, os.environ if env is None else env),
+        **need_outputs(outcome),
+    }
+
+
+def need_outputs(outcome: Outcome) -> dict[str, str]:
+    """`need` (the need's credits) and `shortfall` (credits missing for the floor plus it, 0
+    when enough, empty when the balance is unknown); none at all without a need."""
+    if outcome.need is None:
+        return {}
+    shortfall = outcome.shortfall
+    return {
+        "need": number(outcome.need.credits),
+        "shortfall": "" if shortfall is None else number(shortfall),
     }
 
 
@@ -105,6 +118,7 @@ def github_summary(outcome: Outcome, env: Mapping[str, str] | None = None) -> st
         f"| {balance}{' (cached)' if outcome.cached else ''} | {number(outcome.min_credits)} "
         f"| {warn} | {icon} {outcome.status} |",
     ]
+    lines += _need_lines(outcome)
     if outcome.error:
         lines += ["", f"**Error:** {_cell(outcome.error)}"]
     elif outcome.status == Verdict.LOW:
@@ -112,6 +126,18 @@ def github_summary(outcome: Outcome, env: Mapping[str, str] | None = None) -> st
     lines += _alert_lines(outcome, env, link)
     lines += _runway_lines(outcome)
     return "\n".join(lines) + "\n\n"
+
+
+def _need_lines(outcome: Outcome) -> list[str]:
+    """With a need: what the balance was enough (or short) for, in specs."""
+    need, shortfall = outcome.need, outcome.shortfall
+    if need is None or shortfall is None:
+        return []
+    from .._core.need import enough_phrase, short_phrase
+
+    floor = outcome.min_credits
+    said = short_phrase(need, shortfall, floor) if shortfall else enough_phrase(need, floor)
+    return ["", f"**Need:** {_cell(said[0].upper() + said[1:])}."]
 
 
 def _alert_lines(outcome: Outcome, env: Mapping[str, str], link: str) -> list[str]:

@@ -375,3 +375,15 @@ def test_the_cron_recipe_is_one_hourly_crontab_line_without_percent_signs(which:
     assert line.split()[:5] == ["17", "*", "*", "*", "*"]
     assert "%" not in line
     assert "--alert-below 200 --format json" in line
+
+
+def test_the_matrix_recipe_is_sized_by_its_need_and_one_run_at_a_time() -> None:
+    """The batch recipe a team copies: the gate asks for the floor plus the matrix's specs,
+    and one workflow-level concurrency group (never cancelling a run in progress) keeps a
+    second run's gate from passing before this run has spent."""
+    matrix = examples()["matrix"]
+    [check] = matrix["jobs"]["credits"]["steps"]
+    assert check["with"]["need"] == "3 deep"
+    assert len(matrix["jobs"]["specs"]["strategy"]["matrix"]["service"]) == 3
+    assert matrix["concurrency"] == {"group": "predev-credits", "cancel-in-progress": False}
+    assert all("concurrency" not in job for job in matrix["jobs"].values())

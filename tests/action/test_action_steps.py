@@ -63,6 +63,8 @@ NO_RUNWAY = {
     "alert": "false",
     "recovered": "false",
     "alert-message": "",
+    "need": "",
+    "shortfall": "",
 }
 #: What the runner puts in the environment of a scheduled run on the default branch.
 SCHEDULED = {"GITHUB_EVENT_NAME": "schedule", "GITHUB_REF": "refs/heads/main"}
@@ -379,6 +381,50 @@ def test_bad_input_is_exit_2_with_outputs(
     [error] = run.annotations("error")
     assert message in error
     assert sandbox.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("balance", "code", "status", "sufficient", "shortfall", "words"),
+    [
+        (620, 1, "low", "false", "30", "short by 30 credits for the 12 Deep Specs planned"),
+        (700, 0, "ok", "true", "0", "enough for the 12 Deep Specs planned (at most 600 credits)"),
+    ],
+)
+def test_need_sets_sufficient_and_shortfall_as_the_cli_decides(
+    action: Runner,
+    sandbox: Sandbox,
+    balance: int,
+    code: int,
+    status: str,
+    sufficient: str,
+    shortfall: str,
+    words: str,
+) -> None:
+    sandbox.configure(balance=balance)
+    run = action(**{"min-credits": "50", "need": "12 deep"})
+    assert run.code == code
+    assert run.outputs == {
+        **NO_RUNWAY,
+        "credits-remaining": str(balance),
+        "status": status,
+        "sufficient": sufficient,
+        "need": "600",
+        "shortfall": shortfall,
+    }
+    assert words in run.log
+
+
+def test_spec_cost_prices_the_need_and_a_bad_need_is_exit_2(
+    action: Runner, sandbox: Sandbox
+) -> None:
+    sandbox.configure(balance=620)
+    run = action(**{"min-credits": "50", "need": "12 deep", "spec-cost": "deep=40"})
+    assert (run.code, run.outputs["need"], run.outputs["shortfall"]) == (0, "480", "0")
+    bad = action(**{"need": "12 ultra"})
+    assert bad.code == 2
+    assert bad.outputs["status"] == "error"
+    [error] = bad.annotations("error")
+    assert "--need: names the unknown spec kind 'ultra'" in error
 
 
 def test_key_pasted_with_a_trailing_newline_is_masked_and_works(
@@ -982,12 +1028,13 @@ def test_cli_usage_errors_set_github_outputs_only_in_github_format(
     assert result.code == 2
     written = parse_command_file(outputs.read_text(encoding="utf-8"))
     if fmt:
-        assert written == {
+        assert {**written, "need": "", "shortfall": ""} == {  # no need: the CLI writes neither
             "credits-remaining": "",
             "status": "error",
             "sufficient": "false",
             **NO_RUNWAY,
         }
+        assert "need" not in written
         assert result.stdout.startswith("::error title=pre.dev credits check failed::")
         assert "--retries" in result.stdout
     else:

@@ -402,6 +402,7 @@ def test_the_example_dags_parse() -> None:
     assert set(bag.dag_ids) == {
         "example_predev_credits_sensor",
         "example_predev_credits_check",
+        "example_predev_credits_batch",
         "example_predev_credits_event",
         "example_predev_credits_low",
     }

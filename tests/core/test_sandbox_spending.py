@@ -77,3 +77,14 @@ def test_the_command_line_refuses_bad_spending(flag: str) -> None:
     )
     assert proc.returncode == 2
     assert "is not a number" in proc.stderr
+
+
+def test_a_spend_takes_credits_at_once_and_is_logged_in_order(api_key: str) -> None:
+    with Sandbox(key=api_key, balance=700) as sandbox:
+        spent = httpx.post(f"{sandbox.url}/_sandbox/spend", json={"credits": 50, "by": "spec 1"})
+        assert spent.status_code == 200
+        assert spent.json()["balance"] == 650
+        refused = httpx.post(f"{sandbox.url}/_sandbox/spend", json={"credits": -5})
+        assert refused.status_code == 400
+        assert sandbox.log == [{"path": "/_sandbox/spend", "credits": 50, "by": "spec 1"}]
+        assert sandbox.requests == 0  # spending is not a balance request

@@ -6,7 +6,9 @@ Floors are fixed at 100; the tests move the sandbox's balance instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from airflow.sdk import DAG, task
 
@@ -52,3 +54,72 @@ with DAG(
     PreDevCreditsCheckOperator(
         task_id="check_credits", min_credits=FLOOR, retries=2, retry_delay=timedelta(seconds=0)
     )
+
+
+# --- A gate sized by the work (`need`) -----------------------------------------------------------
+# `plan` returns the batch (12 Deep Spec requests); the gate's `need` is sized from it at run
+# time, and `spend_spec` is mapped over it: each one spends a Deep Spec's 50 credits at the
+# sandbox, so a test sees from the balance and the request log what the gate let through.
+BATCH = 12
+
+
+@task
+def plan() -> list[dict[str, str]]:
+    return [{"title": f"spec {n}", "kind": "deep"} for n in range(BATCH)]
+
+
+@task
+def spend_spec(spec: dict[str, str]) -> str:
+    import json
+    import os
+
+    import httpx
+
+    url = json.loads(os.environ["AIRFLOW_CONN_PREDEV_DEFAULT"])["host"]
+    httpx.post(
+        f"{url}/_sandbox/spend", json={"credits": 50, "by": spec["title"]}
+    ).raise_for_status()
+    return spec["title"]
+
+
+def _need_dag(dag_id: str, need: Callable[[Any], Any], *, check: bool = False, **gate: Any) -> DAG:
+    """plan >> gate(need=need(plan's XComArg)) >> spend_spec mapped over the plan."""
+    with DAG(dag_id, schedule=None, start_date=datetime(2025, 1, 1), catchup=False) as dag:
+        specs = plan()
+        if check:
+            checked: Any = PreDevCreditsCheckOperator(
+                task_id="wait_for_credits", min_credits=50, need=need(specs), **gate
+            )
+        else:
+            checked = PreDevCreditsSensor(
+                task_id="wait_for_credits", min_credits=50, need=need(specs), timeout=60, **gate
+            )
+        specs >> checked >> spend_spec.expand(spec=specs)
+    return dag
+
+
+#: The XComArg of the list itself: its length counts as Deep Specs.
+need_xcomarg = _need_dag(
+    "predev_need_xcomarg", lambda specs: {"deep": specs}, deferrable=True, poke_interval=0.5
+)
+#: A template rendered as text, as Airflow renders templated fields by default.
+need_jinja = _need_dag(
+    "predev_need_jinja",
+    lambda _: "{{ ti.xcom_pull(task_ids='plan') | length }} deep",
+    mode="poke",
+    poke_interval=0.5,
+)
+need_check = _need_dag(
+    "predev_need_check",
+    lambda specs: {"deep": specs},
+    check=True,
+    retries=2,
+    retry_delay=timedelta(seconds=0),
+)
+need_bad = _need_dag(
+    "predev_need_bad",
+    lambda _: "{{ ti.xcom_pull(task_ids='plan') | length }} ultra",
+    check=True,
+    retries=2,
+    retry_delay=timedelta(seconds=0),
+)
