@@ -199,7 +199,8 @@ def test_the_runway_is_known_after_an_hour_of_kept_readings() -> None:
     forecast = hist.runway(kept, T0 + 13 * hist.SPACING, 987)
     assert forecast.status == "known"
     assert forecast.burn_per_hour == 12
-    assert forecast.seconds_to_floor == 987 / 12 * 3_600
+    # the median: at or a little after the pace's 987 / 12 hours (spending comes in specs)
+    assert 987 / 12 * 3_600 <= (forecast.seconds_to_floor or 0) <= 1.03 * 987 / 12 * 3_600
 
 
 def test_a_clock_out_of_range_gives_an_unknown_runway_not_an_error() -> None:

@@ -212,14 +212,15 @@ def declining(phases: list[Phase], start: float = 3_000) -> list[float | None]:
 
 
 def test_the_runway_rule_fires_once_when_the_runway_falls_below_the_minimum() -> None:
-    # 10 credits per 10 minutes = 1440/day: from 3000 the runway is ~2 days; below 1.5 after 85.
+    # 10 credits per 10 minutes = 1440/day: from 3000 the runway is ~2 days. The rule fires
+    # once, when the floor has a 1-in-10 chance of coming within 1.5 days (the gate rule).
     seq = [3_000 - 10 * n for n in range(100)]
     alerts, state = run(seq, settings(min_runway=1.5 * DAY), start=LowState(runway_armed=True))
     assert [a.fired_by for a in alerts] == [LowRule.RUNWAY]
     [alert] = alerts
     payload = alert.payload()
     assert payload["runway_status"] == "known"
-    assert payload["runway_seconds"] < 1.5 * DAY
+    assert payload["runway_seconds"] < 2 * DAY  # the median: the band's early end is nearer
     assert payload["burn_per_hour"] == pytest.approx(60)
     assert payload["runs_out_at"].endswith("Z")
     assert state is not None

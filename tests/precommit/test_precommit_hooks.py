@@ -284,7 +284,7 @@ def test_the_warn_line_names_the_runway_when_it_is_known(
     assert (live.code, hit.code) == (0, 0)
     day = r"\w{3} \d{1,2} \w{3}"
     runway = (
-        rf"burning ~120/day, floor in ~3\.3 days \({day} \d\d:\d\d UTC; likely {day} to {day}\)"
+        rf"burning ~120/day, floor in ~3\.4 days \({day} \d\d:\d\d UTC; likely {day} to {day}\)"
     )
     assert re.search(
         rf"450 remaining \(floor 50, warn below 500\): warn, running low; {runway}; top up soon",
