@@ -101,8 +101,9 @@ def credits_text(value: object) -> str | None:
 
 
 def _words(text: str) -> str:
-    """Our words as one clean line, without any character `_DROPPED` names."""
+    """Our words as one clean line, without any character `_DROPPED` names (and without the
+    runs of spaces dropping them or the line breaks `clean` turned into spaces can leave)."""
     from .sanitize import clean
 
     line = clean(text, limit=MAX_WORDS)
-    return "".join(ch for ch in line if ch not in _DROPPED)
+    return " ".join("".join(ch for ch in line if ch not in _DROPPED).split())
