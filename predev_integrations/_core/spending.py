@@ -526,21 +526,18 @@ def _repeat_dispersion(rows: list[_Row]) -> float:
     the pattern's levels are judged against. A weekly batch read daily repeats closely (its
     spending is spread evenly over the same gap each week); a stream of specs varies by what
     a spec costs. Blended with the vendor's spec costs as PRIOR_DAYS days of hours."""
-    values: dict[int, list[float]] = {}
+    count, total, square = [0] * 168, [0.0] * 168, [0.0] * 168
     for _, how, credits, seconds in rows:
         if seconds >= HOUR - 1e-6:
-            values.setdefault(how, []).append(credits)
+            count[how] += 1
+            total[how] += credits
+            square[how] += credits * credits
     squared = mass = free = 0.0
-    for weekly in values.values():
-        count = len(weekly)
-        if count < 2:
-            continue
-        mean = sum(weekly) / count
-        if mean <= 0:
-            continue
-        squared += sum((c - mean) * (c - mean) for c in weekly)
-        mass += mean * (count - 1)
-        free += count - 1
+    for n, t, q in zip(count, total, square, strict=True):
+        if n >= 2 and t > 0:  # the squared misses from the hour's mean, from its moments
+            squared += max(q - t * t / n, 0.0)
+            mass += t / n * (n - 1)
+            free += n - 1
     prior = PRIOR_DAYS * 24
     seen = squared / mass if mass > 0 else 0.0
     return max((prior * SPEC_DISPERSION + free * seen) / (prior + free), 1e-3)
