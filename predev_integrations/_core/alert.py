@@ -15,8 +15,7 @@ such character, so no caller's input or future wording can break that.
 
 from __future__ import annotations
 
-import math
-
+from .numbers import finite_number
 from .outcome import number, setting_text
 
 TYPE_CHECKING = False
@@ -67,7 +66,7 @@ def message(
         level = credits_text(rearm_above)
         again = "" if level is None else f", at or above {level} again"
         return _words(f"pre.dev credits recovered: {left}{again}; {runway}.")
-    limit = _finite(runway_below_seconds)
+    limit = finite_number(runway_below_seconds)
     if rule == RUNWAY_RULE and limit is not None and limit > 0:
         head = f"pre.dev credits running out: {left}; {runway}, within the alert runway "
         words = head + f"{setting_text(limit)}."
@@ -81,19 +80,9 @@ def message(
     return f"{_words(words)} Top up at {encode_link(link)}"
 
 
-def _finite(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int beyond a float
-        return None
-    return number if math.isfinite(number) else None
-
-
 def credits_text(value: object) -> str | None:
     """450.0 -> 450, 12.3456 -> 12.35: a number of credits as a person reads it."""
-    credits = _finite(value)
+    credits = finite_number(value)
     if credits is None:
         return None
     rounded = round(credits, 2)

@@ -29,8 +29,8 @@ off on too little or too noisy data:
   fails when the floor has at least a 1-in-10 chance of coming within it.
 - A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
-Pure: no clock, no I/O, no imports but `itertools`, `math`, `defaults` and `spending` (which
-imports `defaults` and standard modules only); callers pass `now`.
+Pure: no clock, no I/O, no imports but `itertools`, `math`, `defaults`, `numbers` and
+`spending` (which imports `defaults` and standard modules only); callers pass `now`.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from .defaults import FORECAST_MIN_READINGS as MIN_READINGS
 from .defaults import FORECAST_MIN_SPAN as MIN_SPAN
 from .defaults import FORECAST_TOP_UP_TOLERANCE as TOP_UP_TOLERANCE
 from .defaults import FORECAST_WINDOW as WINDOW
+from .numbers import finite_number
 from .spending import Z90
 
 TYPE_CHECKING = False
@@ -516,17 +517,6 @@ def _trusted(item: object, latest: float) -> tuple[float, float] | None:
         return None
     # + 0.0 makes -0.0 and 0.0 one balance.
     return at, balance + 0.0
-
-
-def finite_number(value: object) -> float | None:
-    """`value` as a finite float, or None when it is not a number (bool is not) or not finite."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int beyond float range
-        return None
-    return number if math.isfinite(number) else None
 
 
 def parse_duration(text: str) -> float:

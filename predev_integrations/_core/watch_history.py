@@ -40,9 +40,9 @@ from .forecast import (
     MAX_NOW,
     UNKNOWN,
     Forecast,
-    finite_number,
     forecast,
 )
+from .numbers import finite_number
 
 #: The least time between two kept readings (5 minutes): 12 an hour, so a runway is known an
 #: hour after a (re)start without a stored history.
