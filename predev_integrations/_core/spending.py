@@ -59,7 +59,7 @@ Z90 = 1.2815515655446004
 #: The growth prior: the share of teams whose use grows or shrinks at all, and how fast they do
 #: (standard deviation per day). Chosen on the evaluation's tuning seeds
 #: (`bench/runway_tune.py`, bench/README.md).
-GROWTH_SHARE = 0.7
+GROWTH_SHARE = 0.5
 GROWTH_SD = 0.02
 #: Readings must cover this long before growth is measured (between days, so at least two).
 GROWTH_AFTER = 3 * DAY
