@@ -414,6 +414,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--only-ours", action="store_true")
+    parser.add_argument(
+        "--stride", type=int, default=1, help="score every N-th reading only (faster; 1)"
+    )
     parser.add_argument("--alarm-on", choices=("decisive", "median", "p10"), default="decisive")
     parser.add_argument(
         "--growth-evidence",
@@ -436,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     global ALARM_ON  # noqa: PLW0603 - a flag of this script's own run
     ALARM_ON = args.alarm_on
     names = ("ours",) if args.only_ours else tuple(FORECASTERS)
-    results = evaluate(args.families.split(","), seeds, names)
+    results = evaluate(args.families.split(","), seeds, names, stride=max(args.stride, 1))
     print(table(results))
     return 0
 
