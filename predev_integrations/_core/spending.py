@@ -681,7 +681,7 @@ class Walk:
     target. The first week is summed hour by hour; every later week is that week grown by the
     growth carried, so any time ahead costs O(log) to ask, and building costs O(168)."""
 
-    __slots__ = ("cumulative", "model", "plain", "ratio", "times", "uncertain", "weekly")
+    __slots__ = ("cumulative", "model", "plain", "times", "uncertain", "weekly")
 
     def __init__(self, model: Model) -> None:
         self.model = model
@@ -715,9 +715,8 @@ class Walk:
                     initial=0.0,
                 )
             )
-        #: The credits of the first week, and what each week spends over the one before.
+        #: The credits of the first week (each later one is that, grown).
         self.weekly = self.cumulative[-1]
-        self.ratio = math.exp(min(growth * WEEK, 700.0))
 
     def _weeks_total(self, weeks: int) -> float:
         """The credits expected in the first `weeks` whole weeks."""
@@ -728,12 +727,7 @@ class Walk:
 
     def credits_by(self, seconds: float) -> float:
         """The credits expected to be spent in the `seconds` after the start."""
-        weeks = min(int(seconds // WEEK), int(MAX_WEEKS))
-        within = _interpolate(self.times, self.cumulative, seconds - weeks * WEEK)
-        if not weeks:
-            return within
-        grown = math.exp(min(self.model.growth * WEEK * weeks, 700.0))
-        return self._weeks_total(weeks) + grown * within
+        return self.expected_and_doubt(seconds)[0]
 
     def seconds_to(self, credits: float) -> float:
         """Seconds until the expected spending reaches `credits` (0 or more); inf if never."""
