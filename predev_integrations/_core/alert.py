@@ -67,7 +67,11 @@ def message(
         again = "" if level is None else f", at or above {level} again"
         return _words(f"pre.dev credits recovered: {left}{again}; {runway}.")
     limit = finite_number(runway_below_seconds)
-    if rule == RUNWAY_RULE and limit is not None and limit > 0:
+    # Every door parses the runway limit as a duration (at most MAX_DURATION); one beyond it
+    # is not ours to print (its digits would push the link past the line's bound).
+    from .forecast import MAX_DURATION
+
+    if rule == RUNWAY_RULE and limit is not None and 0 < limit <= MAX_DURATION:
         head = f"pre.dev credits running out: {left}; {runway}, within the alert runway "
         words = head + f"{setting_text(limit)}."
     else:
