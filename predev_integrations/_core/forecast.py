@@ -29,13 +29,12 @@ off on too little or too noisy data:
   fails when the floor has at least a 1-in-10 chance of coming within it.
 - A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
-Pure: no clock, no I/O, no imports but `itertools`, `math`, `defaults`, `numbers` and
+Pure: no clock, no I/O, no imports but `math`, `defaults`, `numbers` and
 `spending` (which imports `defaults` and standard modules only); callers pass `now`.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 
 from . import spending
@@ -368,15 +367,16 @@ def forecast(
 
     if above <= 0:
         return known(0.0, 0.0, 0.0)
-    walk = spending.Walk(model)
+    runway = spending.Runway(model)
+    walk = runway.likeliest
     limit = ahead + MAX_RUNWAY
-    middle = walk.reach(above, 0.0, limit)
+    middle = runway.reach(above, 0.0, limit)
     if middle > limit:
         return not_spending(
             f"burning {_rate_text(burn)}: the floor is more than 10 years away", burn
         )
-    early = walk.reach(above, Z90, limit)
-    late = walk.reach(above, -Z90, limit)
+    early = runway.reach(above, Z90, limit)
+    late = runway.reach(above, -Z90, limit)
     # Spending between two readings is spread over the gap, so when in a gap the floor comes
     # is unknown: the band is at least as wide as a typical gap.
     gap = span / (count - 1) / 2
@@ -483,7 +483,8 @@ def _series(
         elif reading[0] >= start:
             keep(reading)
     trusted.sort()
-    if all(b[0] - a[0] >= _TICK for a, b in itertools.pairwise(trusted)):
+    times = [at for at, _ in trusted]  # plain floats: the closest neighbours, in one C loop
+    if len(times) < 2 or min(map(float.__sub__, times[1:], times[:-1])) >= _TICK:
         return trusted, ignored  # the usual case: no two readings within a millisecond
     trusted = sorted((round(t, 3), b) for t, b in trusted)
     series: list[tuple[float, float]] = []

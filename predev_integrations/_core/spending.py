@@ -15,17 +15,19 @@ team shows; the rate may grow or shrink. Each part comes with how sure the readi
   nothing about a week; four weeks of office hours say it well. A level is *named* (`kind`) only
   when its cells differ from their parents more than noise would (`_told`).
 - **The team's spread**: the dispersion (variance over mean, in credits) of its daily spending
-  around the model, blended with the vendor's spec costs by how many days were seen.
+  against the same day of the other weeks (`_Days.repeats`; before two weeks, around the
+  model), blended with the vendor's spec costs by how many repeats were seen.
 - **Growth** is a parameter with its uncertainty: measured between days (against the hour-of-day
   shape) and between whole weeks, the surer kept, then judged against a prior in which some
-  teams grow and most do not (`_growth_posterior`). Its mean is carried for the whole horizon,
-  its variance widens the band on both sides.
+  teams grow and most do not (`_growth_posterior`). The posterior is kept as two branches
+  (no growth; growth as measured, shrunk), each carried for the whole horizon.
 
-From the model, `Walk` gives the spending expected by any time ahead (the median path), and
-`Walk.reach` the time at which a given share of the distribution of spending reaches the
-credits above the floor: log-normal around the median path with the process noise (a compound
-Poisson sum: relative variance dispersion / credits) and what is unsure in the fit (the level,
-the hours of the week, growth over the horizon).
+From the model, `Walk` gives the spending expected by any time ahead along one branch (the
+median path), and `Runway.reach` the time at which the chance that the spending has reached
+the credits above the floor is a given one: in each branch log-normal around its path with the
+process noise (a compound Poisson sum: relative variance dispersion / credits) and what is
+unsure in the fit (the level, the hours of the week, growth over the horizon), the branches
+mixed by weight.
 
 Pure: no clock, no I/O, nothing imported but `bisect`, `itertools`, `math` and `defaults`. Cost:
 O(n + hours covered) for n readings.
@@ -60,7 +62,10 @@ Z90 = 1.2815515655446004
 #: (standard deviation per day). Chosen on the evaluation's tuning seeds
 #: (`bench/runway_tune.py`, bench/README.md).
 GROWTH_SHARE = 0.5
-GROWTH_SD = 0.02
+GROWTH_SD = 0.035
+#: A branch of the growth's posterior weighing less than this is dropped (its share of any
+#: percentile the band shows is below what the grid resolves).
+MIN_BRANCH = 1e-4
 #: Readings must cover this long before growth is measured (between days, so at least two).
 GROWTH_AFTER = 3 * DAY
 #: The most relative variance an hour's rate is given (far beyond any band's reach).
@@ -217,6 +222,7 @@ class Model:
     """A fitted spending model: the rate at any hour ahead of `start`, and how sure it is."""
 
     __slots__ = (
+        "branches",
         "by_day",
         "cell_var",
         "cover",
@@ -260,6 +266,12 @@ class Model:
         self.lag = 0.0
         #: Whether the days of the week were told apart.
         self.by_day = False
+        #: The growth's posterior as weighted branches, each a model of its own (level, growth,
+        #: its variance, lag): the team that does not grow and the one that does, weighed by
+        #: how well each explains the readings. The band is read from their mixture, not from
+        #: one normal with the mixture's variance: a steady team's band stays as narrow as
+        #: its likelier branch says, a growing one's moves to the growth. Empty: this model.
+        self.branches: list[tuple[float, Model]] = []
 
     def factors(self) -> list[float]:
         """The 168 factors by hour of the week; all 1 when the model has no profile."""
@@ -326,7 +338,9 @@ def fit(spent: Spending, cover: float) -> Model:
             if se_weeks < se:
                 growth, se = by_weeks, se_weeks
     model.measured = (growth, se) if math.isfinite(se) else (0.0, math.inf)
-    mean, variance = _growth_posterior(*model.measured)
+    components = _growth_posterior(*model.measured)
+    mean = math.fsum(w * m for w, m, _ in components)
+    variance = max(math.fsum(w * (v + m * m) for w, m, v in components) - mean * mean, 0.0)
     if abs(mean) >= DETREND:
         # The hours of the week average the growth in (the later ones look busier): tally
         # them again with the growth taken out.
@@ -334,14 +348,11 @@ def fit(spent: Spending, cover: float) -> Model:
         factors = _normalized(pattern.rates)
         blocks = days.blocks(factors)
     model.level = _level(blocks, mean)
-    model.dispersion = _dispersion(blocks, model.level, mean, overfit=pattern.overfit(cover))
+    model.dispersion = _team_dispersion(days, blocks, model.level, mean, pattern.overfit(cover))
     model.growth, model.growth_var = mean / DAY, variance / (DAY * DAY)
     told = abs(model.measured[0]) >= TOLD_Z * model.measured[1]
     model.growing = told and abs(mean) >= SHOWN_GROWTH
-    weight = sum(e * math.exp(mean * tau) for _, e, tau in blocks)
-    if weight > 0:
-        center = sum(e * math.exp(mean * tau) * tau for _, e, tau in blocks) / weight
-        model.lag = -center * DAY
+    model.lag = _lag(blocks, mean)
     average = sum(pattern.rates) / 168
     if average > 0:
         model.profile = factors
@@ -349,7 +360,48 @@ def fit(spent: Spending, cover: float) -> Model:
         model.cell_var = [min(v / average / average, MAX_DOUBT) for v in pattern.variances]
     model.kind = WEEKLY if pattern.weekly else DAILY if pattern.daily else STEADY
     model.by_day = pattern.weekly
+    for weight, growth, var in components:
+        branch = _copy(model)
+        branch.level = _level(blocks, growth)
+        branch.growth, branch.growth_var = growth / DAY, var / (DAY * DAY)
+        branch.lag = _lag(blocks, growth)
+        model.branches.append((weight, branch))
     return model
+
+
+def _team_dispersion(
+    days: _Days,
+    blocks: list[tuple[float, float, float]],
+    level: float,
+    growth: float,
+    overfit: float,
+) -> float:
+    """The process's dispersion: the weeks' own repeats (`_Days.repeats`), apart from what the
+    profile misses (which is the pattern's doubt, `cell_var`), blended with the vendor's spec
+    costs; before two whole weeks, the misses around the model (`_dispersion`)."""
+    seen, free = days.repeats(growth)
+    if free <= 0:
+        return _dispersion(blocks, level, growth, overfit=overfit)
+    blended = (PRIOR_DAYS * SPEC_DISPERSION + free * seen) / (PRIOR_DAYS + free)
+    return max(MIN_DISPERSION, blended)
+
+
+def _copy(model: Model) -> Model:
+    """A shallow copy of `model` without its branches (a branch of it)."""
+    out = Model()
+    for name in Model.__slots__:
+        setattr(out, name, getattr(model, name))
+    out.branches = []
+    return out
+
+
+def _lag(blocks: list[tuple[float, float, float]], growth: float) -> float:
+    """Seconds from the middle of the blocks (weighted by the spending expected under
+    `growth` per day) to their end."""
+    weight = sum(e * math.exp(growth * tau) for _, e, tau in blocks)
+    if weight <= 0:
+        return 0.0
+    return -sum(e * math.exp(growth * tau) * tau for _, e, tau in blocks) / weight * DAY
 
 
 def _daily_growth(days: _Days, workdays: list[float]) -> tuple[float, float]:
@@ -362,29 +414,30 @@ def _daily_growth(days: _Days, workdays: list[float]) -> tuple[float, float]:
     return growth, se * math.sqrt(phi)
 
 
-def _growth_posterior(growth: float, se: float) -> tuple[float, float]:
-    """The growth per day carried forward and its variance, given the growth measured and its
-    standard error: a prior in which GROWTH_SHARE of teams grow or shrink, at a pace drawn
-    with GROWTH_SD, and the rest not at all (the posterior's mixture). A steady team's
-    noise is carried as almost nothing; a growth many standard errors out almost whole; with
-    nothing measured, none, and the band allows for the prior's."""
+def _growth_posterior(growth: float, se: float) -> list[tuple[float, float, float]]:
+    """The growth per day carried forward, as the posterior's branches (weight, mean,
+    variance), given the growth measured and its standard error: a prior in which
+    GROWTH_SHARE of teams grow or shrink, at a pace drawn with GROWTH_SD, and the rest not at
+    all. A steady team's noise leaves the no-growth branch almost all the weight; a growth
+    many standard errors out goes almost whole to the growth branch; with nothing measured,
+    the prior's own two. Branches of negligible weight (under MIN_BRANCH) are dropped."""
     prior = GROWTH_SD * GROWTH_SD
     if not math.isfinite(se) or se <= 0:
-        return 0.0, GROWTH_SHARE * prior
+        return [(1 - GROWTH_SHARE, 0.0, 0.0), (GROWTH_SHARE, 0.0, prior)]
     noise = se * se
     if noise <= 0:  # measured exactly (an underflow): carried whole
-        return min(max(growth, -MAX_GROWTH), MAX_GROWTH), 0.0
+        return [(1.0, min(max(growth, -MAX_GROWTH), MAX_GROWTH), 0.0)]
     # Likelihood ratio of "no growth" to "growth from the prior", in logs.
     spike = -0.5 * math.log(noise) - growth * growth / (2 * noise)
     slab = -0.5 * math.log(prior + noise) - growth * growth / (2 * (prior + noise))
     odds = math.log((1 - GROWTH_SHARE) / GROWTH_SHARE) + spike - slab
     share = 1 / (1 + math.exp(min(odds, 700.0)))
     shrink = prior / (prior + noise)
-    slab_mean, slab_var = growth * shrink, noise * shrink
-    mean = share * slab_mean
-    variance = share * (slab_var + slab_mean * slab_mean) - mean * mean
-    mean = min(max(mean, -MAX_GROWTH), MAX_GROWTH)
-    return mean, max(variance, 0.0)
+    slab_mean = min(max(growth * shrink, -MAX_GROWTH), MAX_GROWTH)
+    branches = [(1 - share, 0.0, 0.0), (share, slab_mean, noise * shrink)]
+    kept = [branch for branch in branches if branch[0] >= MIN_BRANCH]
+    total = sum(w for w, _, _ in kept)
+    return [(w / total, m, v) for w, m, v in kept]
 
 
 class _Pattern:
@@ -559,7 +612,7 @@ class _Days:
     when the readings cover less than two days: what each spent, computed once, and what each
     was expected to spend under a profile (`blocks`), asked once per profile."""
 
-    __slots__ = ("hows", "keys", "seconds", "size", "spent")
+    __slots__ = ("hows", "keys", "seconds", "seen", "size", "spent")
 
     def __init__(self, rows: list[_Row], last: int, cover: float) -> None:
         self.size = size = 24 if cover >= 2 * DAY else 1
@@ -567,8 +620,32 @@ class _Days:
         self.hows = [how for _, how, _, _ in rows]
         self.seconds = [seconds for _, _, _, seconds in rows]
         self.spent = [0.0] * (self.keys[0] + 1)
-        for key, (_, _, credits, _) in zip(self.keys, rows, strict=True):
+        self.seen = [0.0] * (self.keys[0] + 1)
+        for key, (_, _, credits, seconds) in zip(self.keys, rows, strict=True):
             self.spent[key] += credits
+            self.seen[key] += seconds
+
+    def repeats(self, growth: float) -> tuple[float, float]:
+        """How much a day's spending varies from one week to the next: the squared misses of
+        each whole day from the mean of the same day of the week (with `growth` per day taken
+        out), over the spending they average (credits), and how many repeats tell it. Free of
+        any fitted profile: a weekly batch read daily repeats to within its specs' costs,
+        however its readings smear it over the days. (0, 0) with under two whole weeks."""
+        if self.size != 24:
+            return 0.0, 0.0
+        slots: list[list[float]] = [[] for _ in range(7)]
+        for key, (spent, seen) in enumerate(zip(self.spent, self.seen, strict=True)):
+            if seen >= DAY - 1e-6:
+                slots[key % 7].append(spent * math.exp(growth * (key + 0.5)) if growth else spent)
+        squared = mass = free = 0.0
+        for values in slots:
+            n = len(values)
+            if n >= 2:
+                mean = sum(values) / n
+                squared += sum((v - mean) * (v - mean) for v in values)
+                mass += mean * (n - 1)
+                free += n - 1
+        return (squared / mass if mass > 0 else 0.0), free
 
     def blocks(self, profile: list[float]) -> list[tuple[float, float, float]]:
         """(credits spent, credits expected at level 1 credit/hour with these 168 factors,
@@ -681,40 +758,50 @@ class Walk:
     target. The first week is summed hour by hour; every later week is that week grown by the
     growth carried, so any time ahead costs O(log) to ask, and building costs O(168)."""
 
-    __slots__ = ("cumulative", "model", "plain", "times", "uncertain", "weekly")
+    __slots__ = ("cumulative", "model", "plain", "steps", "times", "uncertain", "weekly", "widths")
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, like: Walk | None = None) -> None:
+        """`like`: a walk of another branch of the same model (the same start, hours of the
+        week and doubts), whose hour-by-hour parts are taken instead of computed again."""
         self.model = model
         level, growth = model.level, model.growth
-        hour = math.floor(model.start / HOUR)
-        factors, how = model.factors(), hour_of_week(hour)
-        # The first week from the start: a partial hour, 167 whole ones, the rest of the first.
-        first = (hour + 1) * HOUR - model.start
-        #: Segment ends (seconds after the start) over the first week; the credits expected by
-        #: each; the same without growth, in average hours; and the doubt the hours add up to.
-        self.times = [0.0, *(first + i * HOUR for i in range(168)), WEEK]
-        widths = [first, *([HOUR] * 167), HOUR - first]
-        slots = [(how + i) % 168 for i in range(169)]
-        plain = [factors[h] * w / HOUR for h, w in zip(slots, widths, strict=True)]
-        if growth:
-            spent = [
-                level * f * math.exp(growth * t) * _expm1_ratio(growth * w)
-                for f, t, w in zip(plain, self.times[:-1], widths, strict=True)
-            ]
-        else:
-            spent = [level * f for f in plain]
-        self.cumulative = list(itertools.accumulate(spent, initial=0.0))
-        self.plain = list(itertools.accumulate(plain, initial=0.0))
-        doubt = model.cell_var
-        if doubt is None:
-            self.uncertain = [0.0] * 170
-        else:
-            self.uncertain = list(
-                itertools.accumulate(
-                    (doubt[h] * (w / HOUR) ** 2 for h, w in zip(slots, widths, strict=True)),
-                    initial=0.0,
+        if like is None:
+            hour = math.floor(model.start / HOUR)
+            factors, how = model.factors(), hour_of_week(hour)
+            # The first week from the start: a partial hour, 167 whole ones, the rest of the
+            # first.
+            first = (hour + 1) * HOUR - model.start
+            #: Segment ends (seconds after the start) over the first week; their widths; the
+            #: average hours each holds (`steps`) and their sum; the doubt the hours add up to.
+            self.times = [0.0, *(first + i * HOUR for i in range(168)), WEEK]
+            self.widths = widths = [first, *([HOUR] * 167), HOUR - first]
+            slots = [(how + i) % 168 for i in range(169)]
+            self.steps = [factors[h] * w / HOUR for h, w in zip(slots, widths, strict=True)]
+            self.plain = list(itertools.accumulate(self.steps, initial=0.0))
+            doubt = model.cell_var
+            if doubt is None:
+                self.uncertain = [0.0] * 170
+            else:
+                self.uncertain = list(
+                    itertools.accumulate(
+                        (doubt[h] * (w / HOUR) ** 2 for h, w in zip(slots, widths, strict=True)),
+                        initial=0.0,
+                    )
                 )
-            )
+        else:
+            self.times, self.widths, self.steps = like.times, like.widths, like.steps
+            self.plain, self.uncertain = like.plain, like.uncertain
+        #: The credits expected by each segment's end.
+        if growth:
+            # e^(growth t) at each segment's start, hour by hour (one exp for the whole hours).
+            hourly, whole = math.exp(growth * HOUR), _expm1_ratio(growth * HOUR)
+            grown, spent = 1.0, []
+            for i, (f, w) in enumerate(zip(self.steps, self.widths, strict=True)):
+                spent.append(level * f * grown * (whole if w == HOUR else _expm1_ratio(growth * w)))
+                grown = grown * hourly if i else math.exp(growth * self.times[1])
+        else:
+            spent = [level * f for f in self.steps]
+        self.cumulative = list(itertools.accumulate(spent, initial=0.0))
         #: The credits of the first week (each later one is that, grown).
         self.weekly = self.cumulative[-1]
 
@@ -775,37 +862,59 @@ class Walk:
         grown = math.exp(min(self.model.growth * WEEK * weeks, 700.0))
         return self._weeks_total(weeks) + grown * within, doubt
 
-    def reach(self, credits: float, z: float, limit: float) -> float:
-        """Seconds until the spending reaches `credits` with the chance Phi(z) (z = 0: the
-        median time; Z90: the time by which the floor has a 1-in-10 chance of coming; -Z90:
-        9 in 10); inf beyond `limit`. The spending by t is log-normal around the median path
-        (see `Model.log_spread`), so this is where its z-quantile crosses `credits`.
 
-        The answer is the first point of a fixed grid (`_grid_time`) at which that quantile
-        has reached the credits: the same grid for every target, so more credits never give
-        an earlier answer. Regula falsi finds the neighbourhood in a few steps."""
+class Runway:
+    """The distribution of the time to a target: each branch of the growth's posterior
+    (`Model.branches`) walked forward, and the chance that the spending has reached the target
+    by a time taken as their weighted mixture. In each branch the spending by t is log-normal
+    around its median path (see `Model.log_spread`)."""
+
+    __slots__ = ("likeliest", "walks")
+
+    def __init__(self, model: Model) -> None:
+        branches = model.branches or [(1.0, model)]
+        first = Walk(branches[0][1])
+        self.walks = [(branches[0][0], first)]
+        self.walks += [(weight, Walk(branch, first)) for weight, branch in branches[1:]]
+        #: The walk of the branch with the most weight: the path a chart draws.
+        self.likeliest = max(self.walks, key=lambda item: item[0])[1]
+
+    def chance(self, seconds: float, target: float) -> float:
+        """The chance that the spending in the next `seconds` reaches e^target credits."""
+        total = 0.0
+        for weight, walk in self.walks:
+            expected, doubt = walk.expected_and_doubt(seconds)
+            if expected <= 0:
+                continue
+            process, fitted = walk.model.log_spread(seconds, expected, doubt)
+            spread = max(min(math.sqrt(process + fitted), MAX_SPREAD), 1e-12)
+            total += weight * _phi((math.log(expected) - process / 3 - target) / spread)
+        return total
+
+    def reach(self, credits: float, z: float, limit: float) -> float:
+        """Seconds until the spending reaches `credits` with the chance Phi(-z) (z = 0: the
+        median time; Z90: the time by which the floor has a 1-in-10 chance of coming; -Z90:
+        9 in 10); inf beyond `limit`.
+
+        The answer is the first point of a fixed grid (`_grid_time`) at which that chance has
+        been reached: the same grid for every target, so more credits never give an earlier
+        answer. Regula falsi finds the neighbourhood in a few steps."""
         if credits <= 0:
             return 0.0
-        target = math.log(credits)
-        model = self.model
+        target, wanted = math.log(credits), _phi(-z)
 
         def excess(seconds: float) -> float:
-            """How far (in log credits) the z-quantile of the spending by then is past the
-            target: below 0 while short of it."""
-            expected, doubt = self.expected_and_doubt(seconds)
-            if expected <= 0:
-                return -math.inf
-            process, fitted = model.log_spread(seconds, expected, doubt)
-            spread = min(math.sqrt(process + fitted), MAX_SPREAD)
-            return math.log(expected) - process / 3 + z * spread - target
+            """How far the chance of having reached the target by then is past `wanted`."""
+            return self.chance(seconds, target) - wanted
 
         last = _grid_index(limit)
         if last < 0 or excess(_grid_time(last)) < 0:
             return math.inf
-        # Bracket from a guess: the expected path's time, moved by the spread there.
-        middle = min(self.seconds_to(credits), limit)
-        process, fitted = model.log_spread(middle, credits, self.expected_and_doubt(middle)[1])
-        guess = self.seconds_to(credits * math.exp(process / 3 - z * math.sqrt(process + fitted)))
+        # Bracket from a guess: the likeliest branch's expected path, moved by its spread.
+        walk = self.likeliest
+        middle = min(walk.seconds_to(credits), limit)
+        process, fitted = walk.model.log_spread(middle, credits, walk.expected_and_doubt(middle)[1])
+        guess = walk.seconds_to(credits * math.exp(process / 3 - z * math.sqrt(process + fitted)))
         low = high = limit if math.isnan(guess) else min(max(guess, _GRID_START), limit)
         f_low = f_high = excess(high)
         while f_high < 0:
@@ -819,12 +928,9 @@ class Walk:
         # Regula falsi (Illinois) in log time, to within a grid step.
         side = 0
         while math.log(high / low) > _GRID_STEP:
-            if math.isinf(f_low):
-                at = math.sqrt(low * high)
-            else:
-                share = f_high / (f_high - f_low)
-                at = high * math.exp(-share * math.log(high / low))
-                at = min(max(at, low * (1 + 1e-6)), high * (1 - 1e-6))
+            share = f_high / (f_high - f_low)
+            at = high * math.exp(-share * math.log(high / low))
+            at = min(max(at, low * (1 + 1e-6)), high * (1 - 1e-6))
             f_at = excess(at)
             if f_at < 0:
                 low, f_low = at, f_at
@@ -839,7 +945,12 @@ class Walk:
         return _grid_time(index + 1)
 
 
-#: The grid `Walk.reach` answers on: from a minute, each point 1/10 000 later than the last.
+def _phi(x: float) -> float:
+    """The standard normal's distribution function."""
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+#: The grid `Runway.reach` answers on: from a minute, each point 1/10 000 later than the last.
 _GRID_START = 60.0
 _GRID_STEP = math.log1p(1e-4)
 

@@ -993,22 +993,33 @@ def noisy_spend(seed: int, growth: float, days: int = 21) -> list[tuple[float, f
     return readings
 
 
-def test_growth_is_named_only_when_the_data_tells_it_and_an_unsure_one_widens_the_band() -> None:
+def test_growth_is_named_only_when_the_data_tells_it_and_an_unsure_one_widens_the_band(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The same noise for three weeks, growing 1.5 % a day, or steady: a rise the data tells
     is carried and named; a steady team's noise is neither; what is unsure about growth
-    widens the band, the more the further the floor."""
+    widens the band (against the same readings with growth known to be none), the more the
+    further the floor."""
     runs = {name: noisy_spend(4, rate) for name, rate in (("up", 0.015), ("steady", 0))}
     result = {name: forecast(rs, rs[-1][1] - 14_000, now=NOW) for name, rs in runs.items()}
     assert (result["up"].model or "").startswith("recent average, growing")
     assert result["steady"].model == "recent average"
     assert (result["up"].seconds_to_floor or 0) < (result["steady"].seconds_to_floor or 0)
     steady = runs["steady"]
-    near, far = (forecast(steady, steady[-1][1] - c, now=NOW) for c in (2_000, 20_000))
 
-    def width(r: Forecast) -> float:
-        return math.log((r.seconds_to_floor_p90 or math.inf) / (r.seconds_to_floor_p10 or 1))
+    def widths() -> list[float]:
+        out = []
+        for credits in (2_000, 20_000):
+            r = forecast(steady, steady[-1][1] - credits, now=NOW)
+            late, early = r.seconds_to_floor_p90 or math.inf, r.seconds_to_floor_p10 or 1
+            out.append(math.log(late / early))
+        return out
 
-    assert width(far) > width(near)
+    unsure = widths()
+    monkeypatch.setattr(spending, "_growth_posterior", lambda growth, se: [(1.0, 0.0, 0.0)])
+    known = widths()
+    added = [u - k for u, k in zip(unsure, known, strict=True)]
+    assert 0 < added[0] < added[1]
 
 
 def test_a_steady_but_noisy_spend_does_not_turn_into_growth() -> None:
