@@ -928,7 +928,8 @@ class Runway:
         # Regula falsi (Illinois) in log time, to within a grid step.
         side = 0
         while math.log(high / low) > _GRID_STEP:
-            share = f_high / (f_high - f_low)
+            gap = f_high - f_low  # 0 once halving has worn both ends down to zeros
+            share = f_high / gap if gap > 0 else 0.5
             at = high * math.exp(-share * math.log(high / low))
             at = min(max(at, low * (1 + 1e-6)), high * (1 - 1e-6))
             f_at = excess(at)
