@@ -25,6 +25,7 @@ import argparse
 import bisect
 import itertools
 import math
+import random
 import statistics
 import sys
 import time
@@ -35,7 +36,21 @@ from predev_integrations._core import spending
 from predev_integrations._core.defaults import FORECAST_TOP_UP_TOLERANCE
 from predev_integrations._core.forecast import KNOWN, NOT_SPENDING, decisive_seconds, forecast
 
-from .runway_traces import DAY, FAMILIES, HOUR, Trace, office_windows, trace
+from .runway_traces import (
+    BATCH_SECOND,
+    BATCH_SKIP,
+    BATCH_SPECS,
+    BATCH_TWICE,
+    DAY,
+    DEEP_SPEC,
+    FAMILIES,
+    FAST_SPEC,
+    HOUR,
+    WEEK,
+    Trace,
+    office_windows,
+    trace,
+)
 from .table import Row
 
 WINDOW = 28 * DAY
@@ -406,6 +421,90 @@ def office_limits(seeds: Sequence[int]) -> str:
     return "\n".join(lines)
 
 
+def _spec_moments(deep_share: float) -> tuple[float, float]:
+    """The mean and variance of one spec's cost (`runway_traces.spec_cost`)."""
+    parts = []
+    for low, high in (DEEP_SPEC, FAST_SPEC):
+        mean = (low + high) / 2
+        parts.append((mean, mean * mean + ((high - low + 1) ** 2 - 1) / 12))
+    (deep, deep2), (fast, fast2) = parts
+    mean = deep_share * deep + (1 - deep_share) * fast
+    return mean, deep_share * deep2 + (1 - deep_share) * fast2 - mean * mean
+
+
+def _oracle_chance(tr: Trace, now: float, need: float, horizon: float, rng: random.Random) -> float:
+    """The chance that `tr`'s team spends `need` credits in the `horizon` after `now`, for one
+    told its process (`runway_traces`' batch_varied: the weekly time, the skip and twice
+    chances, the specs per run, the Deep share) and the runs that already happened; a run's
+    cost is normal given its specs (a sum of 5 to 60 costs)."""
+    assert tr.batch_at is not None
+    assert tr.deep_share is not None
+    mean, variance = _spec_moments(tr.deep_share)
+    times = [at for at, _ in tr.spends]
+    slot = tr.batch_at + math.floor((now - tr.batch_at) / WEEK) * WEEK  # the latest at or before
+    draws, hits = 2_000, 0
+    low, high = BATCH_SECOND[0] * DAY, BATCH_SECOND[1] * DAY
+    for _ in range(draws):
+        spent = 0.0
+        runs: list[float] = []
+        for week in range(-1, math.ceil(horizon / WEEK) + 2):
+            at = slot + week * WEEK
+            first_ran = bisect.bisect_left(times, at) < bisect.bisect_left(times, at + 5 * HOUR)
+            if at <= now:  # its first run is past: a second may still come, if none came yet
+                second_ran = bisect.bisect_left(times, at + low) < bisect.bisect_right(times, now)
+                share = min(1.0, (at + high - now) / (high - low))  # of its days still ahead
+                if not first_ran or second_ran or share <= 0:
+                    continue
+                if rng.random() < BATCH_TWICE * share / (1 - BATCH_TWICE * (1 - share)):
+                    runs.append(at + rng.uniform(max(low, now - at), high))
+                continue
+            if rng.random() < BATCH_SKIP:
+                continue
+            runs.append(at)
+            if rng.random() < BATCH_TWICE:
+                runs.append(at + rng.uniform(low, high))
+        for at in runs:
+            if now < at <= now + horizon:
+                n = rng.randint(*BATCH_SPECS)
+                spent += rng.gauss(n * mean, math.sqrt(n * variance))
+        hits += spent >= need
+    return hits / draws
+
+
+def batch_oracle(seeds: Sequence[int], stride: int = 2) -> str:
+    """Ours on `batch_varied` next to a reference told the team's process (`_oracle_chance`),
+    both alarming by the same rule (a limit fails at a 1-in-10 chance of the floor within
+    it): the false and missed alarms any forecaster held to that rule must raise here."""
+    rng = random.Random(0)
+    counts = {name: dict.fromkeys(("points", "missed", "cases", "false"), 0) for name in
+              ("ours", "told the process")}  # fmt: skip
+    for seed in range(seeds[0], seeds[0] + len(seeds) * MORE_TRACES["batch_varied"]):
+        tr = trace("batch_varied", seed)
+        truth, readings, lo = truths(tr), tr.readings, 0
+        for k, (now, balance) in enumerate(readings):
+            while readings[lo][0] < now - WINDOW:
+                lo += 1
+            true = truth[k]
+            if k % stride or true is None:
+                continue
+            status, _, _, _, decisive = ours(readings[lo : k + 1], tr.floor, now)
+            limit = ALARMS[1]
+            told = _oracle_chance(tr, now, balance - tr.floor, limit, rng) >= 0.1
+            flagged = status == KNOWN and decisive is not None and decisive < limit
+            for name, flag in (("ours", flagged), ("told the process", told)):
+                c = counts[name]
+                c["points"] += 1
+                c["false"] += flag and true > 1.5 * limit
+                if true < limit / 1.5:
+                    c["cases"] += 1
+                    c["missed"] += not flag
+    lines = ["| batch_varied, 7 days | points | false | missed |", "|---|---|---|---|"]
+    for name, c in counts.items():
+        missed = c["missed"] / c["cases"] if c["cases"] else 0.0
+        lines.append(f"| {name} | {c['points']} | {_p(c['false'] / c['points'])} | {_p(missed)} |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.runway_eval", description=__doc__)
     parser.add_argument(
@@ -428,6 +527,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="print ours on office use next to references that know the team's hours and pace",
     )
+    parser.add_argument(
+        "--batch-oracle",
+        action="store_true",
+        help="print ours on batch_varied next to a reference told the team's process",
+    )
     args = parser.parse_args(argv)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     if args.growth_evidence:
@@ -435,6 +539,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.office_limits:
         print(office_limits(seeds))
+        return 0
+    if args.batch_oracle:
+        print(batch_oracle(seeds, max(args.stride, 1)))
         return 0
     global ALARM_ON  # noqa: PLW0603 - a flag of this script's own run
     ALARM_ON = args.alarm_on

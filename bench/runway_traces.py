@@ -56,6 +56,11 @@ class Trace:
     #: that know them (`runway_eval --office-limits`).
     office_hours: tuple[float, float, float] | None = None
     office_rate: float | None = None
+    #: A `batch_varied` team's schedule (the time of a weekly run, any week) and its share of
+    #: Deep Specs: what the reference that knows the team's process is told
+    #: (`runway_eval --batch-oracle`).
+    batch_at: float | None = None
+    deep_share: float | None = None
 
 
 #: A spec's cost in whole credits, lowest and highest: the vendor's Deep Spec and Fast Spec.
@@ -137,6 +142,10 @@ def _mean_daily(spends: list[tuple[float, float]], start: float, end: float) -> 
     return spent / max((end - start) / DAY, 1e-9)
 
 
+#: A `batch_varied` week: skipped with this chance, else run twice with this one (the second
+#: run this many days after the first), each run this many specs.
+BATCH_SKIP, BATCH_TWICE, BATCH_SECOND, BATCH_SPECS = 0.15, 0.1, (1, 3), (5, 60)
+
 #: Weeks a family's traces run, where not the default 12.
 WEEKS = {"months": 20}
 
@@ -202,13 +211,13 @@ def trace(family: str, seed: int, weeks: int | None = None) -> Trace:
         spends = []
         at = EPOCH + batch_day * DAY + batch_hour * HOUR
         while at < end:
-            runs = 0 if rng.random() < 0.15 else 2 if rng.random() < 0.1 else 1
+            runs = 0 if rng.random() < BATCH_SKIP else 2 if rng.random() < BATCH_TWICE else 1
             for run in range(runs):
-                first = at + run * rng.uniform(1, 3) * DAY
+                first = at + run * rng.uniform(*BATCH_SECOND) * DAY
                 if start <= first < end:
                     spends.extend(
                         (first + i * rng.uniform(30, 240), spec_cost(rng, deep_share))
-                        for i in range(rng.randint(5, 60))
+                        for i in range(rng.randint(*BATCH_SPECS))
                     )
             at += WEEK
         spends.sort()
@@ -271,6 +280,8 @@ def trace(family: str, seed: int, weeks: int | None = None) -> Trace:
     if family == "cron_short":
         balance = floor + mean_daily * rng.uniform(0.5, 3)
     out = Trace(family, seed, start, end, floor)
+    if family == "batch_varied":
+        out.batch_at, out.deep_share = EPOCH + batch_day * DAY + batch_hour * HOUR, deep_share
     if family == "office":
         out.office_hours = hours
         out.office_rate = per_hour * mean_spec_cost(deep_share)

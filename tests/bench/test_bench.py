@@ -6,6 +6,7 @@ few seconds; parts 4-6 need Airflow, pre-commit and pip installs and run only in
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -181,3 +182,37 @@ def test_office_limits_put_ours_beside_references_that_know_more() -> None:
     assert int(rows[0][1]) > 100
     median = {r[0]: float(r[2].split("%")[0]) for r in rows}
     assert median["office hours and pace known"] < median["ours"]
+
+
+def test_the_oracle_chance_follows_the_batch_schedule() -> None:
+    """A reference told the process: a week's run is certain to be more than 5 specs of the
+    cheapest cost and cannot be more than 60 of the dearest; nothing runs between the weeks'
+    slots but a second run."""
+    from bench import runway_eval
+    from bench.runway_traces import DAY, HOUR, trace
+
+    tr = trace("batch_varied", 0)
+    assert tr.batch_at is not None
+    slot = tr.batch_at + 3 * 7 * DAY  # a week inside the trace
+    rng = random.Random(1)
+
+    def chance(now: float, need: float, horizon: float) -> float:
+        return runway_eval._oracle_chance(tr, now, need, horizon, rng)
+
+    # The next 6 hours before a slot hold no run at all.
+    assert chance(slot - 6 * HOUR - 1, 1, 6 * HOUR) == 0
+    # Across the slot: the run comes unless the week is skipped (15 %).
+    assert 0.78 < chance(slot - HOUR, 1, 2 * HOUR) < 0.92
+    # No run costs more than 60 Deep Specs at 50.
+    assert chance(slot - HOUR, 60 * 50 + 1, 2 * HOUR) == 0
+
+
+def test_batch_oracle_puts_ours_beside_a_reference_told_the_process() -> None:
+    """`--batch-oracle`: both on the same points, by the same 1-in-10 rule."""
+    from bench import runway_eval
+
+    table = runway_eval.batch_oracle(range(1), stride=4)
+    rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in table.splitlines()[2:]]
+    assert [r[0] for r in rows] == ["ours", "told the process"]
+    assert rows[0][1] == rows[1][1]
+    assert int(rows[0][1]) > 50
