@@ -316,8 +316,8 @@ def fit(spent: Spending, cover: float) -> Model:
         for hour, (credits, seconds) in spent.hours.items()
     )
     last = rows[-1][0]
-    psi = _repeat_dispersion(rows)
-    pattern = _pattern(*_tally(rows), psi)
+    psi, tally = _repeat_dispersion(rows)
+    pattern = _pattern(*tally, psi)
     factors = _normalized(pattern.rates)
     days = _Days(rows, last, cover)
     blocks = days.blocks(factors)
@@ -573,14 +573,18 @@ class _Level:
         self.weight = kept / expected if expected > 0 else 0.0
 
 
-def _repeat_dispersion(rows: list[_Row]) -> float:
+def _repeat_dispersion(rows: list[_Row]) -> tuple[float, tuple[list[float], list[float]]]:
     """How much an hour of the week's spending varies from one week to the next, as variance
     over mean (credits), from the hours of the week seen whole in two weeks or more: the noise
     the pattern's levels are judged against. A weekly batch read daily repeats closely (its
     spending is spread evenly over the same gap each week); a stream of specs varies by what
-    a spec costs. Blended with the vendor's spec costs as PRIOR_DAYS days of hours."""
+    a spec costs. Blended with the vendor's spec costs as PRIOR_DAYS days of hours. With it,
+    from the same pass, the tally of the rows (`_tally`)."""
     count, total, square = [0] * 168, [0.0] * 168, [0.0] * 168
+    spent, seen = [0.0] * 168, [0.0] * 168
     for _, how, credits, seconds in rows:
+        spent[how] += credits
+        seen[how] += seconds
         if seconds >= HOUR - 1e-6:
             count[how] += 1
             total[how] += credits
@@ -592,8 +596,8 @@ def _repeat_dispersion(rows: list[_Row]) -> float:
             mass += t / n * (n - 1)
             free += n - 1
     prior = PRIOR_DAYS * 24
-    seen = squared / mass if mass > 0 else 0.0
-    return max((prior * SPEC_DISPERSION + free * seen) / (prior + free), 1e-3)
+    observed = squared / mass if mass > 0 else 0.0
+    return max((prior * SPEC_DISPERSION + free * observed) / (prior + free), 1e-3), (spent, seen)
 
 
 def _tally(rows: list[_Row], growth: float = 0.0, last: int = 0) -> tuple[list[float], list[float]]:
@@ -616,12 +620,14 @@ class _Days:
 
     def __init__(self, rows: list[_Row], last: int, cover: float) -> None:
         self.size = size = 24 if cover >= 2 * DAY else 1
-        self.keys = [(last - hour) // size for hour, _, _, _ in rows]
-        self.hows = [how for _, how, _, _ in rows]
-        self.seconds = [seconds for _, _, _, seconds in rows]
-        self.spent = [0.0] * (self.keys[0] + 1)
-        self.seen = [0.0] * (self.keys[0] + 1)
-        for key, (_, _, credits, seconds) in zip(self.keys, rows, strict=True):
+        self.keys, self.hows, self.seconds = [], [], []
+        self.spent = [0.0] * ((last - rows[0][0]) // size + 1)
+        self.seen = [0.0] * len(self.spent)
+        for hour, how, credits, seconds in rows:
+            key = (last - hour) // size
+            self.keys.append(key)
+            self.hows.append(how)
+            self.seconds.append(seconds)
             self.spent[key] += credits
             self.seen[key] += seconds
 
