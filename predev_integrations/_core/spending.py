@@ -616,20 +616,25 @@ class _Days:
     when the readings cover less than two days: what each spent, computed once, and what each
     was expected to spend under a profile (`blocks`), asked once per profile."""
 
-    __slots__ = ("hows", "keys", "seconds", "seen", "size", "spent")
+    __slots__ = ("bounds", "hows", "seconds", "seen", "size", "spent")
 
     def __init__(self, rows: list[_Row], last: int, cover: float) -> None:
         self.size = size = 24 if cover >= 2 * DAY else 1
-        self.keys, self.hows, self.seconds = [], [], []
-        self.spent = [0.0] * ((last - rows[0][0]) // size + 1)
-        self.seen = [0.0] * len(self.spent)
-        for hour, how, credits, seconds in rows:
-            key = (last - hour) // size
-            self.keys.append(key)
-            self.hows.append(how)
-            self.seconds.append(seconds)
-            self.spent[key] += credits
-            self.seen[key] += seconds
+        hours = [row[0] for row in rows]
+        self.hows = [row[1] for row in rows]
+        self.seconds = [row[3] for row in rows]
+        credits = [row[2] for row in rows]
+        #: Each block's rows, as a slice (block k holds the hours in (last - (k + 1) size,
+        #: last - k size]): the rows are sorted, so each block is found by bisection.
+        self.bounds = [
+            (
+                bisect.bisect_right(hours, last - (k + 1) * size),
+                bisect.bisect_right(hours, last - k * size),
+            )
+            for k in range((last - hours[0]) // size + 1)
+        ]
+        self.spent = [sum(credits[a:b], 0.0) for a, b in self.bounds]
+        self.seen = [sum(self.seconds[a:b], 0.0) for a, b in self.bounds]
 
     def repeats(self, growth: float) -> tuple[float, float]:
         """How much a day's spending varies from one week to the next: the squared misses of
@@ -656,9 +661,11 @@ class _Days:
     def blocks(self, profile: list[float]) -> list[tuple[float, float, float]]:
         """(credits spent, credits expected at level 1 credit/hour with these 168 factors,
         days before the end) of each block with any expected."""
-        expected = [0.0] * len(self.spent)  # in credit-seconds per hour
-        for key, how, seconds in zip(self.keys, self.hows, self.seconds, strict=True):
-            expected[key] += seconds * profile[how]
+        # In credit-seconds per hour.
+        parts = [
+            seconds * profile[how] for seconds, how in zip(self.seconds, self.hows, strict=True)
+        ]
+        expected = [sum(parts[a:b], 0.0) for a, b in self.bounds]
         size = self.size / 24
         return [
             (y, e / HOUR, -(k + 0.5) * size)
