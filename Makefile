@@ -2,6 +2,10 @@
 # `make test` is lint and every test but the real Airflow deployments (minutes); `make
 # test-deploy` runs those (tests/deploy, both profiles); `make test-all` both, as CI does.
 PYTHON ?= python3
+# The suite starts Python processes by the thousand (the CLI, Airflow's, pre-commit's, the
+# Action's steps): with PYTHONDONTWRITEBYTECODE set (as on the shared machine), each compiled
+# this checkout's modules from source again. Unset for make's commands: compiled once.
+unexport PYTHONDONTWRITEBYTECODE
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
