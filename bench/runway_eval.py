@@ -422,12 +422,9 @@ def office_limits(seeds: Sequence[int]) -> str:
 
 
 def _spec_moments(deep_share: float) -> tuple[float, float]:
-    """The mean and variance of one spec's cost (`runway_traces.spec_cost`)."""
-    parts = []
-    for low, high in (DEEP_SPEC, FAST_SPEC):
-        mean = (low + high) / 2
-        parts.append((mean, mean * mean + ((high - low + 1) ** 2 - 1) / 12))
-    (deep, deep2), (fast, fast2) = parts
+    """The mean and variance of one spec's cost (`runway_traces.spec_cost`): the model's
+    formula for an even whole-credit draw, on the traces' own cost ranges."""
+    (deep, deep2), (fast, fast2) = (spending._cost_moments(*r) for r in (DEEP_SPEC, FAST_SPEC))
     mean = deep_share * deep + (1 - deep_share) * fast
     return mean, deep_share * deep2 + (1 - deep_share) * fast2 - mean * mean
 
