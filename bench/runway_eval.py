@@ -69,6 +69,9 @@ TARGETS = {
     "topups": (0.08, 0.50),
     "months": (0.30, 1.20),
 }
+#: The share of alarm cases the acceptance lets ours miss: 1 %, and 10 % where use grows.
+MISSED = {"growing": 0.10, "months": 0.10}
+MISSED_DEFAULT = 0.01
 #: cron_short, batch_varied and near_idle have no error target of their own (issue 32 asks for
 #: their calibration and alarms); the issue's targets for cron and batch are reported beside
 #: them. Families that must raise no alarm at all (their runway, where scored, is reported too):
@@ -468,13 +471,20 @@ def _oracle_chance(tr: Trace, now: float, need: float, horizon: float, rng: rand
     return hits / draws
 
 
+#: The risks the reference told the process is scored at (`batch_oracle`): where the gate's
+#: rule (`FORECAST_RISK`) was chosen.
+ORACLE_RISKS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+
+
 def batch_oracle(seeds: Sequence[int], stride: int = 2) -> str:
     """Ours on `batch_varied` next to a reference told the team's process (`_oracle_chance`),
-    both alarming by the same rule (a limit fails at a 1-in-10 chance of the floor within
-    it): the false and missed alarms any forecaster held to that rule must raise here."""
+    at 3 and 7 days: ours by the gate rule, the reference at each of ORACLE_RISKS (a limit
+    fails when the chance of the floor within it is at least that): the false and missed
+    alarms any forecaster held to each rule must raise here."""
     rng = random.Random(0)
+    names = ("ours", *(f"told the process, {r:g}" for r in ORACLE_RISKS))
     counts = {name: dict.fromkeys(("points", "missed", "cases", "false"), 0) for name in
-              ("ours", "told the process")}  # fmt: skip
+              itertools.product(names, ALARMS)}  # fmt: skip
     for seed in range(seeds[0], seeds[0] + len(seeds) * MORE_TRACES["batch_varied"]):
         tr = trace("batch_varied", seed)
         truth, readings, lo = truths(tr), tr.readings, 0
@@ -485,20 +495,23 @@ def batch_oracle(seeds: Sequence[int], stride: int = 2) -> str:
             if k % stride or true is None:
                 continue
             status, _, _, _, decisive = ours(readings[lo : k + 1], tr.floor, now)
-            limit = ALARMS[1]
-            told = _oracle_chance(tr, now, balance - tr.floor, limit, rng) >= 0.1
-            flagged = status == KNOWN and decisive is not None and decisive < limit
-            for name, flag in (("ours", flagged), ("told the process", told)):
-                c = counts[name]
-                c["points"] += 1
-                c["false"] += flag and true > 1.5 * limit
-                if true < limit / 1.5:
-                    c["cases"] += 1
-                    c["missed"] += not flag
-    lines = ["| batch_varied, 7 days | points | false | missed |", "|---|---|---|---|"]
-    for name, c in counts.items():
-        missed = c["missed"] / c["cases"] if c["cases"] else 0.0
-        lines.append(f"| {name} | {c['points']} | {_p(c['false'] / c['points'])} | {_p(missed)} |")
+            for limit in ALARMS:
+                chance = _oracle_chance(tr, now, balance - tr.floor, limit, rng)
+                flags = [status == KNOWN and decisive is not None and decisive < limit]
+                flags += [chance >= risk for risk in ORACLE_RISKS]
+                for name, flag in zip(names, flags, strict=True):
+                    c = counts[name, limit]
+                    c["points"] += 1
+                    c["false"] += flag and true > 1.5 * limit
+                    if true < limit / 1.5:
+                        c["cases"] += 1
+                        c["missed"] += not flag
+    lines = ["| batch_varied | points | false 3d / 7d | missed 3d / 7d |", "|---|---|---|---|"]
+    for name in names:
+        short, week = (counts[name, limit] for limit in ALARMS)
+        false = " / ".join(_p(c["false"] / c["points"]) for c in (short, week))
+        missed = " / ".join(_p(c["missed"] / max(c["cases"], 1)) for c in (short, week))
+        lines.append(f"| {name} | {week['points']} | {false} | {missed} |")
     return "\n".join(lines)
 
 

@@ -81,7 +81,7 @@ def main() -> int:
             run("when do the credits run out?", ["--min-credits", "50", "--show-history"], env),
             run("the runway joins the line", ["--min-credits", "50"], env),
             run(
-                "fail a week before the floor: a 1-in-10 chance within 7 days",
+                "fail a week before the floor: a 1-in-5 chance within 7 days",
                 ["--min-credits", "50", "--min-runway", "7d"],
                 env,
             ),

@@ -25,8 +25,9 @@ off on too little or too noisy data:
   floor: the forecast (`seconds_to_floor`) is its median (half the time the floor comes
   sooner), the band (`seconds_to_floor_p10`/`_p90`) its 10th to 90th percentile, never
   narrower than half a typical gap between readings on each side. What a limit compares
-  (`decisive_seconds`) is the 10th percentile: one rule for every amount of data, a limit
-  fails when the floor has at least a 1-in-10 chance of coming within it.
+  (`decisive_seconds`) is its RISK quantile (the 20th percentile, in the same gap rule): one
+  rule for every amount of data, a limit fails when the floor has at least a 1-in-5 chance of
+  coming within it.
 - A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
 Pure: no clock, no I/O, no imports but `math`, `defaults`, `numbers` and
@@ -40,10 +41,17 @@ import math
 from . import spending
 from .defaults import FORECAST_MIN_READINGS as MIN_READINGS
 from .defaults import FORECAST_MIN_SPAN as MIN_SPAN
+from .defaults import FORECAST_RISK as RISK
 from .defaults import FORECAST_TOP_UP_TOLERANCE as TOP_UP_TOLERANCE
 from .defaults import FORECAST_WINDOW as WINDOW
 from .numbers import finite_number
 from .spending import Z90
+
+#: How far below the median time (in its spread) a limit is judged: the floor's chance of
+#: coming by then is RISK.
+RISK_Z = spending.z_of(RISK)
+#: RISK in words: `1-in-5` (a whole number of tries), else a percentage.
+RISK_TEXT = f"1-in-{round(1 / RISK)}" if abs(1 / RISK - round(1 / RISK)) < 1e-9 else f"{RISK:.0%}"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -387,7 +395,8 @@ def forecast(
     path = _path(
         walk, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor, pace=pace
     )
-    return known(max(0.0, middle - ahead), p10, p90, path, p10)
+    decisive = max(0.0, min(runway.reach(above, RISK_Z, limit), middle - gap) - ahead)
+    return known(max(0.0, middle - ahead), p10, p90, path, decisive)
 
 
 def _model_text(model: spending.Model) -> str:
@@ -568,10 +577,10 @@ def describe(result: Forecast, now: float) -> str:
 
 def decisive_seconds(result: Forecast) -> float | None:
     """The time to the floor that a limit (`--min-runway`, `--warn-runway`, an alert's runway
-    rule) is compared with: the band's early end (`seconds_to_floor_p10`, also in
-    `seconds_to_floor_decisive`), by which the floor has a 1-in-10 chance of coming. One rule
-    for every amount of data: a limit fails when that chance is at least 1 in 10. A result
-    built without a band compares its forecast. None unless KNOWN."""
+    rule) is compared with (`seconds_to_floor_decisive`): the time by which the floor has a
+    RISK chance (1 in 5) of coming. One rule for every amount of data: a limit fails when that
+    chance is at least 1 in 5. A result built without it compares its forecast. None unless
+    KNOWN."""
     if result.status != KNOWN or result.seconds_to_floor is None:
         return None
     decisive = result.seconds_to_floor_decisive
@@ -579,14 +588,14 @@ def decisive_seconds(result: Forecast) -> float | None:
 
 
 def risk_text(result: Forecast, now: float) -> str:
-    """Why a limit failed, in the numbers the line shows: `a 1-in-10 chance of reaching the
-    floor by Fri 11 Dec` (the band's early end, what limits compare: `decisive_seconds`)."""
+    """Why a limit failed, in the numbers the line shows: `a 1-in-5 chance of reaching the
+    floor by Fri 11 Dec` (what limits compare: `decisive_seconds`)."""
     seconds = decisive_seconds(result)
     if seconds is None:
         return ""
     if seconds <= 0:
         return "at the floor already"
-    return f"a 1-in-10 chance of reaching the floor by {_day_text(now + seconds, now)}"
+    return f"a {RISK_TEXT} chance of reaching the floor by {_day_text(now + seconds, now)}"
 
 
 def band_text(result: Forecast, now: float) -> str:

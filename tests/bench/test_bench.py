@@ -6,6 +6,7 @@ few seconds; parts 4-6 need Airflow, pre-commit and pip installs and run only in
 
 from __future__ import annotations
 
+import itertools
 import random
 import subprocess
 import sys
@@ -208,11 +209,18 @@ def test_the_oracle_chance_follows_the_batch_schedule() -> None:
 
 
 def test_batch_oracle_puts_ours_beside_a_reference_told_the_process() -> None:
-    """`--batch-oracle`: both on the same points, by the same 1-in-10 rule."""
+    """`--batch-oracle`: ours by the gate rule and the reference at each risk, on the same
+    points; a reference that alarms at a lower risk alarms at least as often."""
     from bench import runway_eval
 
     table = runway_eval.batch_oracle(range(1), stride=4)
     rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in table.splitlines()[2:]]
-    assert [r[0] for r in rows] == ["ours", "told the process"]
-    assert rows[0][1] == rows[1][1]
+    assert [r[0] for r in rows] == [
+        "ours",
+        *(f"told the process, {r:g}" for r in runway_eval.ORACLE_RISKS),
+    ]
+    assert len({r[1] for r in rows}) == 1
     assert int(rows[0][1]) > 50
+    told = [[float(x.strip(" %")) for x in r[2].split("/")] for r in rows[1:]]
+    for lower, higher in itertools.pairwise(told):
+        assert all(a >= b for a, b in zip(lower, higher, strict=True))

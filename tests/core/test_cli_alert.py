@@ -107,8 +107,8 @@ def test_the_runway_rule_fires_once_on_the_first_reading_under_the_limit(
     run_cli: RunCli, sandbox: Sandbox, history_file: Path
 ) -> None:
     """A steady 100 credits an hour, floor 50: once, on the first reading whose floor has a
-    1-in-10 chance of coming within 5 hours (the gate rule): at 700, 6.5 hours away at the
-    pace, with the band a few hourly readings deserve (issue 25 fired at 500, when the
+    1-in-5 chance of coming within 5 hours (the gate rule): at 600, 5.5 hours away at the
+    pace, with the doubt a few hourly readings deserve (issue 25 fired at 500, when the
     forecast itself came within 5 hours)."""
     fired = []
     for balance in range(1_200, 100, -100):
@@ -119,13 +119,13 @@ def test_the_runway_rule_fires_once_on_the_first_reading_under_the_limit(
         if alert["fired"]:
             fired.append(balance)
             assert alert["rule"] == "runway"
-            assert alert["message"].startswith("pre.dev credits running out: 700 remaining; ")
-            assert "floor in ~6.5 hours" in alert["message"]
+            assert alert["message"].startswith("pre.dev credits running out: 600 remaining; ")
+            assert "floor in ~5.5 hours" in alert["message"]
             assert ", within the alert runway 5h. Top up at " in alert["message"]
         assert alert["below"] is None
         assert alert["runway_below_seconds"] == 5 * 3_600
         an_hour_passes(history_file)
-    assert fired == [700]
+    assert fired == [600]
 
 
 def test_lost_state_alerts_once_then_records_it(

@@ -28,7 +28,7 @@ RunCli = Callable[..., Any]
 DAY_ = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} \w{3}( \d{4})?"
 DATE = rf"\({DAY_} \d\d:\d\d UTC; likely {DAY_}( to {DAY_})?\)"
 RUNWAY = rf"burning ~120/day, floor in ~3\.4 days {DATE}"
-RISK = rf"a 1-in-10 chance of reaching the floor by {DAY_}"
+RISK = rf"a 1-in-5 chance of reaching the floor by {DAY_}"
 
 
 @pytest.fixture

@@ -202,7 +202,7 @@ def test_summary_draws_the_balance_and_the_floor_from_our_numbers_only() -> None
     # Markdown punctuation is escaped, so the phrase renders as written.
     assert (
         r"**Runway:** burning \~120/day, floor in \~3.4 days \(Thu 3 Dec 15:16 UTC; likely Tue 1 "
-        r"Dec to Fri 11 Dec\): a 1\-in\-10 chance of reaching the floor by Tue 1 Dec, within "
+        r"Dec to Fri 11 Dec\): a 1\-in\-5 chance of reaching the floor by Tue 1 Dec, within "
         r"\-\-min\-runway 4d"
     ) in summary
     assert "`█▆▃▁` 465 → 450" in summary

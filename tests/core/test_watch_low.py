@@ -213,7 +213,7 @@ def declining(phases: list[Phase], start: float = 3_000) -> list[float | None]:
 
 def test_the_runway_rule_fires_once_when_the_runway_falls_below_the_minimum() -> None:
     # 10 credits per 10 minutes = 1440/day: from 3000 the runway is ~2 days. The rule fires
-    # once, when the floor has a 1-in-10 chance of coming within 1.5 days (the gate rule).
+    # once, when the floor has a 1-in-5 chance of coming within 1.5 days (the gate rule).
     seq = [3_000 - 10 * n for n in range(100)]
     alerts, state = run(seq, settings(min_runway=1.5 * DAY), start=LowState(runway_armed=True))
     assert [a.fired_by for a in alerts] == [LowRule.RUNWAY]

@@ -309,7 +309,7 @@ def test_warn_runway_warns_a_commit_days_ahead(
     result = run(*RUN_COMMIT_HOOKS)
     assert result.code == 0, result.output
     assert "floor in ~3.4 days" in result.output
-    assert "a 1-in-10 chance of reaching the floor by " in result.output
+    assert "a 1-in-5 chance of reaching the floor by " in result.output
     assert ", within --warn-runway 7d; top up soon" in result.output
 
 
