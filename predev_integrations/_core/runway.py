@@ -27,7 +27,7 @@ def runway_verdict(
 ) -> Verdict:
     """LOW when the floor is `min_runway` seconds away or less, WARN within `warn_runway`, else
     OK; OK whenever the runway is not KNOWN (unknown never fails a check). The time compared
-    is `forecast.decisive_seconds` (the band's early end once a week was seen)."""
+    is `forecast.decisive_seconds` (by which the floor has a 1-in-5 chance of coming)."""
     seconds = None if result is None else decisive_seconds(result)
     if seconds is None:
         return Verdict.OK

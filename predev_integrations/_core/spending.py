@@ -62,8 +62,7 @@ Z90 = 1.2815515655446004
 #: (standard deviation per day). Chosen on the evaluation's tuning seeds
 #: (`bench/runway_tune.py`, bench/README.md).
 GROWTH_SHARE = 0.5
-GROWTH_SD = 0.035
-GROWTH_MEAN = 0.0
+GROWTH_SD = 0.05
 #: A branch of the growth's posterior weighing less than this is dropped (its share of any
 #: percentile the band shows is below what the grid resolves).
 MIN_BRANCH = 1e-4
@@ -424,18 +423,17 @@ def _growth_posterior(growth: float, se: float) -> list[tuple[float, float, floa
     the prior's own two. Branches of negligible weight (under MIN_BRANCH) are dropped."""
     prior = GROWTH_SD * GROWTH_SD
     if not math.isfinite(se) or se <= 0:
-        return [(1 - GROWTH_SHARE, 0.0, 0.0), (GROWTH_SHARE, GROWTH_MEAN, prior)]
+        return [(1 - GROWTH_SHARE, 0.0, 0.0), (GROWTH_SHARE, 0.0, prior)]
     noise = se * se
     if noise <= 0:  # measured exactly (an underflow): carried whole
         return [(1.0, min(max(growth, -MAX_GROWTH), MAX_GROWTH), 0.0)]
     # Likelihood ratio of "no growth" to "growth from the prior", in logs.
     spike = -0.5 * math.log(noise) - growth * growth / (2 * noise)
-    off = growth - GROWTH_MEAN
-    slab = -0.5 * math.log(prior + noise) - off * off / (2 * (prior + noise))
+    slab = -0.5 * math.log(prior + noise) - growth * growth / (2 * (prior + noise))
     odds = math.log((1 - GROWTH_SHARE) / GROWTH_SHARE) + spike - slab
     share = 1 / (1 + math.exp(min(odds, 700.0)))
     shrink = prior / (prior + noise)
-    slab_mean = min(max(GROWTH_MEAN + off * shrink, -MAX_GROWTH), MAX_GROWTH)
+    slab_mean = min(max(growth * shrink, -MAX_GROWTH), MAX_GROWTH)
     branches = [(1 - share, 0.0, 0.0), (share, slab_mean, noise * shrink)]
     kept = [branch for branch in branches if branch[0] >= MIN_BRANCH]
     total = sum(w for w, _, _ in kept)

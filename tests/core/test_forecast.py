@@ -1191,3 +1191,15 @@ def test_a_limit_compares_the_1_in_5_time_for_every_amount_of_data() -> None:
         assert decisive is not None
         assert (result.seconds_to_floor_p10 or 0) < decisive < (result.seconds_to_floor or 0)
         assert result.path[-1] == pytest.approx((NOW + (result.seconds_to_floor or 0), floor))
+
+
+@pytest.mark.parametrize(("chance", "z"), [(0.1, spending.Z90), (0.2, 0.8416212335729143)])
+def test_the_gate_s_chance_is_turned_into_the_z_the_walk_reaches(chance: float, z: float) -> None:
+    assert spending.z_of(chance) == pytest.approx(z, abs=1e-12)
+    assert spending.z_of(options.FORECAST_RISK) == forecast_module.RISK_Z
+
+
+@pytest.mark.parametrize("chance", [0.0, 1.0, -0.5, math.nan])
+def test_a_chance_outside_0_to_1_is_refused(chance: float) -> None:
+    with pytest.raises(ValueError, match="a chance between 0 and 1"):
+        spending.z_of(chance)
