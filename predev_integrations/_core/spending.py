@@ -818,10 +818,17 @@ class Walk:
         if growth:
             # e^(growth t) at each segment's start, hour by hour (one exp for the whole hours).
             hourly, whole = math.exp(growth * HOUR), _expm1_ratio(growth * HOUR)
-            grown, spent = 1.0, []
-            for i, (f, w) in enumerate(zip(self.steps, self.widths, strict=True)):
-                spent.append(level * f * grown * (whole if w == HOUR else _expm1_ratio(growth * w)))
-                grown = grown * hourly if i else math.exp(growth * self.times[1])
+            steps = self.steps
+            # The partial hours at the ends (either may be whole), and the whole ones between.
+            first, last = (
+                whole if w == HOUR else _expm1_ratio(growth * w)
+                for w in (self.widths[0], self.widths[-1])
+            )
+            grown, spent = math.exp(growth * self.times[1]), [level * steps[0] * first]
+            for f in steps[1:-1]:
+                spent.append(level * f * grown * whole)
+                grown = grown * hourly
+            spent.append(level * steps[-1] * grown * last)
         else:
             spent = [level * f for f in self.steps]
         self.cumulative = list(itertools.accumulate(spent, initial=0.0))
