@@ -54,6 +54,7 @@ _MONDAY_HOUR = 96
 _FLAT = [1.0] * 168
 #: Beyond this many weeks ahead, a target is never reached (the callers stop at 10 years).
 MAX_WEEKS = 1e6
+_MOST_WEEKS = int(MAX_WEEKS)
 #: The fastest growth or decline believed, per day.
 MAX_GROWTH = 0.15
 #: z of the 10th and 90th percentiles.
@@ -282,8 +283,9 @@ class Model:
         dispersion / credits; its median lies below its mean by a third of it, as a gamma's
         does) and the fit's (the level, the hours of the week as `pattern` says, the growth
         carried over the horizon, around which the fit is as likely high as low)."""
-        process = math.log1p(self.dispersion / max(expected, 1e-9))
-        level = self.dispersion / max(self.spent, 1e-9)
+        # (max spelt out: asked for every step of `Runway.reach`.)
+        process = math.log1p(self.dispersion / (1e-9 if expected < 1e-9 else expected))
+        level = self.dispersion / (1e-9 if self.spent < 1e-9 else self.spent)
         carried = (self.lag + seconds / 2) * (self.lag + seconds / 2) * self.growth_var
         return process, math.log1p(level + pattern) + carried
 
@@ -875,12 +877,16 @@ class Walk:
         variance from what is unsure in the hours of the week they cross: each hour's doubt,
         counted once for each time the horizon crosses it (squared: the same hour misses the
         same way every week)."""
+        # (Asked for every step of `Runway.reach`: min and max spelt out, and bisect's bounds
+        # clamping j to 1..len - 1.)
         times = self.times
-        weeks = min(int(seconds // WEEK), int(MAX_WEEKS))
+        weeks = int(seconds // WEEK)
+        weeks = _MOST_WEEKS if weeks > _MOST_WEEKS else weeks
         rest = seconds - weeks * WEEK
-        j = min(max(1, bisect.bisect_left(times, rest)), len(times) - 1)
+        j = bisect.bisect_left(times, rest, 1, len(times) - 1)
         t0, t1 = times[j - 1], times[j]
-        share = min(max((rest - t0) / (t1 - t0), 0.0), 1.0) if t1 > t0 else 0.0
+        share = (rest - t0) / (t1 - t0) if t1 > t0 else 0.0
+        share = 0.0 if share < 0.0 else 1.0 if share > 1.0 else share
         cumulative, plain, uncertain = self.cumulative, self.plain, self.uncertain
         within = cumulative[j - 1] + share * (cumulative[j] - cumulative[j - 1])
         part = uncertain[j - 1] + share * (uncertain[j] - uncertain[j - 1])
@@ -917,7 +923,8 @@ class Runway:
             if expected <= 0:
                 continue
             process, fitted = walk.model.log_spread(seconds, expected, doubt)
-            spread = max(min(math.sqrt(process + fitted), MAX_SPREAD), 1e-12)
+            spread = math.sqrt(process + fitted)  # within 1e-12 and MAX_SPREAD:
+            spread = MAX_SPREAD if spread > MAX_SPREAD else 1e-12 if spread < 1e-12 else spread
             total += weight * _phi((math.log(expected) - process / 3 - target) / spread)
         return total
 
@@ -978,7 +985,10 @@ class Runway:
 
 def _phi(x: float) -> float:
     """The standard normal's distribution function."""
-    return 0.5 * math.erfc(-x / math.sqrt(2))
+    return 0.5 * math.erfc(-x / _SQRT2)
+
+
+_SQRT2 = math.sqrt(2)
 
 
 #: The grid `Runway.reach` answers on: from a minute, each point 1/10 000 later than the last.
