@@ -348,7 +348,8 @@ def fit(spent: Spending, cover: float) -> Model:
     if average > 0:
         model.profile = factors
         # (at most MAX_DOUBT: a subnormal rate's variance over its square would overflow)
-        model.cell_var = [min(v / average / average, MAX_DOUBT) for v in pattern.variances]
+        doubts = (v / average / average for v in pattern.variances)
+        model.cell_var = [MAX_DOUBT if d > MAX_DOUBT else d for d in doubts]  # min, no calls
     model.kind = WEEKLY if pattern.weekly else DAILY if pattern.daily else STEADY
     model.by_day = pattern.weekly
     for weight, growth, var in components:
@@ -591,7 +592,8 @@ def _repeat_dispersion(hours: _Hours) -> tuple[float, tuple[list[float], list[fl
     squared = mass = free = 0.0
     for n, t, q in zip(count, total, square, strict=True):
         if n >= 2 and t > 0:  # the squared misses from the hour's mean, from its moments
-            squared += max(q - t * t / n, 0.0)
+            miss = q - t * t / n
+            squared += 0.0 if miss < 0.0 else miss  # max(miss, 0.0), without the call
             mass += t / n * (n - 1)
             free += n - 1
     prior = PRIOR_DAYS * 24
