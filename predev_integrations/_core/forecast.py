@@ -30,13 +30,17 @@ off on too little or too noisy data:
   coming within it.
 - A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
-Pure: no clock, no I/O, no imports but `math`, `defaults`, `numbers` and
-`spending` (which imports `defaults` and standard modules only); callers pass `now`.
+Pure: no clock, no I/O, no imports but `bisect`, `itertools`, `math`, `operator`, `defaults`,
+`numbers` and `spending` (which imports `defaults` and standard modules only); callers pass
+`now`.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
+import operator
 
 from . import spending
 from .defaults import FORECAST_MIN_READINGS as MIN_READINGS
@@ -56,6 +60,7 @@ RISK_TEXT = f"1-in-{round(1 / RISK)}" if abs(1 / RISK - round(1 / RISK)) < 1e-9 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Any
 
 __all__ = [
     "CLOCK_SKEW",
@@ -468,11 +473,15 @@ def _series(
     readings: Iterable[object], now: float, window: float
 ) -> tuple[list[tuple[float, float]], int]:
     """The trusted readings within the window, oldest first, and how many were refused."""
+    start, latest = now - window, now + CLOCK_SKEW
+    items = list(readings)
+    usual = _usual(items, start, latest)
+    if usual is not None:
+        return usual, 0
     trusted: list[tuple[float, float]] = []
     keep = trusted.append
     ignored = 0
-    start, latest = now - window, now + CLOCK_SKEW
-    for item in readings:
+    for item in items:
         # The usual reading (a tuple of a float time and a float or int balance, as the API
         # and the history file give it, in range), checked inline; anything else in full.
         if isinstance(item, tuple) and len(item) == 2:
@@ -493,7 +502,7 @@ def _series(
             keep(reading)
     trusted.sort()
     times = [at for at, _ in trusted]  # plain floats: the closest neighbours, in one C loop
-    if len(times) < 2 or min(map(float.__sub__, times[1:], times[:-1])) >= _TICK:
+    if len(times) < 2 or min(map(operator.sub, times[1:], times)) >= _TICK:
         return trusted, ignored  # the usual case: no two readings within a millisecond
     trusted = sorted((round(t, 3), b) for t, b in trusted)
     series: list[tuple[float, float]] = []
@@ -509,6 +518,38 @@ def _series(
             ignored += j - i  # two balances at one time: neither is believed
         i = j
     return series, ignored
+
+
+def _usual(items: list[Any], start: float, latest: float) -> list[tuple[float, float]] | None:
+    """The series of `items` if every one is the usual reading (a tuple of a float time and a
+    float or int balance, in range, as the history file gives them) and they come oldest
+    first, a _TICK or more apart; else None (`_series` then checks each). The same checks as
+    `_series`, but each over all the readings at once, in C loops."""
+    if not items or not set(map(type, items)) <= _PAIR_TYPES or set(map(len, items)) != {2}:
+        return None
+    times, balances = zip(*items, strict=True)
+    if set(map(type, times)) != {float} or not set(map(type, balances)) <= {float, int}:
+        return None
+    if len(times) > 1 and min(map(operator.sub, times[1:], times)) < _TICK:
+        return None
+    if not (
+        min(balances) >= -MAX_BALANCE
+        and max(balances) <= MAX_BALANCE
+        and math.isfinite(sum(times) + sum(balances))  # no nan (which comparisons let by)
+        and times[0] >= 0.0  # the times are in order, as just checked
+        and times[-1] <= latest
+    ):
+        return None
+    first = bisect.bisect_left(times, start)
+    kept = balances[first:]
+    # Floats, -0.0 and 0.0 one balance: `balance + 0.0` as `_series`, or where no balance is
+    # 0, float() (the same numbers, cheaper).
+    floats = map(float, kept) if 0 not in kept else map(operator.add, kept, itertools.repeat(0.0))
+    return list(zip(times[first:], floats, strict=True))
+
+
+#: The types of a reading `_usual` takes (a tuple, or a Reading, which is one).
+_PAIR_TYPES = frozenset((tuple, Reading))
 
 
 def _trusted(item: object, latest: float) -> tuple[float, float] | None:

@@ -54,6 +54,7 @@ _MONDAY_HOUR = 96
 _FLAT = [1.0] * 168
 #: Beyond this many weeks ahead, a target is never reached (the callers stop at 10 years).
 MAX_WEEKS = 1e6
+_MOST_WEEKS = int(MAX_WEEKS)
 #: The fastest growth or decline believed, per day.
 MAX_GROWTH = 0.15
 #: z of the 10th and 90th percentiles.
@@ -85,9 +86,6 @@ SHOWN_GROWTH = 0.0005
 TOLD_Z = 3.0
 
 STEADY, DAILY, WEEKLY = "recent average", "daily average", "weekly"
-
-#: An hour of spending: (absolute UTC hour, hour of the week, credits spent, seconds observed).
-_Row = tuple[int, int, float, float]
 
 
 def _cost_moments(low: int, high: int) -> tuple[float, float]:
@@ -132,12 +130,7 @@ class Spending:
         credits bought. A quiet night's gap stays quiet."""
         if not self.left_out:
             return
-        credits_at, seconds_at = _tally(
-            [
-                (hour, hour_of_week(hour), credits, seconds)
-                for hour, (credits, seconds) in self.hours.items()
-            ]
-        )
+        credits_at, seconds_at = _tally(_Hours(self.hours, list(self.hours)))
         # The hour of the day is the hour of the week's modulo 24 (the week starts at midnight).
         daily = [(sum(credits_at[d::24]), sum(seconds_at[d::24])) for d in range(24)]
         average = max(self.drops - self.rises, 0.0) / self.observed if self.observed else 0.0
@@ -290,8 +283,9 @@ class Model:
         dispersion / credits; its median lies below its mean by a third of it, as a gamma's
         does) and the fit's (the level, the hours of the week as `pattern` says, the growth
         carried over the horizon, around which the fit is as likely high as low)."""
-        process = math.log1p(self.dispersion / max(expected, 1e-9))
-        level = self.dispersion / max(self.spent, 1e-9)
+        # (max spelt out: asked for every step of `Runway.reach`.)
+        process = math.log1p(self.dispersion / (1e-9 if expected < 1e-9 else expected))
+        level = self.dispersion / (1e-9 if self.spent < 1e-9 else self.spent)
         carried = (self.lag + seconds / 2) * (self.lag + seconds / 2) * self.growth_var
         return process, math.log1p(level + pattern) + carried
 
@@ -310,16 +304,13 @@ def fit(spent: Spending, cover: float) -> Model:
     model.cover = cover
     if not spent.hours:
         return model
-    # Oldest first (as `spending` adds them, so sorting costs one pass), hour of week once.
-    rows = sorted(
-        (hour, (hour - _MONDAY_HOUR) % 168, credits, seconds)  # hour_of_week, inline
-        for hour, (credits, seconds) in spent.hours.items()
-    )
-    last = rows[-1][0]
-    psi, tally = _repeat_dispersion(rows)
+    # Oldest first (as `spending` adds them, so sorting costs one pass).
+    hours = _Hours(spent.hours, sorted(spent.hours))
+    last = hours.hours[-1]
+    psi, tally = _repeat_dispersion(hours)
     pattern = _pattern(*tally, psi)
     factors = _normalized(pattern.rates)
-    days = _Days(rows, last, cover)
+    days = _Days(hours, cover)
     blocks = days.blocks(factors)
     total = sum(y for y, _, _ in blocks)
     model.spent = max(total, 0.0)
@@ -344,7 +335,7 @@ def fit(spent: Spending, cover: float) -> Model:
     if abs(mean) >= DETREND:
         # The hours of the week average the growth in (the later ones look busier): tally
         # them again with the growth taken out.
-        pattern = _pattern(*_tally(rows, mean / 24, last), psi)
+        pattern = _pattern(*_tally(hours, mean / 24, last), psi)
         factors = _normalized(pattern.rates)
         blocks = days.blocks(factors)
     model.level = _level(blocks, mean)
@@ -357,7 +348,8 @@ def fit(spent: Spending, cover: float) -> Model:
     if average > 0:
         model.profile = factors
         # (at most MAX_DOUBT: a subnormal rate's variance over its square would overflow)
-        model.cell_var = [min(v / average / average, MAX_DOUBT) for v in pattern.variances]
+        doubts = (v / average / average for v in pattern.variances)
+        model.cell_var = [MAX_DOUBT if d > MAX_DOUBT else d for d in doubts]  # min, no calls
     model.kind = WEEKLY if pattern.weekly else DAILY if pattern.daily else STEADY
     model.by_day = pattern.weekly
     for weight, growth, var in components:
@@ -491,18 +483,21 @@ def _pattern(spent: list[float], seen: list[float], psi: float) -> _Pattern:
         [sum(spent[:120]), sum(spent[120:])], kind_hours,
         [flat, flat if kind_hours[1] else quiet], [0.0] * 2, psi,
     )  # fmt: skip
-    out.workdays = [by_kind.rates[h >= 120] * shape[h % 24] for h in range(168)]
+    workday, weekend = by_kind.rates
+    out.workdays = [workday * f for f in shape] * 5 + [weekend * f for f in shape] * 2
     by_day = _Level(
         [sum(spent[k * 24 : k * 24 + 24]) for k in range(7)],
         [sum(hours[k * 24 : k * 24 + 24]) for k in range(7)],
         [by_kind.rates[k >= 5] for k in range(7)],
         [by_kind.variances[k >= 5] for k in range(7)], psi,
     )  # fmt: skip
+    # Hour h of the week is hour h % 24 of day h // 24.
+    squares = [f**2 for f in shape]
     by_week = _Level(
         spent, hours,
-        [by_day.rates[h // 24] * shape[h % 24] for h in range(168)],
-        [by_day.variances[h // 24] * shape[h % 24] ** 2 + by_hour.variances[h % 24]
-         for h in range(168)],
+        [rate * f for rate in by_day.rates for f in shape],
+        [v * q + w for v in by_day.variances
+         for q, w in zip(squares, by_hour.variances, strict=True)],
         psi,
     )  # fmt: skip
     out.rates, out.variances = by_week.rates, by_week.variances
@@ -540,49 +535,54 @@ class _Level:
         excess = mass = chi = expected = 0.0
         cells = 0
         for s, e, p in zip(spent, hours, parent, strict=True):
-            if e * p > 0:  # (a product, so that an underflow counts as nothing seen)
-                miss = s / (e * p) - 1
-                noise = psi / (p * e)
+            seen = e * p  # (a product, so that an underflow counts as nothing seen)
+            if seen > 0:
+                miss = s / seen - 1
+                noise = psi / seen
                 weight = 1 / ((1 + noise) * (1 + noise))
-                excess += weight * (miss * miss - noise)
+                square = miss * miss
+                excess += weight * (square - noise)
                 mass += weight
-                expected += p * e
-                chi += miss * miss / noise
+                expected += seen
+                chi += square / noise
                 cells += 1
         tau2 = max(excess / mass, 0.0) if mass > 0 else 0.0
         #: Whether the cells differ from their parents beyond noise (a chi-square test).
         self.told = cells > 1 and chi > cells + TOLD_Z * math.sqrt(2 * cells)
         self.rates: list[float] = []
         self.variances: list[float] = []
+        rate, variance = self.rates.append, self.variances.append
         kept = 0.0
         for s, e, p, v in zip(spent, hours, parent, parent_var, strict=True):
             if p <= 0:
-                self.rates.append(0.0)
-                self.variances.append(0.0)
+                rate(0.0)
+                variance(0.0)
                 continue
-            if e * p > 0 and tau2 > 0:
-                noise = psi / (p * e)
+            seen = e * p
+            if seen > 0 and tau2 > 0:
+                noise = psi / seen
                 weight = tau2 / (tau2 + noise)
-                ratio = max(1 + weight * (s / (e * p) - 1), 0.0)
+                ratio = 1 + weight * (s / seen - 1)
+                ratio = 0.0 if ratio < 0.0 else ratio  # max(ratio, 0.0), without the call
                 own = weight * noise
-                kept += p * e * weight
+                kept += seen * weight
             else:
                 ratio, own = 1.0, tau2
-            self.rates.append(p * ratio)
-            self.variances.append(p * p * own + ratio * ratio * v)
+            rate(p * ratio)
+            variance(p * p * own + ratio * ratio * v)
         self.weight = kept / expected if expected > 0 else 0.0
 
 
-def _repeat_dispersion(rows: list[_Row]) -> tuple[float, tuple[list[float], list[float]]]:
+def _repeat_dispersion(hours: _Hours) -> tuple[float, tuple[list[float], list[float]]]:
     """How much an hour of the week's spending varies from one week to the next, as variance
     over mean (credits), from the hours of the week seen whole in two weeks or more: the noise
     the pattern's levels are judged against. A weekly batch read daily repeats closely (its
     spending is spread evenly over the same gap each week); a stream of specs varies by what
     a spec costs. Blended with the vendor's spec costs as PRIOR_DAYS days of hours. With it,
-    from the same pass, the tally of the rows (`_tally`)."""
+    from the same pass, the tally of the hours (`_tally`)."""
     count, total, square = [0] * 168, [0.0] * 168, [0.0] * 168
     spent, seen = [0.0] * 168, [0.0] * 168
-    for _, how, credits, seconds in rows:
+    for how, credits, seconds in zip(hours.hows, hours.credits, hours.seconds, strict=True):
         spent[how] += credits
         seen[how] += seconds
         if seconds >= HOUR - 1e-6:
@@ -592,7 +592,8 @@ def _repeat_dispersion(rows: list[_Row]) -> tuple[float, tuple[list[float], list
     squared = mass = free = 0.0
     for n, t, q in zip(count, total, square, strict=True):
         if n >= 2 and t > 0:  # the squared misses from the hour's mean, from its moments
-            squared += max(q - t * t / n, 0.0)
+            miss = q - t * t / n
+            squared += 0.0 if miss < 0.0 else miss  # max(miss, 0.0), without the call
             mass += t / n * (n - 1)
             free += n - 1
     prior = PRIOR_DAYS * 24
@@ -600,32 +601,45 @@ def _repeat_dispersion(rows: list[_Row]) -> tuple[float, tuple[list[float], list
     return max((prior * SPEC_DISPERSION + free * observed) / (prior + free), 1e-3), (spent, seen)
 
 
-def _tally(rows: list[_Row], growth: float = 0.0, last: int = 0) -> tuple[list[float], list[float]]:
+def _tally(hours: _Hours, growth: float = 0.0, last: int = 0) -> tuple[list[float], list[float]]:
     """Credits spent and seconds observed by hour of the week, with `growth` per hour (before
     `last`) taken out."""
     spent = [0.0] * 168
     seen = [0.0] * 168
-    for hour, how, credits, seconds in rows:
+    for hour, how, credits, seconds in zip(
+        hours.hours, hours.hows, hours.credits, hours.seconds, strict=True
+    ):
         spent[how] += credits * math.exp(growth * (last - hour)) if growth else credits
         seen[how] += seconds
     return spent, seen
 
 
+class _Hours:
+    """`Spending.hours` in the order of `hours`, as columns: the absolute UTC hours, their
+    hours of the week, the credits spent and the seconds observed in each."""
+
+    __slots__ = ("credits", "hours", "hows", "seconds")
+
+    def __init__(self, spent: dict[int, list[float]], hours: list[int]) -> None:
+        self.hours = hours
+        self.hows = [(hour - _MONDAY_HOUR) % 168 for hour in hours]  # hour_of_week, inline
+        self.credits = [spent[hour][0] for hour in hours]
+        self.seconds = [spent[hour][1] for hour in hours]
+
+
 class _Days:
-    """Whole days back from the newest hour `last` of `rows` (oldest first), or single hours
-    when the readings cover less than two days: what each spent, computed once, and what each
-    was expected to spend under a profile (`blocks`), asked once per profile."""
+    """Whole days back from the newest of `hours` (oldest first), or single hours when the
+    readings cover less than two days: what each spent, computed once, and what each was
+    expected to spend under a profile (`blocks`), asked once per profile."""
 
     __slots__ = ("bounds", "hows", "seconds", "seen", "size", "spent")
 
-    def __init__(self, rows: list[_Row], last: int, cover: float) -> None:
+    def __init__(self, columns: _Hours, cover: float) -> None:
         self.size = size = 24 if cover >= 2 * DAY else 1
-        hours = [row[0] for row in rows]
-        self.hows = [row[1] for row in rows]
-        self.seconds = [row[3] for row in rows]
-        credits = [row[2] for row in rows]
-        #: Each block's rows, as a slice (block k holds the hours in (last - (k + 1) size,
-        #: last - k size]): the rows are sorted, so each block is found by bisection.
+        hours, last = columns.hours, columns.hours[-1]
+        self.hows, self.seconds, credits = columns.hows, columns.seconds, columns.credits
+        #: Each block's hours, as a slice (block k holds the hours in (last - (k + 1) size,
+        #: last - k size]): the hours are sorted, so each block is found by bisection.
         self.bounds = [
             (
                 bisect.bisect_right(hours, last - (k + 1) * size),
@@ -808,10 +822,17 @@ class Walk:
         if growth:
             # e^(growth t) at each segment's start, hour by hour (one exp for the whole hours).
             hourly, whole = math.exp(growth * HOUR), _expm1_ratio(growth * HOUR)
-            grown, spent = 1.0, []
-            for i, (f, w) in enumerate(zip(self.steps, self.widths, strict=True)):
-                spent.append(level * f * grown * (whole if w == HOUR else _expm1_ratio(growth * w)))
-                grown = grown * hourly if i else math.exp(growth * self.times[1])
+            steps = self.steps
+            # The partial hours at the ends (either may be whole), and the whole ones between.
+            first, last = (
+                whole if w == HOUR else _expm1_ratio(growth * w)
+                for w in (self.widths[0], self.widths[-1])
+            )
+            grown, spent = math.exp(growth * self.times[1]), [level * steps[0] * first]
+            for f in steps[1:-1]:
+                spent.append(level * f * grown * whole)
+                grown = grown * hourly
+            spent.append(level * steps[-1] * grown * last)
         else:
             spent = [level * f for f in self.steps]
         self.cumulative = list(itertools.accumulate(spent, initial=0.0))
@@ -858,12 +879,16 @@ class Walk:
         variance from what is unsure in the hours of the week they cross: each hour's doubt,
         counted once for each time the horizon crosses it (squared: the same hour misses the
         same way every week)."""
+        # (Asked for every step of `Runway.reach`: min and max spelt out, and bisect's bounds
+        # clamping j to 1..len - 1.)
         times = self.times
-        weeks = min(int(seconds // WEEK), int(MAX_WEEKS))
+        weeks = int(seconds // WEEK)
+        weeks = _MOST_WEEKS if weeks > _MOST_WEEKS else weeks
         rest = seconds - weeks * WEEK
-        j = min(max(1, bisect.bisect_left(times, rest)), len(times) - 1)
+        j = bisect.bisect_left(times, rest, 1, len(times) - 1)
         t0, t1 = times[j - 1], times[j]
-        share = min(max((rest - t0) / (t1 - t0), 0.0), 1.0) if t1 > t0 else 0.0
+        share = (rest - t0) / (t1 - t0) if t1 > t0 else 0.0
+        share = 0.0 if share < 0.0 else 1.0 if share > 1.0 else share
         cumulative, plain, uncertain = self.cumulative, self.plain, self.uncertain
         within = cumulative[j - 1] + share * (cumulative[j] - cumulative[j - 1])
         part = uncertain[j - 1] + share * (uncertain[j] - uncertain[j - 1])
@@ -900,7 +925,8 @@ class Runway:
             if expected <= 0:
                 continue
             process, fitted = walk.model.log_spread(seconds, expected, doubt)
-            spread = max(min(math.sqrt(process + fitted), MAX_SPREAD), 1e-12)
+            spread = math.sqrt(process + fitted)  # within 1e-12 and MAX_SPREAD:
+            spread = MAX_SPREAD if spread > MAX_SPREAD else 1e-12 if spread < 1e-12 else spread
             total += weight * _phi((math.log(expected) - process / 3 - target) / spread)
         return total
 
@@ -961,7 +987,10 @@ class Runway:
 
 def _phi(x: float) -> float:
     """The standard normal's distribution function."""
-    return 0.5 * math.erfc(-x / math.sqrt(2))
+    return 0.5 * math.erfc(-x / _SQRT2)
+
+
+_SQRT2 = math.sqrt(2)
 
 
 def z_of(chance: float) -> float:
