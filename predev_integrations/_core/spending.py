@@ -130,7 +130,7 @@ class Spending:
         credits bought. A quiet night's gap stays quiet."""
         if not self.left_out:
             return
-        credits_at, seconds_at = _tally(_Hours(self.hours, list(self.hours)))
+        credits_at, seconds_at = _tally(_Hours(self.hours))
         # The hour of the day is the hour of the week's modulo 24 (the week starts at midnight).
         daily = [(sum(credits_at[d::24]), sum(seconds_at[d::24])) for d in range(24)]
         average = max(self.drops - self.rises, 0.0) / self.observed if self.observed else 0.0
@@ -304,8 +304,7 @@ def fit(spent: Spending, cover: float) -> Model:
     model.cover = cover
     if not spent.hours:
         return model
-    # Oldest first (as `spending` adds them, so sorting costs one pass).
-    hours = _Hours(spent.hours, sorted(spent.hours))
+    hours = _Hours(spent.hours)
     last = hours.hours[-1]
     psi, tally = _repeat_dispersion(hours)
     pattern = _pattern(*tally, psi)
@@ -615,16 +614,22 @@ def _tally(hours: _Hours, growth: float = 0.0, last: int = 0) -> tuple[list[floa
 
 
 class _Hours:
-    """`Spending.hours` in the order of `hours`, as columns: the absolute UTC hours, their
-    hours of the week, the credits spent and the seconds observed in each."""
+    """`Spending.hours` oldest first, as columns: the absolute UTC hours, their hours of the
+    week, the credits spent and the seconds observed in each."""
 
     __slots__ = ("credits", "hours", "hows", "seconds")
 
-    def __init__(self, spent: dict[int, list[float]], hours: list[int]) -> None:
+    def __init__(self, spent: dict[int, list[float]]) -> None:
+        # `spending` adds the hours oldest first, so the cells are read in the dict's order,
+        # not looked up again; only hours `Spending.fill` added later need the lookups.
+        hours, cells = list(spent), list(spent.values())
+        ordered = sorted(hours)
+        if hours != ordered:
+            hours, cells = ordered, [spent[hour] for hour in ordered]
         self.hours = hours
         self.hows = [(hour - _MONDAY_HOUR) % 168 for hour in hours]  # hour_of_week, inline
-        self.credits = [spent[hour][0] for hour in hours]
-        self.seconds = [spent[hour][1] for hour in hours]
+        self.credits = [credits for credits, _ in cells]
+        self.seconds = [seconds for _, seconds in cells]
 
 
 class _Days:
