@@ -853,7 +853,7 @@ class Walk:
 
     def credits_by(self, seconds: float) -> float:
         """The credits expected to be spent in the `seconds` after the start."""
-        return self.expected_and_doubt(seconds)[0]
+        return self._expected(seconds)[0]
 
     def seconds_to(self, credits: float) -> float:
         """Seconds until the expected spending reaches `credits` (0 or more); inf if never."""
@@ -879,11 +879,10 @@ class Walk:
         rest = min(max(rest, 0.0), self.weekly)
         return weeks * WEEK + _interpolate(self.cumulative, self.times, rest)
 
-    def expected_and_doubt(self, seconds: float) -> tuple[float, float]:
-        """The credits expected in the next `seconds` (`credits_by`), and their relative
-        variance from what is unsure in the hours of the week they cross: each hour's doubt,
-        counted once for each time the horizon crosses it (squared: the same hour misses the
-        same way every week)."""
+    def _expected(self, seconds: float) -> tuple[float, int, int, float]:
+        """The credits expected in the next `seconds`, with where they end: the whole weeks,
+        the segment of the first week the rest ends in (j), and the share of it covered. Apart
+        from the doubt, which `credits_by` (asked for each point of a path) does not need."""
         # (Asked for every step of `Runway.reach`: min and max spelt out, and bisect's bounds
         # clamping j to 1..len - 1.)
         times = self.times
@@ -894,16 +893,24 @@ class Walk:
         t0, t1 = times[j - 1], times[j]
         share = (rest - t0) / (t1 - t0) if t1 > t0 else 0.0
         share = 0.0 if share < 0.0 else 1.0 if share > 1.0 else share
-        cumulative, plain, uncertain = self.cumulative, self.plain, self.uncertain
+        cumulative = self.cumulative
         within = cumulative[j - 1] + share * (cumulative[j] - cumulative[j - 1])
+        if not weeks:
+            return within, weeks, j, share
+        grown = math.exp(min(self.model.growth * WEEK * weeks, 700.0))
+        return self._weeks_total(weeks) + grown * within, weeks, j, share
+
+    def expected_and_doubt(self, seconds: float) -> tuple[float, float]:
+        """The credits expected in the next `seconds` (`credits_by`), and their relative
+        variance from what is unsure in the hours of the week they cross: each hour's doubt,
+        counted once for each time the horizon crosses it (squared: the same hour misses the
+        same way every week)."""
+        expected, weeks, j, share = self._expected(seconds)
+        plain, uncertain = self.plain, self.uncertain
         part = uncertain[j - 1] + share * (uncertain[j] - uncertain[j - 1])
         hours = weeks * plain[-1] + plain[j - 1] + share * (plain[j] - plain[j - 1])
         doubt = weeks * weeks * uncertain[-1] + (2 * weeks + 1) * part
-        doubt = doubt / hours / hours if hours > 0 else 0.0
-        if not weeks:
-            return within, doubt
-        grown = math.exp(min(self.model.growth * WEEK * weeks, 700.0))
-        return self._weeks_total(weeks) + grown * within, doubt
+        return expected, (doubt / hours / hours if hours > 0 else 0.0)
 
 
 class Runway:
