@@ -389,10 +389,12 @@ def _copy(model: Model) -> Model:
 def _lag(blocks: list[tuple[float, float, float]], growth: float) -> float:
     """Seconds from the middle of the blocks (weighted by the spending expected under
     `growth` per day) to their end."""
-    weight = sum(e * math.exp(growth * tau) for _, e, tau in blocks)
+    # Each block's weight once, in lists: sum takes them in one C loop, no generator.
+    weights = [e * math.exp(growth * tau) for _, e, tau in blocks]
+    weight = sum(weights)
     if weight <= 0:
         return 0.0
-    return -sum(e * math.exp(growth * tau) * tau for _, e, tau in blocks) / weight * DAY
+    return -sum([w * tau for w, (_, _, tau) in zip(weights, blocks, strict=True)]) / weight * DAY
 
 
 def _daily_growth(days: _Days, workdays: list[float]) -> tuple[float, float]:
@@ -695,8 +697,9 @@ class _Days:
 
 def _level(blocks: list[tuple[float, float, float]], growth: float) -> float:
     """Credits per hour at the end, given `growth` per day."""
-    weight = sum(e * math.exp(growth * tau) for _, e, tau in blocks)
-    return max(sum(y for y, _, _ in blocks), 0.0) / weight if weight > 0 else 0.0
+    weight = sum([e * math.exp(growth * tau) for _, e, tau in blocks])
+    spent = sum([y for y, _, _ in blocks])
+    return (0.0 if spent < 0.0 else spent) / weight if weight > 0 else 0.0  # max, no call
 
 
 def _weeks(days: list[tuple[float, float, float]], whole: int) -> list[tuple[float, float, float]]:
@@ -716,20 +719,21 @@ def _growth(blocks: list[tuple[float, float, float]], phi: float) -> tuple[float
     """The growth per day that best explains the blocks (the likelihood of spending
     proportional to `e` times exp(growth * days)), and its standard error (per day) given the
     dispersion `phi` of the spending."""
-    total = sum(y for y, _, _ in blocks)
+    total = sum([y for y, _, _ in blocks])
     if len(blocks) < 2 or total <= 0:
         return 0.0, math.inf
-    target = sum(y * tau for y, _, tau in blocks) / total
+    target = sum([y * tau for y, _, tau in blocks]) / total
     exposures = [e for _, e, _ in blocks]
     taus = [tau for _, _, tau in blocks]
 
     def moments(g: float) -> tuple[float, float]:
-        """The mean and variance of the blocks' days, weighted by the spending expected."""
+        """The mean and variance of the blocks' days, weighted by the spending expected (sums
+        of lists: one C loop each, no generator resumed per block)."""
         weights = [e * math.exp(g * tau) for e, tau in zip(exposures, taus, strict=True)]
         mass = sum(weights)
-        mean = sum(w * tau for w, tau in zip(weights, taus, strict=True)) / mass
-        spread = sum(w * (tau - mean) ** 2 for w, tau in zip(weights, taus, strict=True)) / mass
-        return mean, spread
+        mean = sum([w * tau for w, tau in zip(weights, taus, strict=True)]) / mass
+        spread = sum([w * (tau - mean) ** 2 for w, tau in zip(weights, taus, strict=True)])
+        return mean, spread / mass
 
     # The likelihood's maximum is where the expected mean day is the spent one; the mean day
     # grows with g (its slope is the variance), so Newton's steps, kept inside a shrinking
