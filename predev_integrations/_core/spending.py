@@ -878,9 +878,12 @@ class Walk:
             weeks = math.floor(math.log1p(inside) / g)
         if weeks > MAX_WEEKS:
             return math.inf
-        weeks = max(weeks, 0)
-        rest = (credits - self._weeks_total(weeks)) / math.exp(min(g * weeks, 700.0))
-        rest = min(max(rest, 0.0), self.weekly)
+        # (min and max spelt out: asked at every `Runway.reach`.)
+        weeks = 0 if weeks < 0 else weeks
+        grown = g * weeks
+        rest = (credits - self._weeks_total(weeks)) / math.exp(700.0 if grown > 700.0 else grown)
+        rest = 0.0 if rest < 0.0 else rest
+        rest = self.weekly if self.weekly < rest else rest
         return weeks * WEEK + _interpolate(self.cumulative, self.times, rest)
 
     def _expected(self, seconds: float) -> tuple[float, int, int, float]:
@@ -986,7 +989,10 @@ class Runway:
             gap = f_high - f_low  # 0 once halving has worn both ends down to zeros
             share = f_high / gap if gap > 0 else 0.5
             at = high * math.exp(-share * math.log(high / low))
-            at = min(max(at, low * (1 + 1e-6)), high * (1 - 1e-6))
+            # Within (low, high), a little inside each end (min and max spelt out).
+            inner, outer = low * (1 + 1e-6), high * (1 - 1e-6)
+            at = inner if inner > at else at
+            at = outer if outer < at else at
             f_at = excess(at)
             if f_at < 0:
                 low, f_low = at, f_at
@@ -1047,7 +1053,9 @@ def _expm1_ratio(x: float) -> float:
 
 def _interpolate(xs: list[float], ys: list[float], x: float) -> float:
     """ys at x, linear between the points of increasing xs (clamped at the ends)."""
-    j = min(max(1, bisect.bisect_left(xs, x)), len(xs) - 1)
+    # (bisect's bounds clamp j to 1..len - 1; min and max spelt out.)
+    j = bisect.bisect_left(xs, x, 1, len(xs) - 1)
     x0, x1 = xs[j - 1], xs[j]
     share = (x - x0) / (x1 - x0) if x1 > x0 else 0.0
-    return ys[j - 1] + min(max(share, 0.0), 1.0) * (ys[j] - ys[j - 1])
+    share = 0.0 if share < 0.0 else 1.0 if share > 1.0 else share
+    return ys[j - 1] + share * (ys[j] - ys[j - 1])
