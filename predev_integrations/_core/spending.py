@@ -130,7 +130,7 @@ class Spending:
         credits bought. A quiet night's gap stays quiet."""
         if not self.left_out:
             return
-        credits_at, seconds_at = _tally(_Hours(self.hours, list(self.hours)))
+        credits_at, seconds_at = _tally(_Hours(self.hours))
         # The hour of the day is the hour of the week's modulo 24 (the week starts at midnight).
         daily = [(sum(credits_at[d::24]), sum(seconds_at[d::24])) for d in range(24)]
         average = max(self.drops - self.rises, 0.0) / self.observed if self.observed else 0.0
@@ -304,8 +304,7 @@ def fit(spent: Spending, cover: float) -> Model:
     model.cover = cover
     if not spent.hours:
         return model
-    # Oldest first (as `spending` adds them, so sorting costs one pass).
-    hours = _Hours(spent.hours, sorted(spent.hours))
+    hours = _Hours(spent.hours)
     last = hours.hours[-1]
     psi, tally = _repeat_dispersion(hours)
     pattern = _pattern(*tally, psi)
@@ -390,10 +389,12 @@ def _copy(model: Model) -> Model:
 def _lag(blocks: list[tuple[float, float, float]], growth: float) -> float:
     """Seconds from the middle of the blocks (weighted by the spending expected under
     `growth` per day) to their end."""
-    weight = sum(e * math.exp(growth * tau) for _, e, tau in blocks)
+    # Each block's weight once, in lists: sum takes them in one C loop, no generator.
+    weights = [e * math.exp(growth * tau) for _, e, tau in blocks]
+    weight = sum(weights)
     if weight <= 0:
         return 0.0
-    return -sum(e * math.exp(growth * tau) * tau for _, e, tau in blocks) / weight * DAY
+    return -sum([w * tau for w, (_, _, tau) in zip(weights, blocks, strict=True)]) / weight * DAY
 
 
 def _daily_growth(days: _Days, workdays: list[float]) -> tuple[float, float]:
@@ -615,16 +616,22 @@ def _tally(hours: _Hours, growth: float = 0.0, last: int = 0) -> tuple[list[floa
 
 
 class _Hours:
-    """`Spending.hours` in the order of `hours`, as columns: the absolute UTC hours, their
-    hours of the week, the credits spent and the seconds observed in each."""
+    """`Spending.hours` oldest first, as columns: the absolute UTC hours, their hours of the
+    week, the credits spent and the seconds observed in each."""
 
     __slots__ = ("credits", "hours", "hows", "seconds")
 
-    def __init__(self, spent: dict[int, list[float]], hours: list[int]) -> None:
+    def __init__(self, spent: dict[int, list[float]]) -> None:
+        # `spending` adds the hours oldest first, so the cells are read in the dict's order,
+        # not looked up again; only hours `Spending.fill` added later need the lookups.
+        hours, cells = list(spent), list(spent.values())
+        ordered = sorted(hours)
+        if hours != ordered:
+            hours, cells = ordered, [spent[hour] for hour in ordered]
         self.hours = hours
         self.hows = [(hour - _MONDAY_HOUR) % 168 for hour in hours]  # hour_of_week, inline
-        self.credits = [spent[hour][0] for hour in hours]
-        self.seconds = [spent[hour][1] for hour in hours]
+        self.credits = [credits for credits, _ in cells]
+        self.seconds = [seconds for _, seconds in cells]
 
 
 class _Days:
@@ -690,8 +697,9 @@ class _Days:
 
 def _level(blocks: list[tuple[float, float, float]], growth: float) -> float:
     """Credits per hour at the end, given `growth` per day."""
-    weight = sum(e * math.exp(growth * tau) for _, e, tau in blocks)
-    return max(sum(y for y, _, _ in blocks), 0.0) / weight if weight > 0 else 0.0
+    weight = sum([e * math.exp(growth * tau) for _, e, tau in blocks])
+    spent = sum([y for y, _, _ in blocks])
+    return (0.0 if spent < 0.0 else spent) / weight if weight > 0 else 0.0  # max, no call
 
 
 def _weeks(days: list[tuple[float, float, float]], whole: int) -> list[tuple[float, float, float]]:
@@ -711,20 +719,21 @@ def _growth(blocks: list[tuple[float, float, float]], phi: float) -> tuple[float
     """The growth per day that best explains the blocks (the likelihood of spending
     proportional to `e` times exp(growth * days)), and its standard error (per day) given the
     dispersion `phi` of the spending."""
-    total = sum(y for y, _, _ in blocks)
+    total = sum([y for y, _, _ in blocks])
     if len(blocks) < 2 or total <= 0:
         return 0.0, math.inf
-    target = sum(y * tau for y, _, tau in blocks) / total
+    target = sum([y * tau for y, _, tau in blocks]) / total
     exposures = [e for _, e, _ in blocks]
     taus = [tau for _, _, tau in blocks]
 
     def moments(g: float) -> tuple[float, float]:
-        """The mean and variance of the blocks' days, weighted by the spending expected."""
+        """The mean and variance of the blocks' days, weighted by the spending expected (sums
+        of lists: one C loop each, no generator resumed per block)."""
         weights = [e * math.exp(g * tau) for e, tau in zip(exposures, taus, strict=True)]
         mass = sum(weights)
-        mean = sum(w * tau for w, tau in zip(weights, taus, strict=True)) / mass
-        spread = sum(w * (tau - mean) ** 2 for w, tau in zip(weights, taus, strict=True)) / mass
-        return mean, spread
+        mean = sum([w * tau for w, tau in zip(weights, taus, strict=True)]) / mass
+        spread = sum([w * (tau - mean) ** 2 for w, tau in zip(weights, taus, strict=True)])
+        return mean, spread / mass
 
     # The likelihood's maximum is where the expected mean day is the spent one; the mean day
     # grows with g (its slope is the variance), so Newton's steps, kept inside a shrinking
@@ -848,7 +857,7 @@ class Walk:
 
     def credits_by(self, seconds: float) -> float:
         """The credits expected to be spent in the `seconds` after the start."""
-        return self.expected_and_doubt(seconds)[0]
+        return self._expected(seconds)[0]
 
     def seconds_to(self, credits: float) -> float:
         """Seconds until the expected spending reaches `credits` (0 or more); inf if never."""
@@ -869,16 +878,18 @@ class Walk:
             weeks = math.floor(math.log1p(inside) / g)
         if weeks > MAX_WEEKS:
             return math.inf
-        weeks = max(weeks, 0)
-        rest = (credits - self._weeks_total(weeks)) / math.exp(min(g * weeks, 700.0))
-        rest = min(max(rest, 0.0), self.weekly)
+        # (min and max spelt out: asked at every `Runway.reach`.)
+        weeks = 0 if weeks < 0 else weeks
+        grown = g * weeks
+        rest = (credits - self._weeks_total(weeks)) / math.exp(700.0 if grown > 700.0 else grown)
+        rest = 0.0 if rest < 0.0 else rest
+        rest = self.weekly if self.weekly < rest else rest
         return weeks * WEEK + _interpolate(self.cumulative, self.times, rest)
 
-    def expected_and_doubt(self, seconds: float) -> tuple[float, float]:
-        """The credits expected in the next `seconds` (`credits_by`), and their relative
-        variance from what is unsure in the hours of the week they cross: each hour's doubt,
-        counted once for each time the horizon crosses it (squared: the same hour misses the
-        same way every week)."""
+    def _expected(self, seconds: float) -> tuple[float, int, int, float]:
+        """The credits expected in the next `seconds`, with where they end: the whole weeks,
+        the segment of the first week the rest ends in (j), and the share of it covered. Apart
+        from the doubt, which `credits_by` (asked for each point of a path) does not need."""
         # (Asked for every step of `Runway.reach`: min and max spelt out, and bisect's bounds
         # clamping j to 1..len - 1.)
         times = self.times
@@ -889,16 +900,24 @@ class Walk:
         t0, t1 = times[j - 1], times[j]
         share = (rest - t0) / (t1 - t0) if t1 > t0 else 0.0
         share = 0.0 if share < 0.0 else 1.0 if share > 1.0 else share
-        cumulative, plain, uncertain = self.cumulative, self.plain, self.uncertain
+        cumulative = self.cumulative
         within = cumulative[j - 1] + share * (cumulative[j] - cumulative[j - 1])
+        if not weeks:
+            return within, weeks, j, share
+        grown = math.exp(min(self.model.growth * WEEK * weeks, 700.0))
+        return self._weeks_total(weeks) + grown * within, weeks, j, share
+
+    def expected_and_doubt(self, seconds: float) -> tuple[float, float]:
+        """The credits expected in the next `seconds` (`credits_by`), and their relative
+        variance from what is unsure in the hours of the week they cross: each hour's doubt,
+        counted once for each time the horizon crosses it (squared: the same hour misses the
+        same way every week)."""
+        expected, weeks, j, share = self._expected(seconds)
+        plain, uncertain = self.plain, self.uncertain
         part = uncertain[j - 1] + share * (uncertain[j] - uncertain[j - 1])
         hours = weeks * plain[-1] + plain[j - 1] + share * (plain[j] - plain[j - 1])
         doubt = weeks * weeks * uncertain[-1] + (2 * weeks + 1) * part
-        doubt = doubt / hours / hours if hours > 0 else 0.0
-        if not weeks:
-            return within, doubt
-        grown = math.exp(min(self.model.growth * WEEK * weeks, 700.0))
-        return self._weeks_total(weeks) + grown * within, doubt
+        return expected, (doubt / hours / hours if hours > 0 else 0.0)
 
 
 class Runway:
@@ -970,7 +989,10 @@ class Runway:
             gap = f_high - f_low  # 0 once halving has worn both ends down to zeros
             share = f_high / gap if gap > 0 else 0.5
             at = high * math.exp(-share * math.log(high / low))
-            at = min(max(at, low * (1 + 1e-6)), high * (1 - 1e-6))
+            # Within (low, high), a little inside each end (min and max spelt out).
+            inner, outer = low * (1 + 1e-6), high * (1 - 1e-6)
+            at = inner if inner > at else at
+            at = outer if outer < at else at
             f_at = excess(at)
             if f_at < 0:
                 low, f_low = at, f_at
@@ -1031,7 +1053,9 @@ def _expm1_ratio(x: float) -> float:
 
 def _interpolate(xs: list[float], ys: list[float], x: float) -> float:
     """ys at x, linear between the points of increasing xs (clamped at the ends)."""
-    j = min(max(1, bisect.bisect_left(xs, x)), len(xs) - 1)
+    # (bisect's bounds clamp j to 1..len - 1; min and max spelt out.)
+    j = bisect.bisect_left(xs, x, 1, len(xs) - 1)
     x0, x1 = xs[j - 1], xs[j]
     share = (x - x0) / (x1 - x0) if x1 > x0 else 0.0
-    return ys[j - 1] + min(max(share, 0.0), 1.0) * (ys[j] - ys[j - 1])
+    share = 0.0 if share < 0.0 else 1.0 if share > 1.0 else share
+    return ys[j - 1] + share * (ys[j] - ys[j - 1])
