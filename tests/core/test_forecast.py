@@ -1196,7 +1196,11 @@ def test_a_limit_compares_the_1_in_5_time_for_every_amount_of_data() -> None:
 @pytest.mark.parametrize(("chance", "z"), [(0.1, spending.Z90), (0.2, 0.8416212335729143)])
 def test_the_gate_s_chance_is_turned_into_the_z_the_walk_reaches(chance: float, z: float) -> None:
     assert spending.z_of(chance) == pytest.approx(z, abs=1e-12)
-    assert spending.z_of(options.FORECAST_RISK) == forecast_module.RISK_Z
+
+
+def test_the_gate_s_risk_is_said_as_odds() -> None:
+    assert options.FORECAST_RISK == 0.2
+    assert forecast_module.RISK_TEXT == "1-in-5"
 
 
 @pytest.mark.parametrize("chance", [0.0, 1.0, -0.5, math.nan])
