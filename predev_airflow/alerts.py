@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from predev_integrations._core.defaults import TOP_UP_URL
+from predev_integrations._core.defaults import FORECAST_RISK, TOP_UP_URL
 from predev_integrations._core.forecast import duration_text
+from predev_integrations._core.ranges import chance_text, risk_value
 from predev_integrations._core.sanitize import clean
 from predev_integrations._core.urls import normalize_topup_url
 from predev_integrations.errors import ConfigError
@@ -54,6 +55,7 @@ def alert_message(payload: Mapping[str, Any]) -> AlertMessage:
         first = (
             f"pre.dev credits on {conn!r} will run out soon: {runway}, below the alert's "
             f"minimum runway of {minimum}. {balance} credits left (alert threshold {threshold})."
+            f"{_risk(payload.get('runway_risk'), minimum)}"
         )
         subject = f"pre.dev credits run out soon on {conn}: {runway}"
     else:
@@ -110,6 +112,20 @@ def _approx(value: float) -> str:
 def _seconds(value: object) -> str:
     number = _number(value)
     return "unknown" if number is None or number < 0 else duration_text(number)
+
+
+def _risk(value: object, minimum: str) -> str:
+    """The rule's chance as a sentence on its own line: the watcher's `runway_risk` (carried
+    only when one was given), else the gate's default; nothing for one the core's rule
+    refuses (the payload comes back from the database)."""
+    try:
+        risk = FORECAST_RISK if value is None else risk_value(value, "runway_risk")
+    except ConfigError:
+        return ""
+    return (
+        f"\nIt fires when there is at least a {chance_text(risk)} chance of running out "
+        f"within {minimum}."
+    )
 
 
 def _runway(payload: Mapping[str, Any]) -> str:

@@ -5,8 +5,10 @@ send the event through a notifier (see `predev_airflow.alerts` and the example D
 one event when the balance falls below `threshold`, and (with `min_runway`) one when the runway
 at the current burn rate falls below that many seconds; each rule then stays quiet until the
 level was healthy again (the balance back at `rearm_above`; the runway back at 1.5 times
-`min_runway`), so a balance hovering at the threshold alerts once. The edges and the runway
-forecast live in `predev_integrations._core.watch`; this class reads, remembers and yields.
+`min_runway`), so a balance hovering at the threshold alerts once. The runway rule is the
+gate's: it fires when the floor has at least a `runway_risk` chance (default 1 in 5) of coming
+within `min_runway`. The edges and the runway forecast live in
+`predev_integrations._core.watch`; this class reads, remembers and yields.
 
 Restarts: on Airflow 3.3+ the arming state and the kept readings (4 weeks of them, thinned:
 `watch_history`) live in the watched asset's state store, so a restarted triggerer carries on
@@ -51,7 +53,7 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
     (`threshold` or `runway`; `threshold` when both fire at one reading), the runway
     (`runway_status`, `runway_seconds`, `burn_per_hour`, `runs_out_at`, `runway_reason`), the
     reading's time `read_at`, `predev_conn_id` and `topup_url` (the connection's top-up link,
-    else the solo dashboard). Never the key.
+    else the solo dashboard), and `runway_risk` when one was given. Never the key.
 
     :param predev_conn_id: a connection of type `predev`.
     :param threshold: alert when the balance falls from at or above this to below it.
@@ -60,6 +62,9 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
         10 % above the threshold, at least 1 credit above it; equal to it turns hysteresis off).
     :param min_runway: also alert when the runway (seconds until 0 credits at the current
         rate) falls below this (None: no runway alert).
+    :param runway_risk: the chance of 0 credits within `min_runway` at which the runway rule
+        fires: `0.1`, or text as the CLI's `--runway-risk` takes it (`"1-in-10"`, `"10%"`);
+        from 1-in-100 up to, not including, 1-in-2 (None: the gate's 1-in-5).
 
     Each number is checked here, by the core's one rule: a bad one fails the DAG's parse.
     """
@@ -72,10 +77,13 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
         poke_interval: float = 60.0,
         rearm_above: float | None = None,
         min_runway: float | None = None,
+        runway_risk: float | str | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         try:
-            self.low_settings = low_settings(threshold, poke_interval, rearm_above, min_runway)
+            self.low_settings = low_settings(
+                threshold, poke_interval, rearm_above, min_runway, runway_risk
+            )
         except ConfigError as error:  # fails the DAG's parse with one line naming the setting
             raise AirflowException(describe(error)) from None
         self.predev_conn_id = predev_conn_id
@@ -83,19 +91,23 @@ class PreDevCreditsLowTrigger(BaseEventTrigger):
         self.poke_interval = float(poke_interval)
         self.rearm_above = None if rearm_above is None else self.low_settings.rearm_above
         self.min_runway = self.low_settings.min_runway
+        self.runway_risk = self.low_settings.runway_risk
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """The connection id and the settings as given: the key is read from the connection."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "predev_conn_id": self.predev_conn_id,
-                "threshold": self.threshold,
-                "poke_interval": self.poke_interval,
-                "rearm_above": self.rearm_above,
-                "min_runway": self.min_runway,
-            },
-        )
+        """The connection id and the settings as given: the key is read from the connection.
+
+        `runway_risk` (as a chance, 0.1 for "1-in-10") only when given: a watcher without it
+        serializes as before, so its trigger and its stored state stay the same."""
+        kwargs: dict[str, Any] = {
+            "predev_conn_id": self.predev_conn_id,
+            "threshold": self.threshold,
+            "poke_interval": self.poke_interval,
+            "rearm_above": self.rearm_above,
+            "min_runway": self.min_runway,
+        }
+        if self.runway_risk is not None:
+            kwargs["runway_risk"] = self.runway_risk
+        return f"{type(self).__module__}.{type(self).__qualname__}", kwargs
 
     def shared_stream_key(self) -> Hashable | None:
         """The same poll loop as the "credits are back" watchers on this connection."""

@@ -9,9 +9,11 @@ settings) is first sight: a balance already low alerts once and is recorded; it 
 alert, never swallow one.
 
 The state is kept per setting (`key`: every number an edge uses: the level, the re-arm level,
-the runway limit and, for the runway rule, the floor it is counted to), so changed thresholds
-start clean instead of inheriting flags set for others. Only a live reading decides: a cache
-hit and an unreadable API report the stored state and fire nothing.
+the runway limit and, for the runway rule, the floor it is counted to and a `--runway-risk`
+other than the default), so changed thresholds start clean instead of inheriting flags set
+for others (at the default risk the key is the one written before the risk could be set).
+Only a live reading decides: a cache hit and an unreadable API report the stored state and
+fire nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import math
 
 from .._core.alert import BALANCE_RULE, RUNWAY_RULE, message, runway_text
+from .._core.defaults import FORECAST_RISK
 from .._core.outcome import AlertReport
 
 TYPE_CHECKING = False
@@ -51,17 +54,21 @@ class AlertPlan:
         self.rearm_above: float | None = rearm
         self.runway: float | None = runway
         self.floor: float = settings["min_credits"]
+        self.risk: float = settings["runway_risk"]
         self.balance, self.now = balance, now
         # The runway rule alone: a balance level nothing is below, so that rule never fires.
         self.low = LowSettings(
             threshold=-math.inf if below is None else below,
             rearm_above=-math.inf if rearm is None else rearm,
             min_runway=runway,
+            runway_risk=self.risk,
         )
         floor = None if runway is None else float(self.floor)
         self.key = (
             f"below={_num(below)};rearm={_num(rearm)};runway={_num(runway)};floor={_num(floor)}"
         )
+        if runway is not None and self.risk != FORECAST_RISK:
+            self.key += f";risk={_num(self.risk)}"
         self.forecast: Forecast | None = None
         self.edges: LowEdges | None = None
 
@@ -70,7 +77,7 @@ class AlertPlan:
         from .._core.forecast import forecast
         from .._core.watch import low_edges
 
-        self.forecast = forecast(readings, self.floor, now=self.now)
+        self.forecast = forecast(readings, self.floor, now=self.now, risk=self.risk)
         runway = self.forecast if self.runway is not None else None
         armed, runway_armed = (None, None) if stored is None else stored
         self.edges = low_edges(armed, runway_armed, self.balance, runway, self.low)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from .._core.defaults import POLICIES
-from .._core.ranges import CREDITS, TTL, number_value
+from .._core.ranges import CREDITS, TTL, number_value, risk_value
 from .._core.sanitize import brief, safe_text
 from ..errors import ConfigError
 from .files import read_regular
@@ -31,6 +31,7 @@ CONFIG_KEYS = {
     "cache_ttl": "a number of seconds >= 0",
     "min_runway": "a duration such as 90m, 36h or 7d, or null",
     "warn_runway": "a duration such as 90m, 36h or 7d, or null",
+    "runway_risk": "a chance such as 1-in-10, 10% or 0.1",
     "alert_below": "a number >= 0, or null",
     "alert_runway": "a duration such as 90m, 36h or 7d, or null",
     "alert_rearm_above": "a number >= 0, or null",
@@ -153,6 +154,8 @@ def _check(source: str, key: str, value: object) -> object:
             return parse_duration(value)  # type: ignore[arg-type]  # it refuses non-text itself
         except ValueError as exc:
             raise ConfigError(f"{what} is not a duration: {exc}.") from None
+    if key == "runway_risk":
+        return risk_value(value, what)
     if key == "on_error":
         if value not in POLICIES:
             raise ConfigError(f"{what} must be fail or warn, got {brief(value)}.")

@@ -14,7 +14,16 @@ import time
 from ..__version__ import __version__
 from .._core import defaults
 from .._core.outcome import Outcome
-from .._core.ranges import CREDITS, RETRIES, SECONDS, TTL, Range, number_from_text
+from .._core.ranges import (
+    CREDITS,
+    RETRIES,
+    SECONDS,
+    TTL,
+    Range,
+    chance_text,
+    number_from_text,
+    risk_from_text,
+)
 from .._core.sanitize import safe_text
 from .._core.verdict import ERROR
 from ..errors import (
@@ -57,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "deadline": defaults.DEADLINE,
     "min_runway": None,
     "warn_runway": None,
+    "runway_risk": defaults.FORECAST_RISK,
     "alert_below": None,
     "alert_runway": None,
     "alert_rearm_above": None,
@@ -140,6 +150,14 @@ def _duration(text: str) -> float:
 
     try:
         return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _risk(text: str) -> float:
+    """An argparse `type` for `--runway-risk 1-in-10` (or `10%`, `0.1`): the core's one rule."""
+    try:
+        return risk_from_text(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -270,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_duration,
         metavar="DURATION",
         help="warn (still exit 0) when the floor is this close at the current burn rate",
+    )
+    p.add_argument(
+        "--runway-risk",
+        type=_risk,
+        metavar="CHANCE",
+        help="the chance of the floor coming within a runway limit (--min-runway, "
+        "--warn-runway, --alert-runway) at which the limit fails: 1-in-10, 10%%, 0.1; from "
+        f"1-in-100 up to, not including, 1-in-2 (default {chance_text(defaults.FORECAST_RISK)})",
     )
     p.add_argument(
         "--alert-below",
@@ -581,7 +607,7 @@ def _add_runway(
 
     min_runway, warn_runway = settings["min_runway"], settings["warn_runway"]
     if result is None:
-        result = forecast(readings, outcome.min_credits, now=now)
+        result = forecast(readings, outcome.min_credits, now=now, risk=settings["runway_risk"])
     outcome.runway, outcome.now, outcome.history = result, now, readings
     outcome.min_runway, outcome.warn_runway = min_runway, warn_runway
     outcome.show_runway = min_runway is not None or warn_runway is not None

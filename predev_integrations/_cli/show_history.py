@@ -36,7 +36,7 @@ def show(args: argparse.Namespace, key: Secret, settings: dict[str, Any], out: T
     path = history.history_path(directory, base_url, key) if directory is not None else None
     readings = history.load(path) if path is not None else []
     now = time.time()
-    result = forecast(readings, settings["min_credits"], now=now)
+    result = forecast(readings, settings["min_credits"], now=now, risk=settings["runway_risk"])
     if args.format == "json":
         import json
 

@@ -25,14 +25,15 @@ off on too little or too noisy data:
   floor: the forecast (`seconds_to_floor`) is its median (half the time the floor comes
   sooner), the band (`seconds_to_floor_p10`/`_p90`) its 10th to 90th percentile, never
   narrower than half a typical gap between readings on each side. What a limit compares
-  (`decisive_seconds`) is its RISK quantile (the 20th percentile, in the same gap rule): one
-  rule for every amount of data, a limit fails when the floor has at least a 1-in-5 chance of
-  coming within it.
+  (`decisive_seconds`) is its `risk` quantile (by default RISK, the 20th percentile, in the
+  same gap rule): one rule for every amount of data, a limit fails when the floor has at least
+  a 1-in-5 chance (or the `risk` given: `--runway-risk`) of coming within it. The forecast
+  keeps the risk it was made with, so its words (`risk_text`) say that chance.
 - A runway beyond MAX_RUNWAY is NOT_SPENDING.
 
 Pure: no clock, no I/O, no imports but `bisect`, `itertools`, `math`, `operator`, `defaults`,
-`numbers` and `spending` (which imports `defaults` and standard modules only); callers pass
-`now`.
+`numbers`, `ranges` (the risk's bounds and words) and `spending` (which imports `defaults` and
+standard modules only); callers pass `now`.
 """
 
 from __future__ import annotations
@@ -49,13 +50,15 @@ from .defaults import FORECAST_RISK as RISK
 from .defaults import FORECAST_TOP_UP_TOLERANCE as TOP_UP_TOLERANCE
 from .defaults import FORECAST_WINDOW as WINDOW
 from .numbers import finite_number
+from .ranges import RISK as RISK_RANGE
+from .ranges import chance_text
 from .spending import Z90
 
-#: How far below the median time (in its spread) a limit is judged: the floor's chance of
-#: coming by then is RISK.
+#: How far below the median time (in its spread) a limit is judged by default: the floor's
+#: chance of coming by then is RISK.
 RISK_Z = spending.z_of(RISK)
-#: RISK in words: `1-in-5` (a whole number of tries), else a percentage.
-RISK_TEXT = f"1-in-{round(1 / RISK)}" if abs(1 / RISK - round(1 / RISK)) < 1e-9 else f"{RISK:.0%}"
+#: RISK in words: `1-in-5` (a whole number of tries), else a percentage (`chance_text`).
+RISK_TEXT = chance_text(RISK)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -153,7 +156,8 @@ class Forecast:
     (KNOWN, or NOT_SPENDING because the floor is beyond MAX_RUNWAY), 0.0 when flat or rising,
     None when unknown. `seconds_to_floor` and `floor_at` (Unix time) are set only when KNOWN.
     `readings` and `span_seconds` describe the current series as fitted; `ignored` counts the
-    readings refused as untrustworthy. Immutable.
+    readings refused as untrustworthy. `risk` is the chance `seconds_to_floor_decisive` was
+    computed for (the gate's RISK unless `forecast` was given another). Immutable.
     """
 
     __slots__ = (
@@ -164,6 +168,7 @@ class Forecast:
         "path",
         "readings",
         "reason",
+        "risk",
         "seconds_to_floor",
         "seconds_to_floor_decisive",
         "seconds_to_floor_p10",
@@ -186,6 +191,7 @@ class Forecast:
     model: str | None
     spend_by_weekday: tuple[float, ...] | None
     path: tuple[tuple[float, float], ...]
+    risk: float
 
     def __init__(
         self,
@@ -204,6 +210,7 @@ class Forecast:
         model: str | None = None,
         spend_by_weekday: tuple[float, ...] | None = None,
         path: tuple[tuple[float, float], ...] = (),
+        risk: float = RISK,
     ) -> None:
         values = {
             "status": status,
@@ -220,6 +227,7 @@ class Forecast:
             "model": model,
             "spend_by_weekday": spend_by_weekday,
             "path": path,
+            "risk": risk,
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -284,11 +292,14 @@ def forecast(
     min_readings: int = MIN_READINGS,
     min_span: float = MIN_SPAN,
     top_up_tolerance: float = TOP_UP_TOLERANCE,
+    risk: float = RISK,
 ) -> Forecast:
     """The runway of `readings` down to `floor`, as seen at Unix time `now` (see the module).
 
-    The settings are ours, not outside input: nonsense there raises ValueError (TypeError for
-    a `min_readings` that is not an int). Cost: O(n log n) over the n readings given, plus
+    `risk` is the chance at which a limit fails (`seconds_to_floor_decisive`), from 0.01 up to,
+    not including, 0.5 (outside input is checked by `ranges.risk_value` first). The settings
+    are ours, not outside input: nonsense there raises ValueError (TypeError for a
+    `min_readings` that is not an int). Cost: O(n log n) over the n readings given, plus
     O(hours covered) for the model and the walk.
     """
     _check_settings(
@@ -298,6 +309,7 @@ def forecast(
         min_readings=min_readings,
         min_span=min_span,
         top_up_tolerance=top_up_tolerance,
+        risk=risk,
     )
     series, ignored = _series(readings, now, window)
     series = series[-MAX_FIT:]
@@ -305,7 +317,9 @@ def forecast(
     span = series[-1][0] - series[0][0] if series else 0.0
 
     def unknown(reason: str) -> Forecast:
-        return Forecast(UNKNOWN, readings=count, span_seconds=span, reason=reason, ignored=ignored)
+        return Forecast(
+            UNKNOWN, readings=count, span_seconds=span, reason=reason, ignored=ignored, risk=risk
+        )
 
     def not_spending(reason: str, burn_per_hour: float = 0.0) -> Forecast:
         return Forecast(
@@ -315,6 +329,7 @@ def forecast(
             span_seconds=span,
             reason=reason,
             ignored=ignored,
+            risk=risk,
         )
 
     refused = f"; {ignored} ignored" if ignored else ""
@@ -376,6 +391,7 @@ def forecast(
             model=_model_text(model),
             spend_by_weekday=model.by_weekday(),
             path=path,
+            risk=risk,
         )
 
     if above <= 0:
@@ -400,7 +416,8 @@ def forecast(
     path = _path(
         walk, last_at=last_at, balance=last_balance, now=now, middle=middle, floor=floor, pace=pace
     )
-    decisive = max(0.0, min(runway.reach(above, RISK_Z, limit), middle - gap) - ahead)
+    z = RISK_Z if risk == RISK else spending.z_of(risk)
+    decisive = max(0.0, min(runway.reach(above, z, limit), middle - gap) - ahead)
     return known(max(0.0, middle - ahead), p10, p90, path, decisive)
 
 
@@ -448,6 +465,7 @@ def _check_settings(
     min_readings: int,
     min_span: float,
     top_up_tolerance: float,
+    risk: float,
 ) -> None:
     if not _is_number(floor) or abs(floor) > MAX_BALANCE:
         raise ValueError(f"floor must be a finite number within 1e15, got {floor!r}")
@@ -463,6 +481,11 @@ def _check_settings(
         raise ValueError(f"min_span must be at least 0 and below the window, got {min_span!r}")
     if not _is_number(top_up_tolerance) or top_up_tolerance < 0:
         raise ValueError(f"top_up_tolerance must be 0 or more, got {top_up_tolerance!r}")
+    if not _is_number(risk) or not RISK_RANGE.low <= risk < RISK_RANGE.high:
+        raise ValueError(
+            f"risk must be a chance from {RISK_RANGE.low:g} up to, not including, "
+            f"{RISK_RANGE.high:g}, got {risk!r}"
+        )
 
 
 def _is_number(value: object) -> bool:
@@ -618,10 +641,10 @@ def describe(result: Forecast, now: float) -> str:
 
 def decisive_seconds(result: Forecast) -> float | None:
     """The time to the floor that a limit (`--min-runway`, `--warn-runway`, an alert's runway
-    rule) is compared with (`seconds_to_floor_decisive`): the time by which the floor has a
-    RISK chance (1 in 5) of coming. One rule for every amount of data: a limit fails when that
-    chance is at least 1 in 5. A result built without it compares its forecast. None unless
-    KNOWN."""
+    rule) is compared with (`seconds_to_floor_decisive`): the time by which the floor has the
+    forecast's `risk` chance (by default RISK, 1 in 5) of coming. One rule for every amount of
+    data: a limit fails when that chance is at least the risk. A result built without it
+    compares its forecast. None unless KNOWN."""
     if result.status != KNOWN or result.seconds_to_floor is None:
         return None
     decisive = result.seconds_to_floor_decisive
@@ -630,13 +653,15 @@ def decisive_seconds(result: Forecast) -> float | None:
 
 def risk_text(result: Forecast, now: float) -> str:
     """Why a limit failed, in the numbers the line shows: `a 1-in-5 chance of reaching the
-    floor by Fri 11 Dec` (what limits compare: `decisive_seconds`)."""
+    floor by Fri 11 Dec` (what limits compare: `decisive_seconds`; the chance is the risk the
+    forecast was made with: `1-in-20`, `15%`)."""
     seconds = decisive_seconds(result)
     if seconds is None:
         return ""
     if seconds <= 0:
         return "at the floor already"
-    return f"a {RISK_TEXT} chance of reaching the floor by {_day_text(now + seconds, now)}"
+    words = RISK_TEXT if result.risk == RISK else chance_text(result.risk)
+    return f"a {words} chance of reaching the floor by {_day_text(now + seconds, now)}"
 
 
 def band_text(result: Forecast, now: float) -> str:

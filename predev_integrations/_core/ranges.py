@@ -8,6 +8,10 @@ of NaN matters most: nothing is below NaN, so it would open the gate for every b
 A number is compared with its bounds exactly (Python compares a huge int with a float without
 converting it), so an integer literal beyond float range is just "out of range", never an
 OverflowError; text is refused before it is long enough to be slow to parse.
+
+The gate's risk (`--runway-risk`, `runway-risk`, `runway_risk`) is a chance, not a plain
+number: `risk_from_text` and `risk_value` are its one rule (bounds `RISK`), and `chance_text`
+says it back as a user would write it.
 """
 
 from __future__ import annotations
@@ -63,6 +67,18 @@ RUNWAY = Range(0, 365 * 86_400, above=True)
 RETRIES = Range(0, 100, integer=True)
 #: A balance the API reports; a real one is far smaller, a bigger one is a broken server.
 BALANCE = Range(-1e15, 1e15)
+#: The gate's risk (`--runway-risk`): the chance of the floor coming within a runway limit at
+#: which the limit fails. From 1 in 100 up to, not including, 1 in 2: a risk of a half or more
+#: would put the limit's time at or after the forecast itself (the median), which no gate
+#: means; below 1 in 100 the time is set by the model's tails, not by the team's spending.
+RISK = Range(0.01, 0.5)  # `high` excluded: `_risk_requirement` is the risk's rule
+#: How a risk is written, for every error about one.
+RISK_FORMS = "like 1-in-10, 10% or 0.1"
+#: The risk's bounds in words.
+RISK_BOUNDS = "from 1-in-100 (1%) up to, not including, 1-in-2 (50%)"
+#: Text longer than this is not a chance anyone meant to type.
+MAX_RISK_TEXT = 20
+_RISK_DIGITS = frozenset("0123456789.")
 
 
 def _requirement(value: object, bounds: Range) -> str | None:
@@ -135,3 +151,77 @@ def number_value(
         raise ConfigError(f"{name} {requirement}, got {brief(value)}.")
     assert isinstance(parsed, (int, float))
     return parsed
+
+
+def chance_text(chance: float) -> str:
+    """A chance as a person says it: `1-in-5` when one over it is a whole number, else a
+    percentage (`15%`, `12.5%`)."""
+    tries = 1 / chance
+    if abs(tries - round(tries)) < 1e-9:
+        return f"1-in-{round(tries)}"
+    return f"{round(chance * 100, 2):g}%"
+
+
+def _risk_requirement(value: object) -> str | None:
+    """What a parsed risk must be, or None when it is (a float within `RISK`, high excluded)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a chance {RISK_FORMS}"
+    # Compared exactly: a huge int is just out of range (math.isfinite would overflow on it).
+    if (isinstance(value, float) and not math.isfinite(value)) or not (
+        RISK.low <= value < RISK.high
+    ):
+        return f"must be a chance {RISK_BOUNDS}, {RISK_FORMS}"
+    return None
+
+
+def _risk_number(text: str) -> float:
+    """`0.1`, `10%` or `1-in-10` (also `1 in 10`) as a float; ValueError for anything else.
+
+    Digits and one decimal point only, so `nan`, `inf`, `1e-1`, `1_0` and Unicode digits,
+    which `float()` would take, are refused; short text only."""
+    stripped = text.strip()
+    if len(stripped) > MAX_RISK_TEXT:
+        raise ValueError(f"{quote(text)} is too long to be a chance ({RISK_FORMS})")
+    lowered = stripped.lower()
+    if lowered.startswith(("1-in-", "1 in ")):
+        body, scale = lowered[5:].strip(), None
+    elif lowered.endswith("%"):
+        body, scale = lowered[:-1].strip(), 100.0
+    else:
+        body, scale = lowered, 1.0
+    whole, _, fraction = body.partition(".")
+    if not whole + fraction or not set(body) <= _RISK_DIGITS or body.count(".") > 1:
+        raise ValueError(f"{quote(text)} is not a chance ({RISK_FORMS})")
+    number = float(body)
+    if scale is None:  # 1 in N
+        if number == 0:
+            raise ValueError(f"{quote(text)} is not a chance: 1 in 0 ({RISK_FORMS})")
+        return 1 / number
+    return number / scale
+
+
+def risk_from_text(text: str) -> float:
+    """A flag's risk (`1-in-10`, `10%`, `0.1`) as a chance within `RISK`; ValueError says why
+    not, in one line naming the text (quoted, cut short)."""
+    value = _risk_number(text)
+    requirement = _risk_requirement(value)
+    if requirement is not None:
+        raise ValueError(f"{quote(text)} {requirement}")
+    return value
+
+
+def risk_value(value: object, name: str) -> float:
+    """`value` (a number, or text as a flag takes it) as a risk within `RISK`, else
+    `ConfigError`: "{name} must be a chance ..., got ..."."""
+    parsed: object = value
+    if isinstance(value, str):
+        try:
+            parsed = _risk_number(value)
+        except ValueError:
+            problem = f"must be a chance {RISK_FORMS}, got {quote(value)}"
+            raise ConfigError(f"{name} {problem}.") from None
+    requirement = _risk_requirement(parsed)
+    if requirement is not None:
+        raise ConfigError(f"{name} {requirement}, got {brief(value)}.")
+    assert isinstance(parsed, (int, float))
+    return float(parsed)

@@ -9,12 +9,14 @@ watchers here turn a stream of readings into edges, each with what it must remem
   between two readings while at or above the floor. It remembers the last balance.
 - Down (`observe_low`, the low-credit alert; `low_edges`, its rule, which the CLI uses too):
   one event when the balance falls below the threshold, and (with `min_runway`) one when the
-  runway falls below that many seconds. Each rule fires once and disarms; it is armed again
-  only once the level was seen healthy (the balance at or above `rearm_above`, somewhat above
-  the threshold; the runway at least RUNWAY_REARM times `min_runway`, or no spending at all),
-  so a balance hovering around the threshold fires once, not at every wobble. The reading
-  where every configured rule is armed again after one fired is `recovered`. It remembers
-  the two arming flags and the readings the forecast needs (`watch_history.py`).
+  runway falls below that many seconds (the gate's rule: the floor has at least a
+  `runway_risk` chance, by default 1 in 5, of coming within it). Each rule fires once and
+  disarms; it is armed again only once the level was seen healthy (the balance at or above
+  `rearm_above`, somewhat above the threshold; the runway at least RUNWAY_REARM times
+  `min_runway`, or no spending at all), so a balance hovering around the threshold fires
+  once, not at every wobble. The reading where every configured rule is armed again after one
+  fired is `recovered`. It remembers the two arming flags and the readings the forecast needs
+  (`watch_history.py`).
 
 A start without stored state errs the safe way for each direction. Up: the first reading
 after a start with no stored observation fires nothing (a top-up cannot be told from a balance that
@@ -35,8 +37,9 @@ from typing import Any
 
 from ..errors import ConfigError
 from . import watch_history as hist
+from .defaults import FORECAST_RISK
 from .forecast import KNOWN, NOT_SPENDING, Forecast, decisive_seconds, iso_utc
-from .ranges import CREDITS, RUNWAY, WATCH, number_value
+from .ranges import CREDITS, RUNWAY, WATCH, number_value, risk_value
 from .verdict import Balance
 
 #: The longest wait between attempts while the key or the connection is unusable.
@@ -159,10 +162,22 @@ class LowSettings:
     rearm_above: float
     min_runway: float | None = None
     spacing: float = hist.SPACING
+    #: The chance at which the runway rule fires (`--runway-risk`); None: the gate's default.
+    runway_risk: float | None = None
+
+    @property
+    def risk(self) -> float:
+        """The risk the runway is forecast with."""
+        return FORECAST_RISK if self.runway_risk is None else self.runway_risk
 
     def state_key(self) -> str:
-        """What tells two watchers' states apart in one store: every setting an edge uses."""
-        return f"{self.threshold!r}/{self.rearm_above!r}/{self.min_runway!r}"
+        """What tells two watchers' states apart in one store: every setting an edge uses (the
+        risk only when the runway rule is on and the risk is not the default, so that a key
+        made before the risk could be set stays the same)."""
+        key = f"{self.threshold!r}/{self.rearm_above!r}/{self.min_runway!r}"
+        if self.min_runway is not None and self.risk != FORECAST_RISK:
+            key += f"/{self.risk!r}"
+        return key
 
 
 def default_rearm_above(threshold: float) -> float:
@@ -175,9 +190,11 @@ def low_settings(
     interval: float,
     rearm_above: float | None = None,
     min_runway: float | None = None,
+    runway_risk: object = None,
 ) -> LowSettings:
     """Check each number by the core's one rule (`ranges`) and the band's order, each with a
-    one-line `ConfigError` naming the parameter; apply the defaults."""
+    one-line `ConfigError` naming the parameter; apply the defaults. `runway_risk` is a
+    chance (0.1) or its text (`1-in-10`, `10%`); None is the gate's default."""
     threshold = number_value(threshold, "threshold", CREDITS)
     seconds = number_value(interval, "poke_interval", WATCH)
     if rearm_above is None:
@@ -191,11 +208,13 @@ def low_settings(
             )
     if min_runway is not None:
         min_runway = number_value(min_runway, "min_runway", RUNWAY)
+    risk = None if runway_risk is None else risk_value(runway_risk, "runway_risk")
     return LowSettings(
         threshold=threshold,
         rearm_above=rearm_above,
         min_runway=min_runway,
         spacing=hist.spacing_for(float(seconds)),
+        runway_risk=risk,
     )
 
 
@@ -238,9 +257,11 @@ class LowAlert:
     runway: Forecast
 
     def payload(self) -> dict[str, Any]:
-        """JSON-safe; the runway fields are None when the forecast could not tell."""
+        """JSON-safe; the runway fields are None when the forecast could not tell.
+        `runway_risk` only when the watcher was given one (payloads without it are as before)."""
         known = self.runway.status == KNOWN
         floor_at = self.runway.floor_at if known else None
+        chosen = {} if self.settings.runway_risk is None else {"runway_risk": self.settings.risk}
         return {
             "balance": self.balance,
             "threshold": self.settings.threshold,
@@ -253,6 +274,7 @@ class LowAlert:
             "runs_out_at": None if floor_at is None else iso_utc(floor_at),
             "runway_reason": self.runway.reason,
             "read_at": iso_utc(self.at),
+            **chosen,
         }
 
 
@@ -309,7 +331,7 @@ def observe_low(
     previous = state.history if state else ()
     runway: Forecast | None = None
     if settings.min_runway is not None:
-        runway = hist.runway(previous, at, balance)
+        runway = hist.runway(previous, at, balance, settings.risk)
     edges = low_edges(
         state.armed if state else None,
         state.runway_armed if state else None,
@@ -321,7 +343,7 @@ def observe_low(
     if edges.fired is None:
         return None, new_state
     if runway is None:
-        runway = hist.runway(previous, at, balance)
+        runway = hist.runway(previous, at, balance, settings.risk)
     return LowAlert(balance, at, settings, edges.fired, runway), new_state
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 
-from .defaults import FORECAST_WINDOW
+from .defaults import FORECAST_RISK, FORECAST_WINDOW
 from .forecast import (
     CLOCK_SKEW,
     MAX_BALANCE,
@@ -123,11 +123,12 @@ def thin(history: History, now: float) -> History:
     return tuple(kept[1 - LIMIT :])  # the tiers keep fewer; a bound for any input
 
 
-def runway(history: History, at: float, balance: float) -> Forecast:
-    """The forecast down to RUNWAY_FLOOR from the kept readings and the newest one."""
+def runway(history: History, at: float, balance: float, risk: float = FORECAST_RISK) -> Forecast:
+    """The forecast down to RUNWAY_FLOOR from the kept readings and the newest one, its limits
+    judged at `risk` (checked already: `ranges.risk_value`)."""
     if not 0 <= at <= MAX_NOW:  # a clock no forecast can be made at
-        return Forecast(UNKNOWN, reason="the clock is out of range")
-    return forecast([*history, (at, balance)], RUNWAY_FLOOR, now=at)
+        return Forecast(UNKNOWN, reason="the clock is out of range", risk=risk)
+    return forecast([*history, (at, balance)], RUNWAY_FLOOR, now=at, risk=risk)
 
 
 def from_json(value: object) -> History | None:

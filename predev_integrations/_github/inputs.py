@@ -21,6 +21,7 @@ FLAGS = {
     "config": "--config",
     "min-runway": "--min-runway",
     "warn-runway": "--warn-runway",
+    "runway-risk": "--runway-risk",
     "topup-url": "--topup-url",
     "need": "--need",
     "spec-cost": "--spec-cost",

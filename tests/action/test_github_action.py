@@ -46,6 +46,8 @@ def test_nothing_set_adds_no_flag_so_the_config_file_and_defaults_apply() -> Non
         (inputs(min_credits="-5"), "--min-credits=-5"),
         (inputs(min_runway="7d"), "--min-runway=7d"),
         (inputs(warn_runway=" 36h "), "--warn-runway=36h"),
+        (inputs(runway_risk=" 1-in-10 "), "--runway-risk=1-in-10"),
+        (inputs(runway_risk="10%"), "--runway-risk=10%"),
         (inputs(history="false"), "--no-history"),
         (inputs(history="FALSE"), "--no-history"),
         (
@@ -208,3 +210,31 @@ def test_a_history_directory_that_cannot_be_made_turns_the_history_off(
     out = capsys.readouterr().out
     assert "pre.dev credits history is off for this run" in out
     assert "enabled=false\nsave=false\n" in out
+
+
+def test_the_runway_risk_input_says_the_core_s_default() -> None:
+    """Its default is the CLI's (empty: not set); the description names it from one fact."""
+    from predev_integrations._core.forecast import RISK_TEXT
+
+    spec = yaml.safe_load(ACTION.read_text(encoding="utf-8"))["inputs"]["runway-risk"]
+    assert spec["default"] == ""
+    assert spec["description"].rstrip().endswith(f"else {RISK_TEXT}.")
+
+
+@pytest.mark.usefixtures("sigint_restored")
+@pytest.mark.parametrize("value", ["0.5", "1-in-0", "abc"])
+def test_a_bad_runway_risk_input_is_the_cli_s_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
+) -> None:
+    for name in [*action_inputs.FLAGS, "fail-on-low"]:
+        monkeypatch.delenv(env_name(name), raising=False)
+    outputs = tmp_path / "output"
+    outputs.write_text("", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.setenv(env_name("runway-risk"), value)
+    code: Any = github_action.main([])
+    [line] = capsys.readouterr().out.splitlines()
+    assert code == 2
+    assert line.startswith("::error title=pre.dev credits check failed::argument --runway-risk: ")
+    assert "status=error" in outputs.read_text(encoding="utf-8")

@@ -183,3 +183,26 @@ def test_a_run_without_an_event_sends_nothing() -> None:
 
 def test_the_payload_survives_json_as_the_asset_event_stores_it() -> None:
     assert alert_message(json.loads(json.dumps(THRESHOLD_EVENT))) == alert_message(THRESHOLD_EVENT)
+
+
+@pytest.mark.parametrize(
+    ("risk", "says"),
+    [
+        ({}, "It fires when there is at least a 1-in-5 chance of running out within ~7 days."),
+        ({"runway_risk": 0.05}, "at least a 1-in-20 chance of running out within ~7 days."),
+        ({"runway_risk": 0.15}, "at least a 15% chance of running out within ~7 days."),
+        ({"runway_risk": "{{ 7 * 7 }}"}, None),  # not ours: the sentence is left out
+        ({"runway_risk": 0.9}, None),
+    ],
+)
+def test_a_runway_alert_names_the_chance_it_fires_at(
+    risk: dict[str, Any], says: str | None
+) -> None:
+    event = {**THRESHOLD_EVENT, "fired_by": "runway", "min_runway": 7 * 86_400, **risk}
+    text = alert_message(event).text
+    if says is None:
+        assert "chance" not in text
+        assert "{" not in text
+    else:
+        assert says in text
+    assert "chance" not in alert_message({**THRESHOLD_EVENT, **risk}).text  # threshold: none

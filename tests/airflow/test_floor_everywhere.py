@@ -140,7 +140,9 @@ DOORS: list[tuple[Callable[[str, Case], str], tuple[str, ...]]] = [
     (sensor_deferrable, ("min_credits", "warn_below")),
     (trigger, ("min_credits", "warn_below", "poke_interval")),
     (event_trigger, ("min_credits", "min_increase", "poke_interval")),
-    (low_trigger, ("threshold", "poke_interval", "rearm_above", "min_runway")),
+    (low_trigger, ("threshold", "poke_interval", "rearm_above", "min_runway", "runway_risk")),
+    (cli_flag, ("runway_risk",)),
+    (config_file, ("runway_risk",)),
 ]
 ROWS = [
     pytest.param(door, name, id=f"{door.__name__}-{name}")

@@ -357,3 +357,54 @@ def test_the_history_bound_keeps_a_stored_state_small() -> None:
     history = tuple((T0 + 300.0 * n, 123_456.789 - n / 3) for n in range(hist.LIMIT))
     size = len(json.dumps(LowState(True, True, history).to_json()))
     assert size < 24_000
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [(0.05, 0.05), ("1-in-20", 0.05), ("5%", 0.05), (1 / 3, 1 / 3)]
+)
+def test_runway_risk_round_trips_through_serialize_as_a_chance(given: Any, kept: float) -> None:
+    trigger = PreDevCreditsLowTrigger(threshold=200, min_runway=86_400, runway_risk=given)
+    classpath, kwargs = trigger.serialize()
+    assert kwargs["runway_risk"] == pytest.approx(kept)
+    again = PreDevCreditsLowTrigger(**kwargs)
+    assert again.serialize() == (classpath, kwargs)
+    assert again.low_settings == trigger.low_settings
+
+
+def test_without_runway_risk_the_kwargs_and_the_state_key_are_as_before() -> None:
+    """A watcher deployed before the risk could be set is the same trigger, with the same
+    stored state, after the upgrade."""
+    _, kwargs = PreDevCreditsLowTrigger(threshold=200, min_runway=86_400).serialize()
+    assert "runway_risk" not in kwargs
+    assert low().low_settings.state_key() == KEY.removeprefix(f"{STATE_KEY_PREFIX}predev_default:")
+    assert low(runway_risk=0.2).low_settings.state_key() == low().low_settings.state_key()
+    stricter = low(min_runway=86_400, runway_risk="1-in-20").low_settings.state_key()
+    assert stricter == "200/220.0/86400/0.05"
+
+
+@pytest.mark.parametrize(
+    "risk", [0, 0.5, 0.9, "1-in-0", "abc", "nan", float("nan"), True, [0.1], "1" * 10_000]
+)
+def test_a_runway_risk_that_is_no_chance_fails_when_the_dag_is_parsed(risk: Any) -> None:
+    with pytest.raises(AirflowException, match=r"^runway_risk must be a chance") as refused:
+        PreDevCreditsLowTrigger(threshold=200, min_runway=86_400, runway_risk=risk)
+    assert "\n" not in str(refused.value)
+    assert len(str(refused.value)) < 300
+
+
+@pytest.mark.parametrize(("risk", "fires_above"), [(None, 3_100), ("1-in-20", 3_120)])
+async def test_a_smaller_runway_risk_alerts_earlier_and_says_so_in_the_event(
+    risk: str | None, fires_above: float
+) -> None:
+    """The runway test's burn: at 1-in-5 the rule fires at 3120 credits; at 1-in-20 sooner,
+    with more credits left, and the event names the risk."""
+    readings = [(T0 + 600 * n, 5_000 - 40 * n) for n in range(60)]
+    chosen: dict[str, Any] = {} if risk is None else {"runway_risk": risk}
+    trigger = low(poke_interval=600, min_runway=43_200, rearm_above=250, **chosen)
+    [event] = await filtered(trigger, readings)
+    assert event["fired_by"] == "runway"
+    assert event["balance"] > fires_above
+    if risk is None:
+        assert "runway_risk" not in event
+    else:
+        assert event["runway_risk"] == pytest.approx(0.05)

@@ -267,3 +267,125 @@ def test_flags_beat_the_config_and_are_checked_together(run_cli: RunCli, tmp_pat
     assert result.code == 2
     assert "warn_runway is shorter than min_runway" in result.stderr
     assert run_cli("--min-runway", "2d", "--warn-runway", "3d").code == 0
+
+
+# --runway-risk: the chance in the gate rule (the seeded readings: at 1-in-5 the limit time is
+# about 38 hours away, at 1-in-20 about 17, so a 1-day limit passes the one and fails the other).
+
+
+@pytest.mark.parametrize(
+    ("flags", "config", "code", "verdict"),
+    [
+        ([], "", 0, rf"ok; {RUNWAY}\.$"),
+        (["--runway-risk", "1-in-5"], "", 0, rf"ok; {RUNWAY}\.$"),
+        (
+            ["--runway-risk", "1-in-20"],
+            "",
+            1,
+            rf"LOW, {RUNWAY}: a 1-in-20 chance of reaching the floor by {DAY_}, within "
+            r"--min-runway 1d; top up at ",
+        ),
+        (["--runway-risk=5%"], "", 1, r"LOW, .*: a 1-in-20 chance of reaching the floor by "),
+        (["--runway-risk", "0.05"], "", 1, r"LOW, .*: a 1-in-20 chance of reaching the floor by "),
+        ([], "runway_risk: 1-in-20\n", 1, r"LOW, .*: a 1-in-20 chance of reaching the floor by "),
+        ([], "runway_risk: 0.05\n", 1, r"LOW, .*: a 1-in-20 chance of reaching the floor by "),
+        (["--runway-risk", "1-in-5"], "runway_risk: 1-in-20\n", 0, r"ok; "),  # the flag wins
+    ],
+    ids=["default", "1-in-5", "1-in-20", "5%", "0.05", "config", "config-number", "flag-wins"],
+)
+def test_a_smaller_runway_risk_fails_a_limit_the_default_passes(
+    run_cli: RunCli,
+    seeded: Path,
+    tmp_path: Path,
+    flags: list[str],
+    config: str,
+    code: int,
+    verdict: str,
+) -> None:
+    if config:
+        (tmp_path / ".predev-credits.yml").write_text(config)
+    result = run_cli("--min-credits", "50", "--min-runway", "1d", *flags)
+    assert result.code == code, result.stdout + result.stderr
+    assert re.search(rf"\(floor 50\): {verdict}", result.stdout.strip()), result.stdout
+
+
+def test_the_json_limit_time_is_the_risk_s(run_cli: RunCli, seeded: Path) -> None:
+    default = json.loads(run_cli("--min-credits", "50", "--format", "json").stdout)["runway"]
+    stricter = run_cli("--min-credits", "50", "--format", "json", "--runway-risk", "1-in-20")
+    runway = json.loads(stricter.stdout)["runway"]
+    assert runway["seconds_to_floor_decisive"] < default["seconds_to_floor_decisive"]
+    # the band is the same (a minute later: the second run's now)
+    assert runway["seconds_to_floor_p10"] == pytest.approx(
+        default["seconds_to_floor_p10"], rel=0.01
+    )
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "0.5", "0.7", "50%", "1-in-0", "1-in-1", "abc", "nan", "-inf", "9" * 10_000]
+)
+def test_a_bad_runway_risk_is_one_usage_error_line(run_cli: RunCli, value: str) -> None:
+    result = run_cli("--min-runway", "1d", f"--runway-risk={value}")
+    assert result.code == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("predev-credits-check: error: argument --runway-risk: ")
+    assert "like 1-in-10, 10% or 0.1" in line
+    assert len(line) < 300
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ("runway_risk: 0\n", "runway_risk must be a chance from 1-in-100"),
+        ("runway_risk: .nan\n", "runway_risk must be a chance from 1-in-100"),
+        ("runway_risk: 1-in-0\n", "runway_risk must be a chance like 1-in-10"),
+        ("runway_risk: null\n", "runway_risk must be a chance like 1-in-10"),
+        ("runway_risk: [0.1]\n", "runway_risk must be a chance like 1-in-10"),
+    ],
+)
+def test_a_bad_config_runway_risk_names_the_file_and_the_key(
+    run_cli: RunCli, tmp_path: Path, config: str, says: str
+) -> None:
+    (tmp_path / ".predev-credits.yml").write_text(config)
+    result = run_cli()
+    assert result.code == 2
+    [line] = (result.stdout + result.stderr).strip().splitlines()
+    assert ".predev-credits.yml" in line
+    assert says in line
+
+
+def test_the_alert_runway_rule_fires_at_the_risk_and_keeps_its_state_per_risk(
+    run_cli: RunCli, seeded: Path
+) -> None:
+    """`--alert-runway 1d`: quiet at 1-in-5, fires at 1-in-20, whose state is its own (a
+    changed risk starts the rule afresh; the default's key is the one it always was)."""
+    quiet = run_cli("--min-credits", "50", "--alert-runway", "1d", "--format", "json")
+    assert json.loads(quiet.stdout)["alert"]["fired"] is False
+    fired = run_cli(
+        "--min-credits",
+        "50",
+        "--alert-runway",
+        "1d",
+        "--runway-risk",
+        "1-in-20",
+        "--format",
+        "json",
+    )
+    alert = json.loads(fired.stdout)["alert"]
+    assert (alert["fired"], alert["rule"]) == (True, "runway")
+    keys = [state["key"] for state in json.loads(seeded.read_text())["alerts"]]
+    assert sorted(keys) == sorted(
+        [
+            "below=none;rearm=none;runway=86400.0;floor=50.0",
+            "below=none;rearm=none;runway=86400.0;floor=50.0;risk=0.05",
+        ]
+    )
+
+
+def test_show_history_forecasts_at_the_risk(run_cli: RunCli, seeded: Path) -> None:
+    shown = run_cli("--min-credits", "50", "--show-history", "--format", "json")
+    stricter = run_cli(
+        "--min-credits", "50", "--show-history", "--format", "json", "--runway-risk", "1-in-20"
+    )
+    default_time = json.loads(shown.stdout)["runway"]["seconds_to_floor_decisive"]
+    assert json.loads(stricter.stdout)["runway"]["seconds_to_floor_decisive"] < default_time
