@@ -36,7 +36,8 @@ STRIDE = 8
 SCORED = tuple(f for f in FAMILIES if f != "idle")
 GRID = {
     "GROWTH_SHARE": (0.3, 0.5, 0.7),
-    "GROWTH_SD": (0.02, 0.035, 0.05),
+    "GROWTH_SD": (0.035, 0.05, 0.07),
+    "PRIOR_DAYS": (0.03, 0.1, 0.5, 4.0),
 }
 
 Metrics = dict[str, float]
