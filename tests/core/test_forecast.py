@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from bench.runway_traces import stationary_team
 from predev_integrations._core import defaults as options
 from predev_integrations._core import forecast as forecast_module
 from predev_integrations._core import spending
@@ -1080,34 +1081,6 @@ def test_a_near_idle_key_gives_a_runway_of_months_that_no_weekly_limit_fails() -
     assert runway_verdict(result, 7 * DAY, 14 * DAY) == Verdict.OK
 
 
-def stationary_team(rng: Any) -> tuple[list[tuple[float, float]], float, float]:
-    """Hourly readings of a team whose specs arrive at a steady random rate and cost what the
-    vendor's page says, for 3 to 21 days up to NOW; a floor 1 to 10 days of its spending
-    away; and when the spending that followed really reached it."""
-    per_hour, deep = rng.uniform(0.5, 3.0), rng.uniform(0.2, 0.7)
-
-    def cost() -> float:
-        low, high = (10, 50) if rng.random() < deep else (5, 10)
-        return float(rng.randint(low, high))
-
-    balance, readings = 1e6, []
-    hour = NOW - rng.uniform(3, 21) * DAY
-    spec = hour + rng.expovariate(per_hour / HOUR)
-    while hour <= NOW:
-        while spec <= hour:
-            balance -= cost()
-            spec += rng.expovariate(per_hour / HOUR)
-        readings.append((hour, balance))
-        hour += HOUR
-    above = per_hour * (deep * 30 + (1 - deep) * 7.5) * 24 * rng.uniform(1, 10)
-    spent = 0.0
-    while True:  # the spending that followed the newest reading
-        spent += cost()
-        if spent >= above:
-            return readings, balance - above, spec - readings[-1][0]
-        spec += rng.expovariate(per_hour / HOUR)
-
-
 def test_the_band_is_calibrated_on_a_stationary_stream_of_specs() -> None:
     """Over many teams spending at a known steady rate, the band holds the floor about 8
     times in 10 and the runway shown splits it in half (within three standard errors of
@@ -1117,7 +1090,7 @@ def test_the_band_is_calibrated_on_a_stationary_stream_of_specs() -> None:
     rng = random.Random(32)
     draws, inside, before = 300, 0, 0
     for _ in range(draws):
-        readings, floor, truth = stationary_team(rng)
+        readings, floor, truth = stationary_team(rng, NOW)
         result = forecast(readings, floor, now=readings[-1][0])
         low, high = result.seconds_to_floor_p10 or 0, result.seconds_to_floor_p90 or math.inf
         inside += low <= truth <= high
