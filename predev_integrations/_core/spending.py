@@ -74,8 +74,11 @@ MAX_DOUBT = 1e6
 #: The widest log-spread used: a band from ~1/40 to ~40 times the median is already "no idea",
 #: and wider would overflow.
 MAX_SPREAD = 3.0
-#: How many days of the vendor's spec costs the dispersion's prior weighs.
-PRIOR_DAYS = 4.0
+#: How many days of the vendor's spec costs the dispersion's prior weighs: the weight at which
+#: the band holds the truth 8 times in 10 on a steady stream of specs (`bench/runway_tune.py`;
+#: lighter, a dispersion read from a few days is plugged in as if known and the band
+#: under-covers; at the 4 days used before, 83 % over-covered).
+PRIOR_DAYS = 1.0
 #: Growth from which the hours of the week are tallied again without it (per day): below,
 #: it makes the end of a week look busier than its start by under 1.4 %.
 DETREND = 0.002

@@ -110,7 +110,7 @@ def test_the_message_is_our_words_never_the_cli_s_or_the_server_s() -> None:
     message = github_outputs(outcome, SAVING)["alert-message"]
     assert message == (
         "pre.dev credits low: 180 remaining, below the alert level 200; burning ~120/day, "
-        "floor in ~27 hours (Tue 1 Dec 09:25 UTC; likely Mon 30 Nov to Fri 4 Dec). "
+        "floor in ~27 hours (Tue 1 Dec 08:55 UTC; likely Mon 30 Nov to Fri 4 Dec). "
         f"Top up at {TOP_UP_URL}"
     )
     assert "server" not in message

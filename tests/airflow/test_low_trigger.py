@@ -217,15 +217,15 @@ async def test_the_store_is_written_only_when_the_state_changes() -> None:
 async def test_the_runway_rule_alerts_once_with_the_runway_in_the_event() -> None:
     # 40 credits every 10 minutes: 5760 a day. From 5000 the runway is ~21 hours, known (and
     # above 1.5 x 12 hours: armed) after an hour; the floor first has a 1-in-5 chance of
-    # coming within 12 hours (the gate rule) at 3120 credits, ~13 hours at the pace.
+    # coming within 12 hours (the gate rule) at 3080 credits, ~13 hours at the pace.
     readings = [(T0 + 600 * n, 5_000 - 40 * n) for n in range(60)]
     trigger = low(poke_interval=600, min_runway=43_200, rearm_above=250)
     events = await filtered(trigger, readings)
     assert fired(events) == [(events[0]["balance"], "runway")]
     [event] = events
     assert event["runway_status"] == "known"
-    assert event["balance"] == 3_120
-    assert event["runway_seconds"] == pytest.approx(3_120 / 240 * 3_600, rel=0.03)
+    assert event["balance"] == 3_080
+    assert event["runway_seconds"] == pytest.approx(3_080 / 240 * 3_600, rel=0.03)
     assert event["burn_per_hour"] == pytest.approx(240)
     assert event["runs_out_at"].endswith("Z")
     assert event["min_runway"] == 43_200
@@ -392,11 +392,11 @@ def test_a_runway_risk_that_is_no_chance_fails_when_the_dag_is_parsed(risk: Any)
     assert len(str(refused.value)) < 300
 
 
-@pytest.mark.parametrize(("risk", "fires_above"), [(None, 3_100), ("1-in-20", 3_120)])
+@pytest.mark.parametrize(("risk", "fires_above"), [(None, 3_060), ("1-in-20", 3_120)])
 async def test_a_smaller_runway_risk_alerts_earlier_and_says_so_in_the_event(
     risk: str | None, fires_above: float
 ) -> None:
-    """The runway test's burn: at 1-in-5 the rule fires at 3120 credits; at 1-in-20 sooner,
+    """The runway test's burn: at 1-in-5 the rule fires at 3080 credits; at 1-in-20 sooner,
     with more credits left, and the event names the risk."""
     readings = [(T0 + 600 * n, 5_000 - 40 * n) for n in range(60)]
     chosen: dict[str, Any] = {} if risk is None else {"runway_risk": risk}

@@ -283,7 +283,7 @@ def test_flags_beat_the_config_and_are_checked_together(run_cli: RunCli, tmp_pat
             "",
             1,
             rf"LOW, {RUNWAY}: a 1-in-20 chance of reaching the floor by {DAY_}, within "
-            r"--min-runway 1d; top up at ",
+            r"--min-runway 36h; top up at ",
         ),
         (["--runway-risk=5%"], "", 1, r"LOW, .*: a 1-in-20 chance of reaching the floor by "),
         (["--runway-risk", "0.05"], "", 1, r"LOW, .*: a 1-in-20 chance of reaching the floor by "),
@@ -304,7 +304,7 @@ def test_a_smaller_runway_risk_fails_a_limit_the_default_passes(
 ) -> None:
     if config:
         (tmp_path / ".predev-credits.yml").write_text(config)
-    result = run_cli("--min-credits", "50", "--min-runway", "1d", *flags)
+    result = run_cli("--min-credits", "50", "--min-runway", "36h", *flags)
     assert result.code == code, result.stdout + result.stderr
     assert re.search(rf"\(floor 50\): {verdict}", result.stdout.strip()), result.stdout
 
@@ -357,15 +357,15 @@ def test_a_bad_config_runway_risk_names_the_file_and_the_key(
 def test_the_alert_runway_rule_fires_at_the_risk_and_keeps_its_state_per_risk(
     run_cli: RunCli, seeded: Path
 ) -> None:
-    """`--alert-runway 1d`: quiet at 1-in-5, fires at 1-in-20, whose state is its own (a
+    """`--alert-runway 36h`: quiet at 1-in-5, fires at 1-in-20, whose state is its own (a
     changed risk starts the rule afresh; the default's key is the one it always was)."""
-    quiet = run_cli("--min-credits", "50", "--alert-runway", "1d", "--format", "json")
+    quiet = run_cli("--min-credits", "50", "--alert-runway", "36h", "--format", "json")
     assert json.loads(quiet.stdout)["alert"]["fired"] is False
     fired = run_cli(
         "--min-credits",
         "50",
         "--alert-runway",
-        "1d",
+        "36h",
         "--runway-risk",
         "1-in-20",
         "--format",
@@ -376,8 +376,8 @@ def test_the_alert_runway_rule_fires_at_the_risk_and_keeps_its_state_per_risk(
     keys = [state["key"] for state in json.loads(seeded.read_text())["alerts"]]
     assert sorted(keys) == sorted(
         [
-            "below=none;rearm=none;runway=86400.0;floor=50.0",
-            "below=none;rearm=none;runway=86400.0;floor=50.0;risk=0.05",
+            "below=none;rearm=none;runway=129600.0;floor=50.0",
+            "below=none;rearm=none;runway=129600.0;floor=50.0;risk=0.05",
         ]
     )
 

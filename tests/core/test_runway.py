@@ -182,13 +182,13 @@ def outcome_with_runway(min_runway: float | None = None) -> Outcome:
 def test_the_issue_s_example_line() -> None:
     assert summary_line(outcome_with_runway()) == (
         "pre.dev credits: 450 remaining (floor 50): ok; burning ~120/day, floor in ~3.4 days "
-        "(Thu 3 Dec 15:16 UTC; likely Tue 1 Dec to Fri 11 Dec)."  # four readings: a wide band
+        "(Thu 3 Dec 14:39 UTC; likely Tue 1 Dec to Tue 8 Dec)."  # four readings: a wide band
     )
 
 
 def test_outputs_carry_the_runway_in_hours_and_the_burn_per_hour() -> None:
     outputs = github_outputs(outcome_with_runway())
-    assert (outputs["runway-hours"], outputs["burn-per-hour"]) == ("81.27", "5")
+    assert (outputs["runway-hours"], outputs["burn-per-hour"]) == ("80.64", "5")
     flat = Outcome(Verdict.OK, balance=450)
     flat.runway = Forecast(NOT_SPENDING, burn_per_hour=0.0)
     assert (github_outputs(flat)["runway-hours"], github_outputs(flat)["burn-per-hour"]) == (
@@ -201,18 +201,18 @@ def test_summary_draws_the_balance_and_the_floor_from_our_numbers_only() -> None
     summary = github_summary(outcome_with_runway(4 * DAY))
     # Markdown punctuation is escaped, so the phrase renders as written.
     assert (
-        r"**Runway:** burning \~120/day, floor in \~3.4 days \(Thu 3 Dec 15:16 UTC; likely Tue 1 "
-        r"Dec to Fri 11 Dec\): a 1\-in\-5 chance of reaching the floor by Tue 1 Dec, within "
+        r"**Runway:** burning \~120/day, floor in \~3.4 days \(Thu 3 Dec 14:39 UTC; likely Tue 1 "
+        r"Dec to Tue 8 Dec\): a 1\-in\-5 chance of reaching the floor by Wed 2 Dec, within "
         r"\-\-min\-runway 4d"
     ) in summary
     assert "`█▆▃▁` 465 → 450" in summary
     chart = summary[summary.index("```mermaid") : summary.rindex("```") + 3].splitlines()
     # three hours of readings, projected 7 days ahead (the band reaches past 14 Dec): a
     # 3-hour grid through the newest reading (`now`), every 2 days named; the path reaches the
-    # floor at the runway shown, losing 400 credits over its 81.27 hours
+    # floor at the runway shown, losing 400 credits over its 80.64 hours
     labels = [label.strip("\u200b\u200c") for label in re.findall(r'"([^"]*)"', chart[4])]
     assert [label for label in labels if label] == ["now", "2 Dec", "4 Dec", "6 Dec"]
-    assert chart[-3].startswith("    line [465, 450, 435.23, 420.47, 405.7, ")  # balance, path
+    assert chart[-3].startswith("    line [465, 450, 435.12, 420.24, 405.36, ")  # balance, path
     assert chart[-2] == f"    line [{', '.join(['50'] * len(labels))}]"  # the floor
 
 
