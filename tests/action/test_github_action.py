@@ -158,17 +158,23 @@ def sigint_restored() -> Iterator[None]:
     signal.signal(signal.SIGINT, previous)
 
 
-@pytest.mark.usefixtures("sigint_restored")
-def test_main_runs_the_cli_with_the_inputs(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    """A bad value is the CLI's usage error: exit 2, an ::error line, status=error outputs."""
+@pytest.fixture
+def outputs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No input set, and a fresh GITHUB_OUTPUT file (returned) for `main` to write to."""
     for name in [*action_inputs.FLAGS, "fail-on-low"]:
         monkeypatch.delenv(env_name(name), raising=False)
-    outputs = tmp_path / "output"
-    outputs.write_text("", encoding="utf-8")
-    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    path = tmp_path / "output"
+    path.write_text("", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(path))
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    return path
+
+
+@pytest.mark.usefixtures("sigint_restored")
+def test_main_runs_the_cli_with_the_inputs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], outputs: Path
+) -> None:
+    """A bad value is the CLI's usage error: exit 2, an ::error line, status=error outputs."""
     monkeypatch.setenv(env_name("min-credits"), "-5")
     monkeypatch.setenv(env_name("fail-on-low"), "maybe")
     code: Any = github_action.main([])
@@ -224,14 +230,8 @@ def test_the_runway_risk_input_says_the_core_s_default() -> None:
 @pytest.mark.usefixtures("sigint_restored")
 @pytest.mark.parametrize("value", ["0.5", "1-in-0", "abc"])
 def test_a_bad_runway_risk_input_is_the_cli_s_usage_error(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], outputs: Path, value: str
 ) -> None:
-    for name in [*action_inputs.FLAGS, "fail-on-low"]:
-        monkeypatch.delenv(env_name(name), raising=False)
-    outputs = tmp_path / "output"
-    outputs.write_text("", encoding="utf-8")
-    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.setenv(env_name("runway-risk"), value)
     code: Any = github_action.main([])
     [line] = capsys.readouterr().out.splitlines()
