@@ -323,18 +323,19 @@ def test_runway_risk_in_args_sets_the_chance_a_commit_is_blocked_at(
     risk: str,
     code: int,
 ) -> None:
-    """The readings put the floor's 1-in-5 time about 38 hours away, its 1-in-20 time about
-    17: `--min-runway 1d` lets the commit through at the one and blocks it at the other."""
+    """The readings put the floor's 1-in-5 time 44-46 hours away, its 1-in-20 time 23-26
+    (by the minute of the hour they are read at): `--min-runway 36h` lets the commit through
+    at the one and blocks it at the other."""
     path = history.history_path(hook_env["PREDEV_CACHE_DIR"], sandbox.url, Secret(api_key))
     now = time.time()
     for hours_ago, balance in ((3, 465), (2, 460), (1, 455)):
         history.append(path, now - hours_ago * 3_600, balance)
-    make_repo(args=["--min-credits", "50", "--min-runway", "1d", "--runway-risk", risk])
+    make_repo(args=["--min-credits", "50", "--min-runway", "36h", "--runway-risk", risk])
     result = run(*RUN_COMMIT_HOOKS)
     assert (result.code != 0) == bool(code), result.output
     if code:
         assert "a 1-in-20 chance of reaching the floor by " in result.output
-        assert ", within --min-runway 1d; top up at " in result.output
+        assert ", within --min-runway 36h; top up at " in result.output
 
 
 @pytest.mark.parametrize("down", ["closed_port_url", "silent_server_url"])
