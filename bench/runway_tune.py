@@ -28,11 +28,13 @@ import argparse
 import itertools
 import json
 import math
+import random
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from predev_integrations._core import spending
+from predev_integrations._core.forecast import forecast
 
 from . import runway_eval
 from .runway_traces import FAMILIES, stationary_team
@@ -65,10 +67,6 @@ def _run(setting: tuple[tuple[str, float], ...], family: str, seeds: Sequence[in
 def stationary_coverage(setting: tuple[tuple[str, float], ...]) -> float:
     """The share of STATIONARY_DRAWS stationary teams whose floor the band holds, with the
     constants set to `setting` (in a worker process)."""
-    import random
-
-    from predev_integrations._core.forecast import forecast
-
     for name, value in setting:
         setattr(spending, name, value)
     rng, inside = random.Random(0), 0
